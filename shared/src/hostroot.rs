@@ -1,0 +1,150 @@
+//! Host paths seen through `--host-root`.
+//!
+//! The same scan runs on a node (`/`), inside a debug pod (`/host`) and in the
+//! lab, so every path we learn (from a flag, a config file, a default) is a
+//! *host* path that must be looked up under the host root. Symlinks inside the
+//! host (`/var/run -> /run`) are resolved *within* that root, like
+//! `openat2(RESOLVE_IN_ROOT)`: an absolute target restarts at the root and `..`
+//! never climbs above it, so a hostile symlink cannot lead us outside.
+
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+
+/// How many symlinks one lookup may follow before we call it a loop (Linux uses 40).
+const MAX_SYMLINKS: usize = 40;
+
+/// The directory that stands for the node's `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRoot {
+    root: PathBuf,
+}
+
+impl Default for HostRoot {
+    fn default() -> Self {
+        Self::new("/")
+    }
+}
+
+impl HostRoot {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root: PathBuf = root.into();
+        let root = if root.as_os_str().is_empty() { PathBuf::from("/") } else { root };
+        Self { root }
+    }
+
+    /// The directory standing for `/`.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether this is the real `/` (then local paths are host paths).
+    pub fn is_slash(&self) -> bool {
+        self.root == Path::new("/")
+    }
+
+    /// The host path with every symlink resolved inside the root, e.g.
+    /// `/var/run/docker.sock` becomes `/run/docker.sock`. Components that do
+    /// not exist are kept as written.
+    pub fn canonical(&self, host_path: impl AsRef<Path>) -> PathBuf {
+        let mut resolved = PathBuf::from("/");
+        let mut pending: Vec<OsString> = components(host_path.as_ref());
+        pending.reverse();
+        let mut followed = 0;
+        while let Some(name) = pending.pop() {
+            if name == ".." {
+                resolved.pop();
+                continue;
+            }
+            let candidate = resolved.join(&name);
+            let local = self.join_raw(&candidate);
+            match std::fs::read_link(&local) {
+                Ok(target) if followed < MAX_SYMLINKS => {
+                    followed += 1;
+                    if target.is_absolute() {
+                        resolved = PathBuf::from("/");
+                    }
+                    let mut more = components(&target);
+                    more.reverse();
+                    pending.extend(more);
+                }
+                _ => resolved = candidate,
+            }
+        }
+        resolved
+    }
+
+    /// The local path to open for a host path (symlinks resolved inside the root).
+    pub fn local(&self, host_path: impl AsRef<Path>) -> PathBuf {
+        self.join_raw(&self.canonical(host_path))
+    }
+
+    /// Maps a local path under the root back to the host path it stands for.
+    pub fn to_host(&self, local: &Path) -> PathBuf {
+        match local.strip_prefix(&self.root) {
+            Ok(rest) => Path::new("/").join(rest),
+            Err(_) => local.to_path_buf(),
+        }
+    }
+
+    fn join_raw(&self, host_path: &Path) -> PathBuf {
+        let rel = host_path.strip_prefix("/").unwrap_or(host_path);
+        if rel.as_os_str().is_empty() { self.root.clone() } else { self.root.join(rel) }
+    }
+}
+
+/// Normal components and `..`; `.` and the root are dropped.
+fn components(path: &Path) -> Vec<OsString> {
+    path.components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn resolves_absolute_symlinks_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("run")).unwrap();
+        std::fs::create_dir_all(dir.path().join("var")).unwrap();
+        symlink("/run", dir.path().join("var/run")).unwrap();
+        let host = HostRoot::new(dir.path());
+        assert_eq!(host.canonical("/var/run/docker.sock"), Path::new("/run/docker.sock"));
+        assert_eq!(host.local("/var/run/docker.sock"), dir.path().join("run/docker.sock"));
+    }
+
+    #[test]
+    fn symlinks_cannot_escape_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/lib")).unwrap();
+        symlink("../../../../../../etc", dir.path().join("var/lib/docker")).unwrap();
+        symlink("/etc/passwd", dir.path().join("var/lib/abs")).unwrap();
+        let host = HostRoot::new(dir.path());
+        assert_eq!(host.local("/var/lib/docker"), dir.path().join("etc"));
+        assert_eq!(host.local("/var/lib/abs"), dir.path().join("etc/passwd"));
+        assert_eq!(host.local("/../../x"), dir.path().join("x"));
+    }
+
+    #[test]
+    fn symlink_loops_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        symlink("/b", dir.path().join("a")).unwrap();
+        symlink("/a", dir.path().join("b")).unwrap();
+        let host = HostRoot::new(dir.path());
+        // Terminates; the result is some path inside the root.
+        assert!(host.local("/a/x").starts_with(dir.path()));
+    }
+
+    #[test]
+    fn maps_local_paths_back_to_host_paths() {
+        let host = HostRoot::new("/host");
+        assert_eq!(host.to_host(Path::new("/host/var/lib/docker")), Path::new("/var/lib/docker"));
+        assert_eq!(HostRoot::default().local("/run/x.sock"), Path::new("/run/x.sock"));
+    }
+}

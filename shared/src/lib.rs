@@ -1,0 +1,10 @@
+//! imgdup: prove where container images really live on a Kubernetes node.
+//!
+//! The data flows one way: resolve crictl's endpoint ([`endpoint`]), follow
+//! the chain of daemons behind it ([`chain`]), and report it ([`report`]).
+
+pub mod cmdline;
+pub mod crictl_yaml;
+pub mod endpoint;
+pub mod evidence;
+pub mod hostroot;
