@@ -1,0 +1,34 @@
+//! What we can read of one node: its files (under the host root), its
+//! processes, and how long a runtime may take to answer.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::hostroot::HostRoot;
+use crate::process::{Process, ProcessTable};
+
+pub struct Node {
+    pub host: HostRoot,
+    pub procs: ProcessTable,
+    /// Deadline for every dial and API call.
+    pub timeout: Duration,
+    /// Read files and processes only; never dial a socket.
+    pub offline: bool,
+}
+
+impl Node {
+    /// The process listening on a host socket path, if we can see it.
+    pub fn listener(&self, socket: &Path) -> Option<&Process> {
+        self.procs.listener(&self.host, socket).and_then(|l| self.procs.get(l.pid))
+    }
+
+    /// The canonical host path, as a display string.
+    pub fn canonical(&self, host_path: impl AsRef<Path>) -> String {
+        self.host.canonical(host_path).display().to_string()
+    }
+
+    /// Whether a host path exists.
+    pub fn exists(&self, host_path: impl AsRef<Path>) -> bool {
+        self.host.local(host_path).exists()
+    }
+}

@@ -1,0 +1,213 @@
+//! Runtimes on the node that crictl's chain does not reach: a leftover Docker
+//! after a runtime switch, a second containerd, CRI-O. Found three ways —
+//! running processes, well-known sockets, and well-known roots on disk — and
+//! merged by canonical root, so one runtime seen three ways is listed once.
+
+use std::path::{Path, PathBuf};
+
+use crate::chain::{Hop, HopKind, OtherRuntime};
+use crate::daemon_config::{self, ContainerdToml, DaemonJson};
+use crate::defaults as d;
+use crate::evidence::{Evidence, Source};
+use crate::follow::K3sView;
+use crate::node::Node;
+use crate::runtime::{containerd, docker};
+
+/// A runtime seen one way, before merging.
+#[derive(Debug, Clone)]
+struct Candidate {
+    kind: HopKind,
+    socket: Option<String>,
+    root: Option<String>,
+    pid: Option<u32>,
+    evidence: Vec<Evidence>,
+}
+
+/// Lists the runtimes that are not on `chain`.
+pub async fn discover(node: &Node, chain: &[&Hop], warnings: &mut Vec<String>) -> Vec<OtherRuntime> {
+    let mut candidates = from_processes(node, warnings);
+    candidates.extend(from_sockets(node, warnings));
+    candidates.extend(from_disk(node, warnings));
+
+    let mut found: Vec<OtherRuntime> = Vec::new();
+    for c in candidates {
+        let seen = confirm(node, c).await;
+        merge(node, &mut found, seen);
+    }
+    found.retain(|o| !on_chain(node, o, chain));
+    found.sort_by(|a, b| (a.kind.as_str(), &a.root).cmp(&(b.kind.as_str(), &b.root)));
+    found
+}
+
+fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for p in node.procs.named("containerd") {
+        let config_path = p.cmdline.value(&["-c", "--config"]).unwrap_or_else(|| d::CONTAINERD_CONFIG.into());
+        let toml = read_or_warn(node, &config_path, ContainerdToml::parse, warnings);
+        let socket = p.cmdline.value(&["-a", "--address"]).or_else(|| toml.as_ref().and_then(|t| t.grpc.address.clone())).unwrap_or_else(|| d::CONTAINERD_SOCKET.into());
+        let root = p.cmdline.value(&["--root"]).or_else(|| toml.as_ref().and_then(|t| t.root.clone())).unwrap_or_else(|| d::CONTAINERD_ROOT.into());
+        out.push(Candidate { kind: HopKind::Containerd, socket: Some(socket), root: Some(root), pid: Some(p.pid), evidence: vec![Evidence::new(Source::ProcessCmdline, format!("pid {}: {}", p.pid, p.cmdline.display()))] });
+    }
+    for p in node.procs.named("dockerd") {
+        let config_path = p.cmdline.value(&["--config-file"]).unwrap_or_else(|| d::DOCKER_CONFIG.into());
+        let json = read_or_warn(node, &config_path, DaemonJson::parse, warnings);
+        let hosts = p.cmdline.values(&["-H", "--host"]);
+        let hosts = if hosts.is_empty() { json.as_ref().map(|j| j.hosts.clone()).unwrap_or_default() } else { hosts };
+        let socket = hosts.iter().find_map(|h| h.strip_prefix("unix://").map(str::to_string)).unwrap_or_else(|| d::DOCKER_SOCKET.into());
+        let root = p.cmdline.value(&["--data-root", "-g", "--graph"]).or_else(|| json.as_ref().and_then(|j| j.data_root().map(str::to_string))).unwrap_or_else(|| d::DOCKER_ROOT.into());
+        out.push(Candidate { kind: HopKind::Dockerd, socket: Some(socket), root: Some(root), pid: Some(p.pid), evidence: vec![Evidence::new(Source::ProcessCmdline, format!("pid {}: {}", p.pid, p.cmdline.display()))] });
+    }
+    for p in node.procs.named("crio") {
+        out.push(Candidate { kind: HopKind::CriO, socket: Some(d::CRIO_SOCKET.into()), root: Some(d::CRIO_STORAGE_ROOT.into()), pid: Some(p.pid), evidence: vec![Evidence::new(Source::ProcessCmdline, format!("pid {}: {}", p.pid, p.cmdline.display()))] });
+    }
+    out
+}
+
+/// k3s's and rke2's containerd roots, from a k3s process or the defaults.
+fn agent_roots(node: &Node, warnings: &mut Vec<String>) -> Vec<String> {
+    let k3s = node.procs.named("k3s").next();
+    let mut roots = vec![d::agent_containerd_root(&K3sView::of(node, k3s, warnings).data_dir.value)];
+    roots.push(d::agent_containerd_root(d::RKE2_DATA_DIR));
+    roots
+}
+
+fn from_sockets(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
+    let docker_root = read_or_warn(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings).and_then(|j| j.data_root().map(str::to_string)).unwrap_or_else(|| d::DOCKER_ROOT.into());
+    let k3s_root = agent_roots(node, warnings).remove(0);
+    let known = [
+        (HopKind::Containerd, d::CONTAINERD_SOCKET, d::CONTAINERD_ROOT.to_string()),
+        (HopKind::Containerd, d::K3S_CONTAINERD_SOCKET, k3s_root),
+        (HopKind::Containerd, d::DOCKER_MANAGED_CONTAINERD_SOCKET, d::DOCKER_MANAGED_CONTAINERD_ROOT.to_string()),
+        (HopKind::Containerd, d::MICROK8S_CONTAINERD_SOCKET, d::MICROK8S_CONTAINERD_ROOT.to_string()),
+        (HopKind::Dockerd, d::DOCKER_SOCKET, docker_root),
+        (HopKind::CriO, d::CRIO_SOCKET, d::CRIO_STORAGE_ROOT.to_string()),
+    ];
+    known
+        .into_iter()
+        .filter(|(_, socket, _)| node.exists(socket))
+        .map(|(kind, socket, root)| Candidate {
+            kind,
+            socket: Some(socket.to_string()),
+            root: Some(root),
+            pid: node.listener(Path::new(socket)).map(|p| p.pid),
+            evidence: vec![Evidence::new(Source::Filesystem, format!("socket {socket} exists"))],
+        })
+        .collect()
+}
+
+fn from_disk(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
+    let mut roots: Vec<(HopKind, String, &str)> = Vec::new();
+    let docker_json = read_or_warn(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings);
+    for root in [Some(d::DOCKER_ROOT.to_string()), docker_json.and_then(|j| j.data_root().map(str::to_string))].into_iter().flatten() {
+        roots.push((HopKind::Dockerd, root, "image"));
+    }
+    let mut containerd_roots = vec![d::CONTAINERD_ROOT.to_string(), d::DOCKER_MANAGED_CONTAINERD_ROOT.to_string(), d::MICROK8S_CONTAINERD_ROOT.to_string()];
+    containerd_roots.extend(agent_roots(node, warnings));
+    for root in containerd_roots {
+        roots.push((HopKind::Containerd, root, "io.containerd.metadata.v1.bolt/meta.db"));
+    }
+    roots.push((HopKind::CriO, d::CRIO_STORAGE_ROOT.to_string(), "overlay-images"));
+    roots
+        .into_iter()
+        .filter(|(_, root, marker)| node.exists(PathBuf::from(root).join(marker)))
+        .map(|(kind, root, marker)| Candidate {
+            kind,
+            socket: None,
+            evidence: vec![Evidence::new(Source::Filesystem, format!("{root}/{marker} exists: a store is on disk"))],
+            root: Some(root),
+            pid: None,
+        })
+        .collect()
+}
+
+/// Asks the runtime itself when it answers; its answer replaces our guesses.
+async fn confirm(node: &Node, c: Candidate) -> OtherRuntime {
+    let mut other = OtherRuntime {
+        kind: c.kind,
+        endpoint: c.socket.as_deref().map(d::unix_url),
+        root: c.root.as_deref().map(|r| node.canonical(r)),
+        namespaces: Vec::new(),
+        running: c.pid.is_some(),
+        pid: c.pid,
+        version: None,
+        evidence: c.evidence,
+    };
+    let Some(socket) = c.socket.filter(|_| !node.offline) else { return other };
+    let socket = PathBuf::from(socket);
+    let local = node.host.local(&socket);
+    match c.kind {
+        HopKind::Containerd => match containerd::info(&local, &socket, node.timeout).await {
+            Ok(i) => {
+                other.running = true;
+                other.version = Some(i.version.clone());
+                other.namespaces = i.namespaces;
+                if let Some(root) = i.root {
+                    other.root = Some(node.canonical(&root));
+                }
+                other.evidence.push(Evidence::new(Source::Api, format!("containerd {} answers on {}", i.version, socket.display())));
+            }
+            Err(e) => other.evidence.push(Evidence::new(Source::Api, format!("not answering: {e}"))),
+        },
+        HopKind::Dockerd => match docker::info(&local, &socket, node.timeout).await {
+            Ok(i) => {
+                other.running = true;
+                other.version = Some(i.server_version.clone());
+                other.root = Some(node.canonical(&i.root_dir));
+                other.evidence.push(Evidence::new(Source::Api, format!("dockerd {} answers on {} (Driver {})", i.server_version, socket.display(), i.driver)));
+            }
+            Err(e) => other.evidence.push(Evidence::new(Source::Api, format!("not answering: {e}"))),
+        },
+        _ => {}
+    }
+    other
+}
+
+/// One entry per (kind, root); an entry without a root merges by endpoint.
+fn merge(node: &Node, found: &mut Vec<OtherRuntime>, new: OtherRuntime) {
+    let same = |o: &OtherRuntime| {
+        o.kind == new.kind
+            && match (&o.root, &new.root) {
+                (Some(a), Some(b)) => a == b,
+                _ => endpoint_path(node, o) == endpoint_path(node, &new) && o.endpoint.is_some(),
+            }
+    };
+    match found.iter_mut().find(|o| same(o)) {
+        Some(o) => {
+            o.running |= new.running;
+            o.pid = o.pid.or(new.pid);
+            o.endpoint = o.endpoint.take().or(new.endpoint);
+            o.version = o.version.take().or(new.version);
+            if o.namespaces.is_empty() {
+                o.namespaces = new.namespaces;
+            }
+            for e in new.evidence {
+                if !o.evidence.contains(&e) {
+                    o.evidence.push(e);
+                }
+            }
+        }
+        None => found.push(new),
+    }
+}
+
+fn endpoint_path(node: &Node, o: &OtherRuntime) -> Option<String> {
+    o.endpoint.as_deref().and_then(d::unix_path).map(|p| node.canonical(p))
+}
+
+fn on_chain(node: &Node, other: &OtherRuntime, chain: &[&Hop]) -> bool {
+    chain.iter().any(|hop| {
+        let same_root = hop.kind == other.kind && hop.root.as_deref().map(|r| node.canonical(r)) == other.root && other.root.is_some();
+        let same_socket = d::unix_path(&hop.endpoint).map(|p| node.canonical(p)) == endpoint_path(node, other) && other.endpoint.is_some();
+        same_root || same_socket
+    })
+}
+
+fn read_or_warn<T>(node: &Node, path: &str, parse: fn(&[u8], &Path) -> Result<T, daemon_config::ConfigError>, warnings: &mut Vec<String>) -> Option<T> {
+    daemon_config::read(&node.host, Path::new(path), parse).unwrap_or_else(|e| {
+        let msg = e.to_string();
+        if !warnings.contains(&msg) {
+            warnings.push(msg);
+        }
+        None
+    })
+}

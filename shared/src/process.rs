@@ -1,0 +1,220 @@
+//! Processes, and which one listens on a unix socket, read from a procfs.
+//!
+//! A socket file's own inode says nothing about its owner. The kernel lists
+//! bound unix sockets per network namespace in `/proc/<pid>/net/unix`
+//! (socket inode + bound path); a process holding that socket has a
+//! `/proc/<pid>/fd/N -> socket:[inode]` link. Matching the two names the
+//! listener without trusting any pidfile. `--proc` lets a pod point this at
+//! the host's procfs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::cmdline::Cmdline;
+use crate::hostroot::HostRoot;
+
+/// `__SO_ACCEPTCON` in `/proc/net/unix` flags: the socket is listening.
+const SO_ACCEPTCON: u32 = 0x10000;
+
+/// Process names that may own a runtime socket; they are checked first.
+pub const RUNTIME_COMMS: [&str; 7] = ["containerd", "dockerd", "cri-dockerd", "crio", "k3s", "rke2", "microk8s"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    pub pid: u32,
+    /// `/proc/<pid>/comm`: the executable's name (k3s shows `k3s-server`).
+    pub comm: String,
+    pub cmdline: Cmdline,
+}
+
+impl Process {
+    /// Whether this process is `name`, allowing the `k3s-server`/`k3s-agent`
+    /// (and rke2) titles that k3s gives itself.
+    pub fn is(&self, name: &str) -> bool {
+        let title = matches!(name, "k3s" | "rke2") && self.comm.strip_prefix(name).is_some_and(|r| r.starts_with('-'));
+        self.comm == name || title || self.cmdline.program() == name
+    }
+}
+
+/// One line of `/proc/<pid>/net/unix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnixSocketEntry {
+    pub inode: u64,
+    pub listening: bool,
+    pub path: String,
+}
+
+/// Parses `/proc/net/unix`. Malformed lines are skipped: this is evidence,
+/// and one odd line must not hide the others.
+pub fn parse_net_unix(text: &str) -> Vec<UnixSocketEntry> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let _num = fields.next()?;
+            let _refcount = fields.next()?;
+            let _protocol = fields.next()?;
+            let flags = u32::from_str_radix(fields.next()?, 16).ok()?;
+            let _type = fields.next()?;
+            let _state = fields.next()?;
+            let inode = fields.next()?.parse().ok()?;
+            let path = fields.collect::<Vec<_>>().join(" ");
+            (!path.is_empty()).then_some(UnixSocketEntry { inode, listening: flags & SO_ACCEPTCON != 0, path })
+        })
+        .collect()
+}
+
+/// Every process visible in one procfs.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessTable {
+    proc_root: PathBuf,
+    processes: Vec<Process>,
+}
+
+/// The process that owns a listening socket, and how we know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    pub pid: u32,
+    pub inode: u64,
+}
+
+impl ProcessTable {
+    /// Reads every `/proc/<pid>/{comm,cmdline}`. Processes that exit while we
+    /// read are skipped.
+    pub fn scan(proc_root: impl Into<PathBuf>) -> std::io::Result<Self> {
+        let proc_root = proc_root.into();
+        let mut processes = Vec::new();
+        for entry in std::fs::read_dir(&proc_root)? {
+            let Ok(entry) = entry else { continue };
+            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+            let dir = entry.path();
+            let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else { continue };
+            let cmdline = std::fs::read(dir.join("cmdline")).map(|b| Cmdline::from_proc_bytes(&b)).unwrap_or_default();
+            processes.push(Process { pid, comm: comm.trim_end().to_string(), cmdline });
+        }
+        processes.sort_by_key(|p| p.pid);
+        Ok(Self { proc_root, processes })
+    }
+
+    /// A table from known processes, for tests and offline use.
+    pub fn from_processes(proc_root: impl Into<PathBuf>, processes: Vec<Process>) -> Self {
+        Self { proc_root: proc_root.into(), processes }
+    }
+
+    pub fn proc_root(&self) -> &Path {
+        &self.proc_root
+    }
+
+    pub fn all(&self) -> &[Process] {
+        &self.processes
+    }
+
+    pub fn get(&self, pid: u32) -> Option<&Process> {
+        self.processes.iter().find(|p| p.pid == pid)
+    }
+
+    /// Processes whose name is `name` (see [`Process::is`]).
+    pub fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Process> + 'a {
+        self.processes.iter().filter(move |p| p.is(name))
+    }
+
+    /// The environment of a process (e.g. `DOCKER_HOST` for cri-dockerd).
+    pub fn environ(&self, pid: u32) -> HashMap<String, String> {
+        let bytes = std::fs::read(self.proc_root.join(pid.to_string()).join("environ")).unwrap_or_default();
+        bytes
+            .split(|b| *b == 0)
+            .filter_map(|kv| {
+                let kv = String::from_utf8_lossy(kv);
+                let (k, v) = kv.split_once('=')?;
+                Some((k.to_string(), v.to_string()))
+            })
+            .collect()
+    }
+
+    /// Finds the process listening on the unix socket at `socket` (a host
+    /// path). Runtime-named processes are tried first, so that with systemd
+    /// socket activation dockerd wins over pid 1, which holds the same socket.
+    pub fn listener(&self, host: &HostRoot, socket: &Path) -> Option<Listener> {
+        let wanted = host.canonical(socket);
+        let mut inodes_by_netns: HashMap<String, Vec<u64>> = HashMap::new();
+        let (runtimes, rest): (Vec<&Process>, Vec<&Process>) =
+            self.processes.iter().partition(|p| RUNTIME_COMMS.iter().any(|n| p.is(n)));
+        for process in runtimes.into_iter().chain(rest) {
+            let dir = self.proc_root.join(process.pid.to_string());
+            let netns = std::fs::read_link(dir.join("ns/net")).map(|p| p.display().to_string()).unwrap_or_default();
+            let inodes = inodes_by_netns.entry(netns).or_insert_with(|| {
+                let text = std::fs::read_to_string(dir.join("net/unix")).unwrap_or_default();
+                parse_net_unix(&text)
+                    .into_iter()
+                    .filter(|e| e.listening && !e.path.starts_with('@') && host.canonical(&e.path) == wanted)
+                    .map(|e| e.inode)
+                    .collect()
+            });
+            if inodes.is_empty() {
+                continue;
+            }
+            if let Some(inode) = holds_socket(&dir, inodes) {
+                return Some(Listener { pid: process.pid, inode });
+            }
+        }
+        None
+    }
+}
+
+/// Which of `inodes` the process at `proc_dir` has open, if any.
+fn holds_socket(proc_dir: &Path, inodes: &[u64]) -> Option<u64> {
+    let fds = std::fs::read_dir(proc_dir.join("fd")).ok()?;
+    fds.filter_map(Result::ok).find_map(|fd| {
+        let target = std::fs::read_link(fd.path()).ok()?;
+        let inode = target.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.parse::<u64>().ok()?;
+        inodes.contains(&inode).then_some(inode)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NET_UNIX: &str = "Num       RefCount Protocol Flags    Type St Inode Path
+ffff8881: 00000002 00000000 00010000 0001 01 4242 /run/k3s/containerd/containerd.sock
+ffff8882: 00000003 00000000 00000000 0001 03 4243 /run/k3s/containerd/containerd.sock
+ffff8883: 00000002 00000000 00010000 0001 01 4244 @/containerd-shim/abc.sock
+ffff8884: 00000002 00000000 00010000 0001 01 4245 /run/with space.sock
+ffff8885: garbage
+ffff8886: 00000002 00000000 00000000 0002 07 4246
+";
+
+    #[test]
+    fn parses_listening_sockets_and_skips_garbage() {
+        let entries = parse_net_unix(NET_UNIX);
+        assert_eq!(entries.len(), 4);
+        assert_eq!(entries[0], UnixSocketEntry { inode: 4242, listening: true, path: "/run/k3s/containerd/containerd.sock".into() });
+        assert!(!entries[1].listening, "an accepted connection shares the path but is not the listener");
+        assert_eq!(entries[3].path, "/run/with space.sock");
+        assert!(parse_net_unix("").is_empty());
+    }
+
+    #[test]
+    fn finds_this_process_as_the_listener_of_its_own_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("l.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let me = std::process::id();
+        let table = ProcessTable::from_processes(
+            "/proc",
+            vec![Process { pid: me, comm: "test".into(), cmdline: Cmdline::default() }],
+        );
+        let found = table.listener(&HostRoot::default(), &sock).expect("listener");
+        assert_eq!(found.pid, me);
+        assert_eq!(table.listener(&HostRoot::default(), &dir.path().join("other.sock")), None);
+    }
+
+    #[test]
+    fn k3s_process_titles_count_as_k3s() {
+        let p = |comm: &str| Process { pid: 1, comm: comm.into(), cmdline: Cmdline::default() };
+        assert!(p("k3s-server").is("k3s"));
+        assert!(p("k3s").is("k3s"));
+        assert!(!p("k3sx").is("k3s"));
+        assert!(!p("containerd-shim").is("containerd"));
+    }
+}

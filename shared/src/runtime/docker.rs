@@ -1,0 +1,57 @@
+//! The Docker Engine API (bollard): data root, storage driver, version.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bollard::Docker;
+
+use super::{RuntimeError, probe_socket, with_deadline};
+
+/// What `docker info` / `docker version` tell about where images live.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DockerInfo {
+    pub server_version: String,
+    pub api_version: String,
+    /// `DockerRootDir`: the data root.
+    pub root_dir: String,
+    /// `Driver`: `overlay2` (graph driver) or `overlayfs` (containerd image store).
+    pub driver: String,
+    /// `DriverStatus` pairs; `driver-type = io.containerd.snapshotter.v1`
+    /// marks Docker 29's containerd image store.
+    pub driver_status: Vec<(String, String)>,
+}
+
+impl DockerInfo {
+    /// True when Docker keeps its images in containerd (namespace `moby`)
+    /// rather than in a graph-driver directory under its data root.
+    pub fn uses_containerd_image_store(&self) -> bool {
+        self.driver_status.iter().any(|(k, v)| k == "driver-type" && v.starts_with("io.containerd.snapshotter"))
+    }
+}
+
+pub async fn info(local: &Path, shown: &Path, timeout: Duration) -> Result<DockerInfo, RuntimeError> {
+    drop(probe_socket(local, shown, timeout).await?);
+    let secs = timeout.as_secs().max(1);
+    let local_str = local.to_string_lossy();
+    let docker = Docker::connect_with_unix(&local_str, secs, bollard::API_DEFAULT_VERSION)
+        .map_err(|e| RuntimeError::call("Docker", "connect", shown, e))?;
+    // dockerd 20.10 speaks API 1.41 and refuses bollard's newer default.
+    let docker = with_deadline("Docker", "version negotiation", shown, timeout, docker.negotiate_version()).await?;
+    let version = with_deadline("Docker", "GET /version", shown, timeout, docker.version()).await?;
+    let info = with_deadline("Docker", "GET /info", shown, timeout, docker.info()).await?;
+    Ok(DockerInfo {
+        server_version: version.version.unwrap_or_default(),
+        api_version: version.api_version.unwrap_or_default(),
+        root_dir: info.docker_root_dir.unwrap_or_default(),
+        driver: info.driver.unwrap_or_default(),
+        driver_status: info
+            .driver_status
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|pair| match pair.as_slice() {
+                [k, v] => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect(),
+    })
+}

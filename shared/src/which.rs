@@ -1,0 +1,173 @@
+//! `crictl-which`: resolve crictl's endpoints, follow them, list the rest.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::chain::{API_VERSION, Chain, ConfigRef, EndpointRef, Hop, K3sCrictl, Probe};
+use crate::defaults as d;
+use crate::endpoint::{self, CrictlInputs, DEFAULT_RUNTIME_ENDPOINTS, EndpointSetting, Resolution};
+use crate::evidence::{Evidence, Source};
+use crate::follow::{K3sView, follow_cri};
+use crate::node::Node;
+use crate::others;
+use crate::runtime::cri::CriClient;
+
+/// Which CRI call crictl probes a default endpoint with.
+#[derive(Clone, Copy)]
+enum ProbeCall {
+    Version,
+    ImageFsInfo,
+}
+
+/// Builds the whole `Chain` document for one node.
+pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) -> Chain {
+    let mut warnings = resolution.warnings.clone();
+    let mut probes = Vec::new();
+    let runtime = settle(node, &resolution.runtime, ProbeCall::Version, &mut probes, &mut warnings).await;
+    let image = settle(node, &resolution.image, ProbeCall::ImageFsInfo, &mut probes, &mut warnings).await;
+
+    let mut followed = match &runtime.url {
+        Some(url) => follow_cri(node, url, Evidence::new(runtime.source, runtime.detail.clone())).await,
+        None => Default::default(),
+    };
+    warnings.append(&mut followed.warnings);
+    let mut image_hops = Vec::new();
+    let mut store = followed.store.take();
+    if let Some(url) = image.url.as_deref().filter(|u| !same_socket(node, Some(u), runtime.url.as_deref())) {
+        let mut image_chain = follow_cri(node, url, Evidence::new(image.source, image.detail.clone())).await;
+        warnings.append(&mut image_chain.warnings);
+        store = image_chain.store;
+        image_hops = image_chain.hops;
+    }
+    let on_chain: Vec<&Hop> = followed.hops.iter().chain(&image_hops).collect();
+    let others = others::discover(node, &on_chain, &mut warnings).await;
+    let k3s_crictl = k3s_crictl(node, inputs, runtime.url.as_deref(), &mut warnings);
+    if let Some(k) = &k3s_crictl {
+        if !k.same_as_crictl {
+            warnings.push(format!(
+                "`crictl` and `k3s crictl` reach different runtimes: crictl → {}, k3s crictl → {} (k3s sets CRI_CONFIG_FILE={}). Pin one endpoint in both configs",
+                runtime.url.as_deref().unwrap_or("nothing"),
+                k.runtime_endpoint.as_deref().unwrap_or("crictl's default list"),
+                k.config_file.as_deref().unwrap_or("-"),
+            ));
+        }
+    }
+    let config = &resolution.config;
+    Chain {
+        api_version: API_VERSION,
+        kind: "Chain",
+        runtime_endpoint: runtime,
+        image_endpoint: image,
+        config: ConfigRef {
+            path: config.requested.display().to_string(),
+            source: config.requested_source,
+            loaded: config.loaded.as_ref().map(|p| p.display().to_string()),
+            note: config.note.clone(),
+        },
+        probes,
+        hops: followed.hops,
+        image_hops,
+        store,
+        others,
+        k3s_crictl,
+        warnings,
+    }
+}
+
+/// An explicit endpoint as is; an unset one probed through crictl's default
+/// list in order, the way crictl does, timing each dial.
+async fn settle(node: &Node, setting: &EndpointSetting, call: ProbeCall, probes: &mut Vec<Probe>, warnings: &mut Vec<String>) -> EndpointRef {
+    if let Some(url) = &setting.url {
+        return EndpointRef { url: Some(url.clone()), source: setting.source, detail: setting.detail.clone() };
+    }
+    let mut chosen = None;
+    let mut dead_ms = 0.0;
+    for url in DEFAULT_RUNTIME_ENDPOINTS {
+        let started = Instant::now();
+        let result = probe(node, url, call).await;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let ok = result.is_ok();
+        if !probes.iter().any(|p: &Probe| p.endpoint == url) {
+            probes.push(Probe { endpoint: url.to_string(), ok, elapsed_ms, error: result.err() });
+        }
+        if ok {
+            chosen = Some(url);
+            break;
+        }
+        dead_ms += elapsed_ms;
+    }
+    let what = match call {
+        ProbeCall::Version => "runtime-endpoint",
+        ProbeCall::ImageFsInfo => "image-endpoint",
+    };
+    match chosen {
+        Some(url) => {
+            let hint = format!("crictl found its {what} by probing defaults ({dead_ms:.0} ms spent on dead ones, up to the full --timeout each when a socket hangs); pin it: crictl config --set {what}={url}");
+            if !warnings.contains(&hint) {
+                warnings.push(hint);
+            }
+            let how = if node.offline { "the first default whose socket exists (offline: not dialled)" } else { "the first default that answered" };
+            EndpointRef { url: Some(url.to_string()), source: Source::Default, detail: format!("{how}; crictl probes {}", DEFAULT_RUNTIME_ENDPOINTS.join(", ")) }
+        }
+        None => {
+            warnings.push(format!("no default endpoint answers, so crictl fails for its {what}: set one with crictl config --set {what}=unix:///path/to.sock"));
+            EndpointRef { url: None, source: Source::Default, detail: "none of crictl's default endpoints answered".into() }
+        }
+    }
+}
+
+async fn probe(node: &Node, url: &str, call: ProbeCall) -> Result<(), String> {
+    let path = PathBuf::from(d::unix_path(url).unwrap_or(url));
+    if node.offline {
+        return if node.exists(&path) { Ok(()) } else { Err(format!("socket {} does not exist", path.display())) };
+    }
+    let mut client = CriClient::connect(&node.host.local(&path), &path, node.timeout).await.map_err(|e| e.to_string())?;
+    match call {
+        ProbeCall::Version => client.version().await.map(drop),
+        ProbeCall::ImageFsInfo => client.image_fs_mountpoints().await.map(drop),
+    }
+    .map_err(|e| e.to_string())
+}
+
+fn same_socket(node: &Node, a: Option<&str>, b: Option<&str>) -> bool {
+    let canon = |u: Option<&str>| u.and_then(d::unix_path).map(|p| node.canonical(p));
+    canon(a) == canon(b)
+}
+
+/// k3s's multicall `crictl` sets `CRI_CONFIG_FILE` (when unset) to the first
+/// existing file of: `<data-dir>/agent/etc/crictl.yaml`,
+/// `~/.rancher/k3s/agent/etc/crictl.yaml`, `/var/lib/rancher/k3s/agent/etc/crictl.yaml`,
+/// `/etc/crictl.yaml` (k3s `cmd/k3s/main.go`). Reported only where k3s is.
+fn k3s_crictl(node: &Node, inputs: &CrictlInputs, crictl_url: Option<&str>, warnings: &mut Vec<String>) -> Option<K3sCrictl> {
+    let process = node.procs.named("k3s").next();
+    if process.is_none() && !node.exists(d::K3S_DATA_DIR) {
+        return None;
+    }
+    let k3s = K3sView::of(node, process, warnings);
+    let mut k3s_inputs = inputs.clone();
+    if !k3s_inputs.env.contains_key(endpoint::ENV_CONFIG) {
+        let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("/root"));
+        let candidates = [
+            PathBuf::from(format!("{}/agent/etc/crictl.yaml", k3s.data_dir.value)),
+            home.join(".rancher/k3s/agent/etc/crictl.yaml"),
+            PathBuf::from(format!("{}/agent/etc/crictl.yaml", d::K3S_DATA_DIR)),
+            PathBuf::from(endpoint::DEFAULT_CONFIG_PATH),
+        ];
+        if let Some(found) = candidates.iter().find(|c| node.exists(c)) {
+            k3s_inputs.env.insert(endpoint::ENV_CONFIG.into(), found.display().to_string());
+        }
+    }
+    let config_file = k3s_inputs.env.get(endpoint::ENV_CONFIG).cloned();
+    let runtime_endpoint = match endpoint::resolve(&k3s_inputs, &node.host) {
+        Ok(r) => r.runtime.url,
+        Err(e) => {
+            warnings.push(format!("k3s crictl: {e}"));
+            None
+        }
+    };
+    let same_as_crictl = match (&runtime_endpoint, crictl_url) {
+        (Some(a), b) => same_socket(node, Some(a), b),
+        (None, _) => config_file.as_deref().map(Path::new) == Some(Path::new(endpoint::DEFAULT_CONFIG_PATH)) || config_file.is_none(),
+    };
+    Some(K3sCrictl { config_file, runtime_endpoint, same_as_crictl })
+}
