@@ -301,7 +301,7 @@ async fn describe_containerd(
         if i.namespaces.contains(&namespace.value) {
             ns_evidence = Evidence::new(Source::Api, format!("namespace {} exists in this containerd ({})", namespace.value, namespace.detail));
         } else {
-            warnings.push(format!("containerd at {} has no namespace {} yet (it has [{}]): nothing stored there so far", socket.display(), namespace.value, i.namespaces.join(", ")));
+            warnings.push(format!("containerd at {} has no namespace {} yet (it has [{}])", socket.display(), namespace.value, i.namespaces.join(", ")));
         }
     }
     hop.namespace = Some(namespace.value.clone());

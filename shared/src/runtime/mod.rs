@@ -64,7 +64,8 @@ fn describe_perms(local: &Path) -> String {
 pub async fn grpc_channel(local: &Path, shown: &Path, timeout: Duration) -> Result<Channel, RuntimeError> {
     drop(probe_socket(local, shown, timeout).await?);
     let socket = local.to_path_buf();
-    let endpoint = Endpoint::from_static("http://[::]:50051").connect_timeout(timeout).timeout(timeout);
+    // Per-call deadlines come from `with_deadline`, which names the socket.
+    let endpoint = Endpoint::from_static("http://[::]:50051").connect_timeout(timeout);
     let connect = endpoint.connect_with_connector(tower::service_fn(move |_| {
             let socket = socket.clone();
             async move { UnixStream::connect(socket).await.map(TokioIo::new) }

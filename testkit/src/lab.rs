@@ -1,0 +1,107 @@
+//! The Rust side of the lab: bring a scenario up (idempotently, through
+//! `testkit/lab/lab`), read its `state.env`, and run commands inside it.
+//!
+//! Tests never skip: when the daemons are missing the harness fails with
+//! the command that installs them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The repository root (testkit's parent directory).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("testkit lives in the repo").to_path_buf()
+}
+
+/// The lab command.
+pub fn lab_script() -> PathBuf {
+    repo_root().join("testkit/lab/lab")
+}
+
+/// Where the lab keeps its scenarios (`IMGDUP_LAB_DIR`, default /tmp/imgdup-lab).
+pub fn lab_dir() -> PathBuf {
+    std::env::var_os("IMGDUP_LAB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp/imgdup-lab"))
+}
+
+/// A running simulated node.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub state: HashMap<String, String>,
+}
+
+/// Builds the stand-in binaries once per test process (the lab runs them).
+fn build_standins() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-q", "-p", "testkit", "--bins"])
+            .current_dir(repo_root())
+            .status()
+            .expect("cannot run cargo to build the lab stand-ins");
+        assert!(status.success(), "building the cri-dockerd/k3s stand-ins failed");
+    });
+}
+
+fn require_daemons() {
+    for bin in ["containerd", "dockerd", "ctr", "docker", "unshare", "nsenter"] {
+        let found = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
+            .unwrap_or(false);
+        assert!(
+            found,
+            "`{bin}` is not installed: the lab needs real daemons. Run `apt-get install -y containerd docker.io runc busybox-static` (as root), or `bash .ci/run`"
+        );
+    }
+}
+
+impl Scenario {
+    /// Brings `name` up if it is not up yet (the lab serializes concurrent callers).
+    pub fn up(name: &str) -> Self {
+        require_daemons();
+        build_standins();
+        let out = Command::new(lab_script()).args(["up", name]).output().expect("cannot run testkit/lab/lab");
+        assert!(
+            out.status.success(),
+            "lab up {name} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = lab_dir().join(name).join("state.env");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Self { name: name.to_string(), state: parse_state(&text) }
+    }
+
+    /// A value from `state.env`.
+    pub fn get(&self, key: &str) -> &str {
+        self.state.get(key).map(String::as_str).unwrap_or_else(|| panic!("{}: state.env has no {key}", self.name))
+    }
+
+    /// A pid from `state.env`, as seen inside the scenario.
+    pub fn pid(&self, key: &str) -> u32 {
+        self.get(key).parse().unwrap_or_else(|_| panic!("{}: {key} is not a pid", self.name))
+    }
+
+    /// Runs a program inside the scenario's namespaces.
+    pub fn exec(&self, program: &Path, args: &[&str]) -> Output {
+        Command::new(lab_script())
+            .args(["exec", &self.name, "--"])
+            .arg(program)
+            .args(args)
+            .env_remove("CONTAINER_RUNTIME_ENDPOINT")
+            .env_remove("IMAGE_SERVICE_ENDPOINT")
+            .env_remove("CRI_CONFIG_FILE")
+            .output()
+            .expect("cannot run lab exec")
+    }
+}
+
+/// Parses `KEY=VALUE` lines; values may be double-quoted.
+pub fn parse_state(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+        .collect()
+}
