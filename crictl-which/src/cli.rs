@@ -61,14 +61,29 @@ pub struct Config {
 }
 
 /// Where `crictl` may live on a node; crictl falls back to `<its dir>/crictl.yaml`.
-const CRICTL_DIRS: [&str; 6] = ["/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/opt/bin", "/var/lib/rancher/k3s/data/current/bin"];
+const CRICTL_DIRS: [&str; 6] = [
+    "/usr/local/bin",
+    "/usr/bin",
+    "/bin",
+    "/usr/local/sbin",
+    "/opt/bin",
+    "/var/lib/rancher/k3s/data/current/bin",
+];
 
 impl Args {
     pub fn into_config(self) -> Result<Config> {
-        let host_root = std::fs::canonicalize(&self.host_root).with_context(|| format!("--host-root {}: no such directory", self.host_root.display()))?;
+        let host_root = std::fs::canonicalize(&self.host_root).with_context(|| {
+            format!(
+                "--host-root {}: no such directory",
+                self.host_root.display()
+            )
+        })?;
         let host = HostRoot::new(host_root);
         let proc_dir = self.proc_dir.unwrap_or_else(|| host.root().join("proc"));
-        let crictl_dir = CRICTL_DIRS.iter().map(PathBuf::from).find(|d| host.local(d.join("crictl")).is_file());
+        let crictl_dir = CRICTL_DIRS
+            .iter()
+            .map(PathBuf::from)
+            .find(|d| host.local(d.join("crictl")).is_file());
         let inputs = CrictlInputs {
             runtime_flag: self.runtime_endpoint,
             image_flag: self.image_endpoint,
@@ -78,6 +93,12 @@ impl Args {
             ..Default::default()
         }
         .with_process_env();
-        Ok(Config { host, proc_dir, inputs, output: self.output, offline: self.offline })
+        Ok(Config {
+            host,
+            proc_dir,
+            inputs,
+            output: self.output,
+            offline: self.offline,
+        })
     }
 }

@@ -19,7 +19,12 @@ fn main() -> ExitCode {
     };
     match run(config) {
         Ok(code) => code,
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => ExitCode::SUCCESS,
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("crictl-which: {e:#}");
             ExitCode::FAILURE
@@ -29,9 +34,21 @@ fn main() -> ExitCode {
 
 fn run(config: cli::Config) -> Result<ExitCode> {
     let resolution = endpoint::resolve(&config.inputs, &config.host)?;
-    let procs = ProcessTable::scan(&config.proc_dir).with_context(|| format!("cannot read processes from {}; pass --proc", config.proc_dir.display()))?;
-    let node = Node { host: config.host, procs, timeout: resolution.timeout, offline: config.offline };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let procs = ProcessTable::scan(&config.proc_dir).with_context(|| {
+        format!(
+            "cannot read processes from {}; pass --proc",
+            config.proc_dir.display()
+        )
+    })?;
+    let node = Node {
+        host: config.host,
+        procs,
+        timeout: resolution.timeout,
+        offline: config.offline,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let chain = runtime.block_on(which::which(&node, &config.inputs, &resolution));
     let text = match config.output {
         cli::Output::Text => report::chain_text(&chain),
@@ -43,5 +60,9 @@ fn run(config: cli::Config) -> Result<ExitCode> {
         eprintln!("crictl-which: {err}");
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if chain.hops.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if chain.hops.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

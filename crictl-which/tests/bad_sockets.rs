@@ -8,7 +8,10 @@ use std::time::Duration;
 use crate::util::*;
 
 fn pointing_at(host: &HostDir, socket: &str) {
-    host.write("/etc/crictl.yaml", &format!("runtime-endpoint: unix://{socket}\ntimeout: 1\n"));
+    host.write(
+        "/etc/crictl.yaml",
+        &format!("runtime-endpoint: unix://{socket}\ntimeout: 1\n"),
+    );
 }
 
 #[test]
@@ -17,9 +20,18 @@ fn a_socket_file_with_no_listener_is_refused_fast() {
     std::fs::create_dir_all(host.path("/run")).unwrap();
     drop(UnixListener::bind(host.path("/run/dead.sock")).unwrap()); // the file stays, nobody listens
     pointing_at(&host, "/run/dead.sock");
-    let (out, took) = timed(cmd().arg("--host-root").arg(host.root()).args(["--proc", "/proc"]));
+    let (out, took) = timed(
+        cmd()
+            .arg("--host-root")
+            .arg(host.root())
+            .args(["--proc", "/proc"]),
+    );
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("nothing listens on /run/dead.sock"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing listens on /run/dead.sock"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("stale socket"), "{}", stderr(&out));
     assert!(took < Duration::from_secs(2), "took {took:?}");
 }
@@ -28,9 +40,18 @@ fn a_socket_file_with_no_listener_is_refused_fast() {
 fn a_missing_socket_names_the_path() {
     let host = HostDir::new();
     pointing_at(&host, "/run/k3s/containerd/containerd.sock");
-    let (out, _) = timed(cmd().arg("--host-root").arg(host.root()).args(["--proc", "/proc", "-o", "json"]));
+    let (out, _) = timed(
+        cmd()
+            .arg("--host-root")
+            .arg(host.root())
+            .args(["--proc", "/proc", "-o", "json"]),
+    );
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("socket /run/k3s/containerd/containerd.sock does not exist"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("socket /run/k3s/containerd/containerd.sock does not exist"),
+        "{}",
+        stderr(&out)
+    );
     let chain: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(chain["runtimeEndpoint"]["source"], "config-file");
 }
@@ -48,9 +69,18 @@ fn a_daemon_that_accepts_but_never_answers_times_out() {
         }
     });
     pointing_at(&host, "/run/hang.sock");
-    let (out, took) = timed(cmd().arg("--host-root").arg(host.root()).args(["--proc", "/proc", "--timeout", "300ms"]));
+    let (out, took) = timed(cmd().arg("--host-root").arg(host.root()).args([
+        "--proc",
+        "/proc",
+        "--timeout",
+        "300ms",
+    ]));
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("no answer from /run/hang.sock within 300ms"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no answer from /run/hang.sock within 300ms"),
+        "{}",
+        stderr(&out)
+    );
     assert!(took < Duration::from_secs(3), "took {took:?}");
 }
 
@@ -59,12 +89,25 @@ fn a_socket_the_caller_may_not_open_says_permission_denied() {
     let host = HostDir::new();
     std::fs::create_dir_all(host.path("/run/secure")).unwrap();
     let _listener = UnixListener::bind(host.path("/run/secure/c.sock")).unwrap();
-    std::fs::set_permissions(host.path("/run/secure/c.sock"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(
+        host.path("/run/secure/c.sock"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
     pointing_at(&host, "/run/secure/c.sock");
-    for dir in [host.root().to_path_buf(), host.path("/run"), host.path("/run/secure"), host.path("/etc")] {
+    for dir in [
+        host.root().to_path_buf(),
+        host.path("/run"),
+        host.path("/run/secure"),
+        host.path("/etc"),
+    ] {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    std::fs::set_permissions(host.path("/etc/crictl.yaml"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        host.path("/etc/crictl.yaml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     // Root ignores socket permissions, so drop to nobody like an operator without sudo.
     let (out, took) = timed(
         std::process::Command::new("setpriv")
@@ -76,7 +119,10 @@ fn a_socket_the_caller_may_not_open_says_permission_denied() {
     );
     assert_exit(&out, 1);
     let err = stderr(&out);
-    assert!(err.contains("permission denied on /run/secure/c.sock") && err.contains("mode 0000"), "{err}");
+    assert!(
+        err.contains("permission denied on /run/secure/c.sock") && err.contains("mode 0000"),
+        "{err}"
+    );
     assert!(err.contains("run as root"), "{err}");
     assert!(took < Duration::from_secs(2), "took {took:?}");
 }
@@ -85,17 +131,36 @@ fn a_socket_the_caller_may_not_open_says_permission_denied() {
 fn an_explicit_broken_config_fails_like_crictl() {
     let host = HostDir::new();
     host.write("/etc/my.yaml", "runtime-endpoint: [oops\n");
-    let (out, _) = timed(cmd().arg("--host-root").arg(host.root()).args(["--proc", "/proc", "--config", "/etc/my.yaml"]));
+    let (out, _) = timed(cmd().arg("--host-root").arg(host.root()).args([
+        "--proc",
+        "/proc",
+        "--config",
+        "/etc/my.yaml",
+    ]));
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("crictl config file /etc/my.yaml") && stderr(&out).contains("not valid YAML"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("crictl config file /etc/my.yaml")
+            && stderr(&out).contains("not valid YAML"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn an_unknown_url_scheme_is_a_clear_error() {
     let host = HostDir::new();
-    let (out, _) = timed(cmd().arg("--host-root").arg(host.root()).args(["--proc", "/proc", "-r", "http://localhost:1234"]));
+    let (out, _) = timed(cmd().arg("--host-root").arg(host.root()).args([
+        "--proc",
+        "/proc",
+        "-r",
+        "http://localhost:1234",
+    ]));
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("protocol \"http\" not supported"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("protocol \"http\" not supported"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -6,15 +6,28 @@ use serde_json::Value;
 use crate::util::*;
 
 fn others_by_kind<'a>(chain: &'a Value, kind: &str) -> Vec<&'a Value> {
-    chain["others"].as_array().unwrap().iter().filter(|o| o["kind"] == kind).collect()
+    chain["others"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == kind)
+        .collect()
 }
 
 fn assert_confirmed(chain: &Value) {
     for hop in chain["hops"].as_array().unwrap() {
         assert_eq!(hop["confidence"], "confirmed", "{hop:#}");
         assert!(hop["error"].is_null(), "{hop:#}");
-        let sources: Vec<&str> = hop["evidence"].as_array().unwrap().iter().map(|e| e["source"].as_str().unwrap()).collect();
-        assert!(sources.contains(&"api") && sources.contains(&"process-cmdline"), "{sources:?}");
+        let sources: Vec<&str> = hop["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["source"].as_str().unwrap())
+            .collect();
+        assert!(
+            sources.contains(&"api") && sources.contains(&"process-cmdline"),
+            "{sources:?}"
+        );
     }
 }
 
@@ -24,9 +37,15 @@ fn k3s_docker_is_one_store_behind_cri_dockerd() {
     let chain = chain_in(&lab, &[]);
     assert_eq!(chain["apiVersion"], "imgdup/v1");
     assert_eq!(chain["kind"], "Chain");
-    assert_eq!(chain["runtimeEndpoint"]["url"], "unix:///run/k3s/cri-dockerd/cri-dockerd.sock");
+    assert_eq!(
+        chain["runtimeEndpoint"]["url"],
+        "unix:///run/k3s/cri-dockerd/cri-dockerd.sock"
+    );
     assert_eq!(chain["runtimeEndpoint"]["source"], "config-file");
-    assert_eq!(chain["imageEndpoint"]["url"], "unix:///run/k3s/cri-dockerd/cri-dockerd.sock");
+    assert_eq!(
+        chain["imageEndpoint"]["url"],
+        "unix:///run/k3s/cri-dockerd/cri-dockerd.sock"
+    );
     assert_eq!(hop_kinds(&chain), ["cri-dockerd", "dockerd", "containerd"]);
     let hops = chain["hops"].as_array().unwrap();
     assert_eq!(hops[0]["pid"], lab.pid("PID_CRI_DOCKERD"));
@@ -36,13 +55,20 @@ fn k3s_docker_is_one_store_behind_cri_dockerd() {
     assert_eq!(hops[1]["root"], "/var/lib/docker");
     assert_eq!(hops[1]["driver"], "overlay2");
     assert_eq!(hops[2]["pid"], lab.pid("PID_CONTAINERD"));
-    assert_eq!(hops[2]["endpoint"], "unix:///run/containerd/containerd.sock");
+    assert_eq!(
+        hops[2]["endpoint"],
+        "unix:///run/containerd/containerd.sock"
+    );
     assert_eq!(hops[2]["namespace"], "moby");
     assert_eq!(hops[2]["root"], "/var/lib/containerd");
     assert_confirmed(&chain);
     assert_eq!(chain["store"]["path"], "/var/lib/docker/overlay2");
     assert_eq!(chain["store"]["runtime"], "dockerd");
-    assert_eq!(chain["others"], Value::Array(vec![]), "nothing else runs on this node");
+    assert_eq!(
+        chain["others"],
+        Value::Array(vec![]),
+        "nothing else runs on this node"
+    );
     assert_eq!(chain["k3sCrictl"]["sameAsCrictl"], true);
 }
 
@@ -50,15 +76,26 @@ fn k3s_docker_is_one_store_behind_cri_dockerd() {
 fn runtime_switch_shows_the_leftover_docker_store() {
     let lab = Scenario::up("runtime-switch");
     let chain = chain_in(&lab, &[]);
-    assert_eq!(chain["runtimeEndpoint"]["url"], "unix:///run/k3s/containerd/containerd.sock");
+    assert_eq!(
+        chain["runtimeEndpoint"]["url"],
+        "unix:///run/k3s/containerd/containerd.sock"
+    );
     assert_eq!(hop_kinds(&chain), ["containerd"]);
     let hop = &chain["hops"][0];
     assert_eq!(hop["pid"], lab.pid("PID_K3S_CONTAINERD"));
     assert_eq!(hop["root"], "/var/lib/rancher/k3s/agent/containerd");
     assert_eq!(hop["namespace"], "k8s.io");
-    assert!(hop["cmdline"].as_str().unwrap().contains("--root /var/lib/rancher/k3s/agent/containerd"));
+    assert!(
+        hop["cmdline"]
+            .as_str()
+            .unwrap()
+            .contains("--root /var/lib/rancher/k3s/agent/containerd")
+    );
     assert_confirmed(&chain);
-    assert_eq!(chain["store"]["path"], "/var/lib/rancher/k3s/agent/containerd");
+    assert_eq!(
+        chain["store"]["path"],
+        "/var/lib/rancher/k3s/agent/containerd"
+    );
     assert_eq!(chain["store"]["namespace"], "k8s.io");
     let docker = others_by_kind(&chain, "dockerd");
     assert_eq!(docker.len(), 1, "{:#}", chain["others"]);
@@ -75,7 +112,10 @@ fn two_containerds_crictl_defaults_to_the_system_one_and_k3s_crictl_differs() {
     let lab = Scenario::up("two-containerds");
     let chain = chain_in(&lab, &[]);
     assert_eq!(chain["runtimeEndpoint"]["source"], "default");
-    assert_eq!(chain["runtimeEndpoint"]["url"], "unix:///run/containerd/containerd.sock");
+    assert_eq!(
+        chain["runtimeEndpoint"]["url"],
+        "unix:///run/containerd/containerd.sock"
+    );
     assert_eq!(chain["probes"][0]["ok"], true);
     assert_eq!(hop_kinds(&chain), ["containerd"]);
     assert_eq!(chain["hops"][0]["pid"], lab.pid("PID_CONTAINERD"));
@@ -87,12 +127,28 @@ fn two_containerds_crictl_defaults_to_the_system_one_and_k3s_crictl_differs() {
     assert_eq!(others[0]["root"], "/var/lib/rancher/k3s/agent/containerd");
     assert_eq!(others[0]["running"], true);
     assert_eq!(others[0]["pid"], lab.pid("PID_K3S_CONTAINERD"));
-    assert!(others[0]["namespaces"].as_array().unwrap().contains(&Value::from("k8s.io")));
-    assert_eq!(chain["k3sCrictl"]["configFile"], "/var/lib/rancher/k3s/agent/etc/crictl.yaml");
-    assert_eq!(chain["k3sCrictl"]["runtimeEndpoint"], "unix:///run/k3s/containerd/containerd.sock");
+    assert!(
+        others[0]["namespaces"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("k8s.io"))
+    );
+    assert_eq!(
+        chain["k3sCrictl"]["configFile"],
+        "/var/lib/rancher/k3s/agent/etc/crictl.yaml"
+    );
+    assert_eq!(
+        chain["k3sCrictl"]["runtimeEndpoint"],
+        "unix:///run/k3s/containerd/containerd.sock"
+    );
     assert_eq!(chain["k3sCrictl"]["sameAsCrictl"], false);
     let warnings = chain["warnings"].to_string();
-    assert!(warnings.contains("pin it: crictl config --set runtime-endpoint=unix:///run/containerd/containerd.sock"), "{warnings}");
+    assert!(
+        warnings.contains(
+            "pin it: crictl config --set runtime-endpoint=unix:///run/containerd/containerd.sock"
+        ),
+        "{warnings}"
+    );
     assert!(warnings.contains("k3s crictl"), "{warnings}");
 }
 
@@ -102,14 +158,27 @@ fn dood_lists_host_docker_as_another_runtime() {
     let chain = chain_in(&lab, &[]);
     assert_eq!(hop_kinds(&chain), ["containerd"]);
     assert_eq!(chain["hops"][0]["pid"], lab.pid("PID_K3S_CONTAINERD"));
-    assert_eq!(chain["store"]["path"], "/var/lib/rancher/k3s/agent/containerd");
+    assert_eq!(
+        chain["store"]["path"],
+        "/var/lib/rancher/k3s/agent/containerd"
+    );
     let docker = others_by_kind(&chain, "dockerd");
     assert_eq!(docker.len(), 1, "{:#}", chain["others"]);
-    assert_eq!((&docker[0]["root"], &docker[0]["running"], &docker[0]["pid"]), (&Value::from("/var/lib/docker"), &Value::from(true), &Value::from(lab.pid("PID_DOCKERD"))));
+    assert_eq!(
+        (&docker[0]["root"], &docker[0]["running"], &docker[0]["pid"]),
+        (
+            &Value::from("/var/lib/docker"),
+            &Value::from(true),
+            &Value::from(lab.pid("PID_DOCKERD"))
+        )
+    );
     let containerd = others_by_kind(&chain, "containerd");
     assert_eq!(containerd.len(), 1, "{:#}", chain["others"]);
     assert_eq!(containerd[0]["root"], "/var/lib/containerd");
-    assert_eq!((&containerd[0]["running"], &containerd[0]["pid"]), (&Value::from(true), &Value::from(lab.pid("PID_CONTAINERD"))));
+    assert_eq!(
+        (&containerd[0]["running"], &containerd[0]["pid"]),
+        (&Value::from(true), &Value::from(lab.pid("PID_CONTAINERD")))
+    );
 }
 
 #[test]
@@ -118,9 +187,19 @@ fn text_output_is_one_line_per_hop() {
     let out = lab.exec(&bin(), &[]);
     assert_exit(&out, 0);
     let text = stdout(&out);
-    let hop_lines: Vec<&str> = text.lines().skip_while(|l| !l.trim_start().starts_with("#  KIND")).skip(1).take_while(|l| !l.trim().is_empty()).collect();
+    let hop_lines: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("#  KIND"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
     assert_eq!(hop_lines.len(), 3, "{text}");
-    assert!(hop_lines[0].contains("cri-dockerd") && hop_lines[1].contains("dockerd") && hop_lines[2].contains("moby"), "{text}");
+    assert!(
+        hop_lines[0].contains("cri-dockerd")
+            && hop_lines[1].contains("dockerd")
+            && hop_lines[2].contains("moby"),
+        "{text}"
+    );
     assert!(text.contains("STORE  /var/lib/docker/overlay2"), "{text}");
 }
 
@@ -142,7 +221,10 @@ fn offline_mode_proves_the_chain_from_processes_alone() {
     assert_eq!(hop_kinds(&chain), ["cri-dockerd", "dockerd", "containerd"]);
     for hop in chain["hops"].as_array().unwrap() {
         let sources = hop["evidence"].to_string();
-        assert!(!sources.contains("\"api\""), "offline must not dial: {sources}");
+        assert!(
+            !sources.contains("\"api\""),
+            "offline must not dial: {sources}"
+        );
     }
     assert_eq!(chain["hops"][1]["pid"], lab.pid("PID_DOCKERD"));
     assert_eq!(chain["hops"][2]["root"], "/var/lib/containerd");
@@ -151,12 +233,22 @@ fn offline_mode_proves_the_chain_from_processes_alone() {
 #[test]
 fn the_runtime_flag_overrides_the_config_inside_the_node() {
     let lab = Scenario::up("dood");
-    let out = lab.exec(&bin(), &["-o", "json", "-r", "unix:///run/containerd/containerd.sock"]);
+    let out = lab.exec(
+        &bin(),
+        &["-o", "json", "-r", "unix:///run/containerd/containerd.sock"],
+    );
     assert_exit(&out, 1);
     let chain: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(chain["runtimeEndpoint"]["source"], "flag");
-    assert!(stderr(&out).contains("does not serve CRI v1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not serve CRI v1"),
+        "{}",
+        stderr(&out)
+    );
     // Docker's containerd has CRI disabled: a clear error, not a wrong chain.
-    let err = chain["hops"][0]["error"].as_str().unwrap_or_default().to_string();
+    let err = chain["hops"][0]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(err.contains("does not serve CRI v1"), "{err}");
 }

@@ -14,7 +14,9 @@ pub fn bin() -> PathBuf {
 /// crictl-which with a clean crictl environment.
 pub fn cmd() -> Command {
     let mut c = Command::new(bin());
-    c.env_remove("CONTAINER_RUNTIME_ENDPOINT").env_remove("IMAGE_SERVICE_ENDPOINT").env_remove("CRI_CONFIG_FILE");
+    c.env_remove("CONTAINER_RUNTIME_ENDPOINT")
+        .env_remove("IMAGE_SERVICE_ENDPOINT")
+        .env_remove("CRI_CONFIG_FILE");
     c
 }
 
@@ -35,7 +37,13 @@ pub fn stderr(out: &Output) -> String {
 
 #[track_caller]
 pub fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "exit status\nstdout:\n{}\nstderr:\n{}", stdout(out), stderr(out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status\nstdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
 }
 
 /// Runs `crictl-which -o json ARGS` inside a lab scenario and parses the Chain.
@@ -44,7 +52,8 @@ pub fn chain_in(scenario: &Scenario, args: &[&str]) -> serde_json::Value {
     all.extend_from_slice(args);
     let out = scenario.exec(&bin(), &all);
     assert_exit(&out, 0);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(&out)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(&out)))
 }
 
 /// A throwaway host root: write files at host paths under it.
@@ -54,7 +63,10 @@ pub struct HostDir {
 
 impl HostDir {
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new().prefix("cw").tempdir_in("/tmp").unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("cw")
+            .tempdir_in("/tmp")
+            .unwrap();
         Self { dir }
     }
     pub fn path(&self, host_path: &str) -> PathBuf {
@@ -72,5 +84,10 @@ impl HostDir {
 
 /// The kinds of a chain's hops, in order.
 pub fn hop_kinds(chain: &serde_json::Value) -> Vec<String> {
-    chain["hops"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap().to_string()).collect()
+    chain["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap().to_string())
+        .collect()
 }

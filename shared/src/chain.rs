@@ -171,6 +171,9 @@ pub struct Chain {
 impl Chain {
     /// The first hop error, if the chain could not be proven.
     pub fn first_error(&self) -> Option<&str> {
-        self.hops.iter().chain(&self.image_hops).find_map(|h| h.error.as_deref())
+        self.hops
+            .iter()
+            .chain(&self.image_hops)
+            .find_map(|h| h.error.as_deref())
     }
 }

@@ -24,17 +24,25 @@ impl Cmdline {
     }
 
     pub fn from_args<I: IntoIterator<Item = S>, S: Into<String>>(args: I) -> Self {
-        Self { args: args.into_iter().map(Into::into).collect() }
+        Self {
+            args: args.into_iter().map(Into::into).collect(),
+        }
     }
 
     /// The program's base name (`/usr/bin/containerd` → `containerd`).
     pub fn program(&self) -> &str {
-        self.args.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("")
+        self.args
+            .first()
+            .map(|a| a.rsplit('/').next().unwrap_or(a))
+            .unwrap_or("")
     }
 
     /// The first non-flag argument after the program (`k3s agent …` → `agent`).
     pub fn subcommand(&self) -> Option<&str> {
-        self.args.get(1).map(String::as_str).filter(|a| !a.starts_with('-'))
+        self.args
+            .get(1)
+            .map(String::as_str)
+            .filter(|a| !a.starts_with('-'))
     }
 
     /// Every value of a valued flag, in order. `names` are spelled with their
@@ -110,22 +118,38 @@ mod tests {
     fn parses_proc_bytes_with_trailing_nul_and_bad_utf8() {
         let c = Cmdline::from_proc_bytes(b"containerd\0-a\0/run/x\xff.sock\0");
         assert_eq!(c.program(), "containerd");
-        assert_eq!(c.value(&["-a", "--address"]).unwrap(), "/run/x\u{fffd}.sock");
+        assert_eq!(
+            c.value(&["-a", "--address"]).unwrap(),
+            "/run/x\u{fffd}.sock"
+        );
         assert_eq!(Cmdline::from_proc_bytes(b"").program(), "");
     }
 
     #[test]
     fn k3s_containerd_cmdline() {
-        let c = cmd("containerd -c /var/lib/rancher/k3s/agent/etc/containerd/config.toml -a /run/k3s/containerd/containerd.sock --state /run/k3s/containerd --root /var/lib/rancher/k3s/agent/containerd");
-        assert_eq!(c.value(&["-c", "--config"]).unwrap(), "/var/lib/rancher/k3s/agent/etc/containerd/config.toml");
-        assert_eq!(c.value(&["-a", "--address"]).unwrap(), "/run/k3s/containerd/containerd.sock");
+        let c = cmd(
+            "containerd -c /var/lib/rancher/k3s/agent/etc/containerd/config.toml -a /run/k3s/containerd/containerd.sock --state /run/k3s/containerd --root /var/lib/rancher/k3s/agent/containerd",
+        );
+        assert_eq!(
+            c.value(&["-c", "--config"]).unwrap(),
+            "/var/lib/rancher/k3s/agent/etc/containerd/config.toml"
+        );
+        assert_eq!(
+            c.value(&["-a", "--address"]).unwrap(),
+            "/run/k3s/containerd/containerd.sock"
+        );
         assert_eq!(c.value(&["--state"]).unwrap(), "/run/k3s/containerd");
-        assert_eq!(c.value(&["--root"]).unwrap(), "/var/lib/rancher/k3s/agent/containerd");
+        assert_eq!(
+            c.value(&["--root"]).unwrap(),
+            "/var/lib/rancher/k3s/agent/containerd"
+        );
     }
 
     #[test]
     fn equals_form_glued_shorthand_and_last_wins() {
-        let c = cmd("dockerd --data-root=/a -H unix:///x.sock -Hfd:// --data-root /b --containerd=/run/c.sock");
+        let c = cmd(
+            "dockerd --data-root=/a -H unix:///x.sock -Hfd:// --data-root /b --containerd=/run/c.sock",
+        );
         assert_eq!(c.value(&["--data-root"]).unwrap(), "/b");
         assert_eq!(c.values(&["-H", "--host"]), vec!["unix:///x.sock", "fd://"]);
         assert_eq!(c.value(&["--containerd"]).unwrap(), "/run/c.sock");
@@ -139,7 +163,10 @@ mod tests {
         assert_eq!(c.program(), "k3s");
         assert_eq!(c.subcommand(), Some("agent"));
         assert_eq!(c.bool_flag(&["--docker"]), Some(true));
-        assert_eq!(cmd("k3s server --docker=false").bool_flag(&["--docker"]), Some(false));
+        assert_eq!(
+            cmd("k3s server --docker=false").bool_flag(&["--docker"]),
+            Some(false)
+        );
         assert_eq!(cmd("k3s server").bool_flag(&["--docker"]), None);
         assert_eq!(cmd("k3s --debug server").subcommand(), None);
     }

@@ -26,10 +26,16 @@ pub enum CrictlYamlError {
     #[error("not valid YAML: {0}")]
     Syntax(String),
     /// The exact message crictl prints.
-    #[error("Config option '{0}' is not valid (crictl accepts runtime-endpoint, image-endpoint, timeout, debug, pull-image-on-create, disable-pull-on-run, max-retries)")]
+    #[error(
+        "Config option '{0}' is not valid (crictl accepts runtime-endpoint, image-endpoint, timeout, debug, pull-image-on-create, disable-pull-on-run, max-retries)"
+    )]
     UnknownOption(String),
     #[error("parsing config option '{option}': {value:?} is not {expected}")]
-    BadValue { option: String, value: String, expected: &'static str },
+    BadValue {
+        option: String,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 pub fn parse(bytes: &[u8]) -> Result<CrictlYaml, CrictlYamlError> {
@@ -37,11 +43,19 @@ pub fn parse(bytes: &[u8]) -> Result<CrictlYaml, CrictlYamlError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(config);
     }
-    let doc: Value = serde_yaml::from_slice(bytes).map_err(|e| CrictlYamlError::Syntax(e.to_string()))?;
+    let doc: Value =
+        serde_yaml::from_slice(bytes).map_err(|e| CrictlYamlError::Syntax(e.to_string()))?;
     let pairs: Vec<(String, String)> = match doc {
-        Value::Mapping(map) => map.into_iter().map(|(k, v)| (scalar_text(&k), scalar_text(&v))).collect(),
+        Value::Mapping(map) => map
+            .into_iter()
+            .map(|(k, v)| (scalar_text(&k), scalar_text(&v)))
+            .collect(),
         // yaml.v3 walks a sequence's items two by two as name/value.
-        Value::Sequence(items) => items.chunks(2).filter(|c| c.len() == 2).map(|c| (scalar_text(&c[0]), scalar_text(&c[1]))).collect(),
+        Value::Sequence(items) => items
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (scalar_text(&c[0]), scalar_text(&c[1])))
+            .collect(),
         _ => Vec::new(),
     };
     for (name, value) in pairs {
@@ -76,7 +90,11 @@ fn atoi(option: &str, value: &str) -> Result<i64, CrictlYamlError> {
     let ok = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
     ok.then(|| value.parse::<i64>().ok())
         .flatten()
-        .ok_or_else(|| CrictlYamlError::BadValue { option: option.into(), value: value.into(), expected: "a whole number of seconds" })
+        .ok_or_else(|| CrictlYamlError::BadValue {
+            option: option.into(),
+            value: value.into(),
+            expected: "a whole number of seconds",
+        })
 }
 
 /// Go `strconv.ParseBool`.
@@ -84,7 +102,11 @@ fn parse_bool(option: &str, value: &str) -> Result<bool, CrictlYamlError> {
     match value {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(CrictlYamlError::BadValue { option: option.into(), value: value.into(), expected: "a boolean (true/false)" }),
+        _ => Err(CrictlYamlError::BadValue {
+            option: option.into(),
+            value: value.into(),
+            expected: "a boolean (true/false)",
+        }),
     }
 }
 
@@ -95,33 +117,66 @@ mod tests {
     #[test]
     fn reads_the_k3s_file() {
         let y = parse(b"runtime-endpoint: unix:///run/k3s/containerd/containerd.sock\n").unwrap();
-        assert_eq!(y.runtime_endpoint, "unix:///run/k3s/containerd/containerd.sock");
+        assert_eq!(
+            y.runtime_endpoint,
+            "unix:///run/k3s/containerd/containerd.sock"
+        );
         assert_eq!(y.image_endpoint, "");
     }
 
     #[test]
     fn reads_every_option() {
         let y = parse(b"runtime-endpoint: unix:///a\nimage-endpoint: unix:///b\ntimeout: 10\ndebug: true\npull-image-on-create: false\ndisable-pull-on-run: True\nmax-retries: -1\n").unwrap();
-        assert_eq!((y.timeout_secs, y.debug, y.disable_pull_on_run, y.max_retries), (10, true, true, -1));
+        assert_eq!(
+            (
+                y.timeout_secs,
+                y.debug,
+                y.disable_pull_on_run,
+                y.max_retries
+            ),
+            (10, true, true, -1)
+        );
     }
 
     #[test]
     fn empty_comment_only_and_scalar_documents_are_empty_configs() {
-        for doc in [&b""[..], b"   \n", b"# nothing\n", b"just-a-string\n", b"~\n"] {
-            assert_eq!(parse(doc).unwrap(), CrictlYaml::default(), "{:?}", String::from_utf8_lossy(doc));
+        for doc in [
+            &b""[..],
+            b"   \n",
+            b"# nothing\n",
+            b"just-a-string\n",
+            b"~\n",
+        ] {
+            assert_eq!(
+                parse(doc).unwrap(),
+                CrictlYaml::default(),
+                "{:?}",
+                String::from_utf8_lossy(doc)
+            );
         }
     }
 
     #[test]
     fn unknown_keys_fail_with_crictls_message() {
         let e = parse(b"runtime_endpoint: unix:///a\n").unwrap_err();
-        assert!(e.to_string().starts_with("Config option 'runtime_endpoint' is not valid"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("Config option 'runtime_endpoint' is not valid"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_values_name_the_option() {
         let e = parse(b"timeout: 2s\n").unwrap_err();
-        assert_eq!(e, CrictlYamlError::BadValue { option: "timeout".into(), value: "2s".into(), expected: "a whole number of seconds" });
+        assert_eq!(
+            e,
+            CrictlYamlError::BadValue {
+                option: "timeout".into(),
+                value: "2s".into(),
+                expected: "a whole number of seconds"
+            }
+        );
         assert!(parse(b"debug: yes\n").is_err());
         assert!(parse(b"timeout: 99999999999999999999\n").is_err());
     }
@@ -129,13 +184,22 @@ mod tests {
     #[test]
     fn null_and_nested_values_read_as_empty() {
         let y = parse(b"runtime-endpoint:\nimage-endpoint: {a: b}\n").unwrap();
-        assert_eq!((y.runtime_endpoint.as_str(), y.image_endpoint.as_str()), ("", ""));
+        assert_eq!(
+            (y.runtime_endpoint.as_str(), y.image_endpoint.as_str()),
+            ("", "")
+        );
     }
 
     #[test]
     fn syntax_errors_and_binary_input_are_errors_not_panics() {
-        assert!(matches!(parse(b"runtime-endpoint: [unclosed\n"), Err(CrictlYamlError::Syntax(_))));
+        assert!(matches!(
+            parse(b"runtime-endpoint: [unclosed\n"),
+            Err(CrictlYamlError::Syntax(_))
+        ));
         assert!(parse(&[0xff, 0xfe, 0x00, 0x41]).is_err());
-        assert!(matches!(parse(b"a: 1\na: 2\n"), Err(CrictlYamlError::Syntax(_))));
+        assert!(matches!(
+            parse(b"a: 1\na: 2\n"),
+            Err(CrictlYamlError::Syntax(_))
+        ));
     }
 }

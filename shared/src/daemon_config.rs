@@ -13,9 +13,18 @@ use crate::hostroot::HostRoot;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not valid {format}: {reason}. The daemon itself would refuse it too; fix the file")]
-    Parse { path: PathBuf, format: &'static str, reason: String },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is not valid {format}: {reason}. The daemon itself would refuse it too; fix the file"
+    )]
+    Parse {
+        path: PathBuf,
+        format: &'static str,
+        reason: String,
+    },
 }
 
 /// `/etc/docker/daemon.json` (moby `daemon/config`).
@@ -73,7 +82,9 @@ impl ContainerdToml {
 
     /// Whether the CRI plugin is switched off (`cri` or its full id).
     pub fn cri_disabled(&self) -> bool {
-        self.disabled_plugins.iter().any(|p| p == "cri" || p == "io.containerd.grpc.v1.cri")
+        self.disabled_plugins
+            .iter()
+            .any(|p| p == "cri" || p == "io.containerd.grpc.v1.cri")
     }
 }
 
@@ -92,12 +103,18 @@ impl K3sConfig {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        serde_yaml::from_slice::<Option<Self>>(bytes).map(Option::unwrap_or_default).map_err(|e| parse_error(path, "YAML", e))
+        serde_yaml::from_slice::<Option<Self>>(bytes)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| parse_error(path, "YAML", e))
     }
 }
 
 fn parse_error(path: &Path, format: &'static str, e: impl std::fmt::Display) -> ConfigError {
-    ConfigError::Parse { path: path.to_path_buf(), format, reason: e.to_string() }
+    ConfigError::Parse {
+        path: path.to_path_buf(),
+        format,
+        reason: e.to_string(),
+    }
 }
 
 /// Reads and parses a host config file; a missing file is `Ok(None)`.
@@ -109,7 +126,10 @@ pub fn read<T>(
     match std::fs::read(host.local(path)) {
         Ok(bytes) => parse(&bytes, path).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ConfigError::Read { path: path.to_path_buf(), source }),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -128,7 +148,12 @@ mod tests {
         assert_eq!(d.containerd.as_deref(), Some("/run/c.sock"));
         assert_eq!(d.hosts, vec!["unix:///x.sock"]);
         assert_eq!(d.containerd_snapshotter(), Some(true));
-        assert_eq!(DaemonJson::parse(br#"{"graph":"/old"}"#, p()).unwrap().data_root(), Some("/old"));
+        assert_eq!(
+            DaemonJson::parse(br#"{"graph":"/old"}"#, p())
+                .unwrap()
+                .data_root(),
+            Some("/old")
+        );
     }
 
     #[test]
@@ -142,9 +167,19 @@ mod tests {
     #[test]
     fn containerd_toml_root_state_address() {
         let c = ContainerdToml::parse(b"version = 2\nroot = \"/r\"\nstate = \"/s\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\naddress = \"/s/c.sock\"\n[plugins.\"io.containerd.grpc.v1.cri\"]\nsandbox_image = \"x\"\n", p()).unwrap();
-        assert_eq!((c.root.as_deref(), c.state.as_deref(), c.grpc.address.as_deref()), (Some("/r"), Some("/s"), Some("/s/c.sock")));
+        assert_eq!(
+            (
+                c.root.as_deref(),
+                c.state.as_deref(),
+                c.grpc.address.as_deref()
+            ),
+            (Some("/r"), Some("/s"), Some("/s/c.sock"))
+        );
         assert!(c.cri_disabled());
-        assert_eq!(ContainerdToml::parse(b"", p()).unwrap(), ContainerdToml::default());
+        assert_eq!(
+            ContainerdToml::parse(b"", p()).unwrap(),
+            ContainerdToml::default()
+        );
         assert!(ContainerdToml::parse(b"root = ", p()).is_err());
         assert!(ContainerdToml::parse(&[0xc3, 0x28], p()).is_err());
     }
@@ -154,7 +189,10 @@ mod tests {
         let k = K3sConfig::parse(b"docker: true\ncontainer-runtime-endpoint: unix:///run/x.sock\ndata-dir: /opt/k3s\nnode-label: [a=b]\n", p()).unwrap();
         assert_eq!(k.docker, Some(true));
         assert_eq!(k.data_dir.as_deref(), Some("/opt/k3s"));
-        assert_eq!(K3sConfig::parse(b"# empty\n", p()).unwrap(), K3sConfig::default());
+        assert_eq!(
+            K3sConfig::parse(b"# empty\n", p()).unwrap(),
+            K3sConfig::default()
+        );
         assert!(K3sConfig::parse(b"docker: [\n", p()).is_err());
     }
 
@@ -162,10 +200,28 @@ mod tests {
     fn read_missing_is_none_and_reads_under_the_host_root() {
         let dir = tempfile::tempdir().unwrap();
         let host = HostRoot::new(dir.path());
-        assert_eq!(read(&host, Path::new("/etc/docker/daemon.json"), DaemonJson::parse).unwrap(), None);
+        assert_eq!(
+            read(
+                &host,
+                Path::new("/etc/docker/daemon.json"),
+                DaemonJson::parse
+            )
+            .unwrap(),
+            None
+        );
         std::fs::create_dir_all(dir.path().join("etc/docker")).unwrap();
-        std::fs::write(dir.path().join("etc/docker/daemon.json"), r#"{"data-root":"/d"}"#).unwrap();
-        let d = read(&host, Path::new("/etc/docker/daemon.json"), DaemonJson::parse).unwrap().unwrap();
+        std::fs::write(
+            dir.path().join("etc/docker/daemon.json"),
+            r#"{"data-root":"/d"}"#,
+        )
+        .unwrap();
+        let d = read(
+            &host,
+            Path::new("/etc/docker/daemon.json"),
+            DaemonJson::parse,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(d.data_root(), Some("/d"));
     }
 }

@@ -45,7 +45,11 @@ pub fn agent_containerd_root(data_dir: &str) -> String {
 
 /// Turns a socket path into the `unix://` URL form crictl and Docker print.
 pub fn unix_url(path: &str) -> String {
-    if path.contains("://") { path.to_string() } else { format!("unix://{path}") }
+    if path.contains("://") {
+        path.to_string()
+    } else {
+        format!("unix://{path}")
+    }
 }
 
 /// The path part of `unix:///x` (or a bare path); `None` for other schemes.

@@ -43,9 +43,13 @@ pub const ENV_IMAGE: &str = "IMAGE_SERVICE_ENDPOINT";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EndpointError {
-    #[error("crictl config file {path}: {reason}. crictl would stop here too: fix the file, or unset {ENV_CONFIG} / drop --config")]
+    #[error(
+        "crictl config file {path}: {reason}. crictl would stop here too: fix the file, or unset {ENV_CONFIG} / drop --config"
+    )]
     ConfigFile { path: PathBuf, reason: String },
-    #[error("the runtime endpoint is set but empty ({origin}): crictl fails with \"--runtime-endpoint is not set\"; set a URL such as unix:///run/containerd/containerd.sock")]
+    #[error(
+        "the runtime endpoint is set but empty ({origin}): crictl fails with \"--runtime-endpoint is not set\"; set a URL such as unix:///run/containerd/containerd.sock"
+    )]
     EmptyRuntimeEndpoint { origin: Source },
     #[error("endpoint {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
@@ -112,8 +116,22 @@ pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, End
     let mut warnings = Vec::new();
     let (config, yaml) = load_config(inputs, host, &mut warnings)?;
 
-    let runtime = pick(&inputs.runtime_flag, ENV_RUNTIME, inputs, yaml.as_ref().map(|y| &y.runtime_endpoint), &config, "runtime-endpoint");
-    let image = pick(&inputs.image_flag, ENV_IMAGE, inputs, yaml.as_ref().map(|y| &y.image_endpoint), &config, "image-endpoint");
+    let runtime = pick(
+        &inputs.runtime_flag,
+        ENV_RUNTIME,
+        inputs,
+        yaml.as_ref().map(|y| &y.runtime_endpoint),
+        &config,
+        "runtime-endpoint",
+    );
+    let image = pick(
+        &inputs.image_flag,
+        ENV_IMAGE,
+        inputs,
+        yaml.as_ref().map(|y| &y.image_endpoint),
+        &config,
+        "image-endpoint",
+    );
 
     // GetRuntimeService: set but empty is crictl's "--runtime-endpoint is not set".
     if let Some(set) = &runtime {
@@ -128,7 +146,10 @@ pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, End
         _ => EndpointSetting {
             url: runtime.url.clone(),
             source: runtime.source,
-            detail: format!("no image endpoint set: crictl uses the runtime endpoint ({})", runtime.detail),
+            detail: format!(
+                "no image endpoint set: crictl uses the runtime endpoint ({})",
+                runtime.detail
+            ),
         },
     };
     for setting in [&runtime, &image] {
@@ -146,14 +167,23 @@ pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, End
         (None, Some(secs)) if secs > 0 => Duration::from_secs(secs as u64),
         _ => DEFAULT_TIMEOUT,
     };
-    Ok(Resolution { config, runtime, image, timeout, warnings })
+    Ok(Resolution {
+        config,
+        runtime,
+        image,
+        timeout,
+        warnings,
+    })
 }
 
 fn default_setting() -> EndpointSetting {
     EndpointSetting {
         url: None,
         source: Source::Default,
-        detail: format!("nothing set: crictl probes its default list in order: {}", DEFAULT_RUNTIME_ENDPOINTS.join(", ")),
+        detail: format!(
+            "nothing set: crictl probes its default list in order: {}",
+            DEFAULT_RUNTIME_ENDPOINTS.join(", ")
+        ),
     }
 }
 
@@ -166,12 +196,24 @@ fn pick(
     config: &ConfigFileUse,
     yaml_key: &str,
 ) -> Option<EndpointSetting> {
-    let flag_name = if env_key == ENV_RUNTIME { "--runtime-endpoint" } else { "--image-endpoint" };
+    let flag_name = if env_key == ENV_RUNTIME {
+        "--runtime-endpoint"
+    } else {
+        "--image-endpoint"
+    };
     if let Some(v) = flag {
-        return Some(EndpointSetting { url: Some(v.clone()), source: Source::Flag, detail: format!("{flag_name} {v}") });
+        return Some(EndpointSetting {
+            url: Some(v.clone()),
+            source: Source::Flag,
+            detail: format!("{flag_name} {v}"),
+        });
     }
     if let Some(v) = inputs.env.get(env_key) {
-        return Some(EndpointSetting { url: Some(v.clone()), source: Source::Env, detail: format!("{env_key}={v}") });
+        return Some(EndpointSetting {
+            url: Some(v.clone()),
+            source: Source::Env,
+            detail: format!("{env_key}={v}"),
+        });
     }
     match (yaml_value, &config.loaded) {
         (Some(v), Some(path)) if !v.is_empty() => Some(EndpointSetting {
@@ -196,11 +238,22 @@ fn load_config(
         (PathBuf::from(DEFAULT_CONFIG_PATH), Source::Default)
     };
     let explicit = requested_source != Source::Default;
-    let mut usage = ConfigFileUse { requested: requested.clone(), requested_source, loaded: None, note: None };
+    let mut usage = ConfigFileUse {
+        requested: requested.clone(),
+        requested_source,
+        loaded: None,
+        note: None,
+    };
 
-    let fail = |path: &Path, reason: String, usage: &mut ConfigFileUse, warnings: &mut Vec<String>| {
+    let fail = |path: &Path,
+                reason: String,
+                usage: &mut ConfigFileUse,
+                warnings: &mut Vec<String>| {
         if explicit {
-            Err(EndpointError::ConfigFile { path: path.to_path_buf(), reason })
+            Err(EndpointError::ConfigFile {
+                path: path.to_path_buf(),
+                reason,
+            })
         } else {
             let note = format!("crictl ignores {}: {reason}", path.display());
             warnings.push(format!("{note}; every crictl call then falls back to flags, env and defaults. Fix or remove the file"));
@@ -236,10 +289,16 @@ fn load_config(
 
 /// The file crictl opens: the requested one, or `<crictl dir>/crictl.yaml` when
 /// the requested one does not exist. `Err(None)` means neither exists.
-fn locate(requested: &Path, crictl_dir: Option<&Path>, host: &HostRoot) -> Result<PathBuf, Option<String>> {
+fn locate(
+    requested: &Path,
+    crictl_dir: Option<&Path>,
+    host: &HostRoot,
+) -> Result<PathBuf, Option<String>> {
     match std::fs::metadata(host.local(requested)) {
         Ok(_) => return Ok(requested.to_path_buf()),
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Some(format!("cannot stat it: {e}"))),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(Some(format!("cannot stat it: {e}")));
+        }
         Err(_) => {}
     }
     if let Some(dir) = crictl_dir {
@@ -261,15 +320,30 @@ pub struct UnixEndpoint {
 impl UnixEndpoint {
     /// Parses like kubelet's `parseEndpointWithFallbackProtocol(ep, "unix")`.
     pub fn parse(url: &str) -> Result<Self, EndpointError> {
-        let bad = |reason: &str| EndpointError::BadUrl { url: url.to_string(), reason: reason.to_string() };
+        let bad = |reason: &str| EndpointError::BadUrl {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
         if url.is_empty() {
             return Err(bad("empty endpoint"));
         }
         let (rest, deprecated_bare_path) = match url.split_once("://") {
             Some(("unix", rest)) => (rest, false),
-            Some(("tcp", _)) => return Err(bad("crictl on Linux only dials unix sockets (\"only support unix socket endpoint\"); use unix:///path/to.sock")),
-            Some((scheme, _)) => return Err(bad(&format!("protocol {scheme:?} not supported; use unix:///path/to.sock"))),
-            None if url.contains(':') => return Err(bad("not a URL crictl understands; use unix:///path/to.sock")),
+            Some(("tcp", _)) => {
+                return Err(bad(
+                    "crictl on Linux only dials unix sockets (\"only support unix socket endpoint\"); use unix:///path/to.sock",
+                ));
+            }
+            Some((scheme, _)) => {
+                return Err(bad(&format!(
+                    "protocol {scheme:?} not supported; use unix:///path/to.sock"
+                )));
+            }
+            None if url.contains(':') => {
+                return Err(bad(
+                    "not a URL crictl understands; use unix:///path/to.sock",
+                ));
+            }
             None => (url, true),
         };
         // url.Parse puts `unix://host/path`'s first segment in Host; crictl dials Path only.
@@ -281,7 +355,10 @@ impl UnixEndpoint {
         if path.is_empty() {
             return Err(bad("no socket path after unix://"));
         }
-        Ok(Self { path: PathBuf::from(path), deprecated_bare_path })
+        Ok(Self {
+            path: PathBuf::from(path),
+            deprecated_bare_path,
+        })
     }
 }
 

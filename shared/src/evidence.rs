@@ -60,7 +60,10 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn new(source: Source, detail: impl Into<String>) -> Self {
-        Self { source, detail: detail.into() }
+        Self {
+            source,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -74,7 +77,11 @@ pub struct Sourced<T> {
 
 impl<T> Sourced<T> {
     pub fn new(value: T, source: Source, detail: impl Into<String>) -> Self {
-        Self { value, source, detail: detail.into() }
+        Self {
+            value,
+            source,
+            detail: detail.into(),
+        }
     }
 
     pub fn evidence(&self) -> Evidence {

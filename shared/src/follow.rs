@@ -33,7 +33,9 @@ pub async fn follow_cri(node: &Node, url: &str, why: Evidence) -> Followed {
     let mut out = Followed::default();
     let Some(path) = d::unix_path(url).map(PathBuf::from) else {
         let mut hop = Hop::new(HopKind::Unknown, url);
-        hop.fail(format!("{url} is not a unix socket; crictl on Linux only dials unix://"));
+        hop.fail(format!(
+            "{url} is not a unix socket; crictl on Linux only dials unix://"
+        ));
         out.hops.push(hop);
         return out;
     };
@@ -45,9 +47,18 @@ pub async fn follow_cri(node: &Node, url: &str, why: Evidence) -> Followed {
     if !node.offline {
         match cri_answers(node, &path).await {
             Ok((v, mounts)) => {
-                hop.prove(Source::Api, format!("CRI Version: runtime {} {}, API {}", v.runtime_name, v.runtime_version, v.runtime_api_version));
+                hop.prove(
+                    Source::Api,
+                    format!(
+                        "CRI Version: runtime {} {}, API {}",
+                        v.runtime_name, v.runtime_version, v.runtime_api_version
+                    ),
+                );
                 if !mounts.is_empty() {
-                    hop.prove(Source::Api, format!("CRI ImageFsInfo: image filesystem {}", mounts.join(", ")));
+                    hop.prove(
+                        Source::Api,
+                        format!("CRI ImageFsInfo: image filesystem {}", mounts.join(", ")),
+                    );
                 }
                 hop.version = Some(v.runtime_version);
                 hop.api_version = Some(v.runtime_api_version);
@@ -65,14 +76,29 @@ pub async fn follow_cri(node: &Node, url: &str, why: Evidence) -> Followed {
             follow_docker(node, next, &mut out).await;
         }
         HopKind::Containerd => {
-            let ns = Sourced::new(d::CRI_NAMESPACE.to_string(), Source::Default, "the CRI plugin keeps Kubernetes images in namespace k8s.io");
-            out.store = describe_containerd(node, &mut hop, &path, process, ns, &mut out.warnings).await;
+            let ns = Sourced::new(
+                d::CRI_NAMESPACE.to_string(),
+                Source::Default,
+                "the CRI plugin keeps Kubernetes images in namespace k8s.io",
+            );
+            out.store =
+                describe_containerd(node, &mut hop, &path, process, ns, &mut out.warnings).await;
             out.hops.push(hop);
         }
         HopKind::CriO => {
-            let root = mountpoints.first().cloned().unwrap_or_else(|| d::CRIO_STORAGE_ROOT.to_string());
+            let root = mountpoints
+                .first()
+                .cloned()
+                .unwrap_or_else(|| d::CRIO_STORAGE_ROOT.to_string());
             hop.root = Some(root.clone());
-            out.store = Some(store(node, &root, HopKind::CriO, None, None, hop.evidence.clone()));
+            out.store = Some(store(
+                node,
+                &root,
+                HopKind::CriO,
+                None,
+                None,
+                hop.evidence.clone(),
+            ));
             out.hops.push(hop);
         }
         HopKind::Dockerd => {
@@ -89,7 +115,10 @@ pub async fn follow_cri(node: &Node, url: &str, why: Evidence) -> Followed {
     out
 }
 
-async fn cri_answers(node: &Node, path: &Path) -> Result<(crate::runtime::cri::CriVersion, Vec<String>), crate::runtime::RuntimeError> {
+async fn cri_answers(
+    node: &Node,
+    path: &Path,
+) -> Result<(crate::runtime::cri::CriVersion, Vec<String>), crate::runtime::RuntimeError> {
     let mut client = CriClient::connect(&node.host.local(path), path, node.timeout).await?;
     let version = client.version().await?;
     // ImageFsInfo is evidence only; a runtime that lacks it still has a version.
@@ -104,7 +133,13 @@ fn see_process<'n>(node: &'n Node, hop: &mut Hop, path: &Path) -> Option<&'n Pro
     hop.cmdline = Some(process.cmdline.display());
     hop.prove(
         Source::ProcessCmdline,
-        format!("pid {} ({}) listens on {}: {}", process.pid, process.comm, node.canonical(path), process.cmdline.display()),
+        format!(
+            "pid {} ({}) listens on {}: {}",
+            process.pid,
+            process.comm,
+            node.canonical(path),
+            process.cmdline.display()
+        ),
     );
     Some(process)
 }
@@ -118,7 +153,12 @@ fn cri_kind(api_name: Option<&str>, process: Option<&Process>, path: &Path) -> H
         _ => {}
     }
     if let Some(p) = process {
-        for (name, kind) in [("cri-dockerd", HopKind::CriDockerd), ("containerd", HopKind::Containerd), ("crio", HopKind::CriO), ("dockerd", HopKind::Dockerd)] {
+        for (name, kind) in [
+            ("cri-dockerd", HopKind::CriDockerd),
+            ("containerd", HopKind::Containerd),
+            ("crio", HopKind::CriO),
+            ("dockerd", HopKind::Dockerd),
+        ] {
             if p.is(name) {
                 return kind;
             }
@@ -143,7 +183,15 @@ fn cri_kind(api_name: Option<&str>, process: Option<&Process>, path: &Path) -> H
 /// `DOCKER_HOST`, else the default socket. k3s `--docker` embeds cri-dockerd
 /// and hands it `--container-runtime-endpoint` as the docker endpoint.
 fn cri_dockerd_next(node: &Node, hop: &mut Hop, process: Option<&Process>) -> Next {
-    let default = || Evidence::new(Source::Default, format!("cri-dockerd's default --docker-endpoint unix://{}", d::DOCKER_SOCKET));
+    let default = || {
+        Evidence::new(
+            Source::Default,
+            format!(
+                "cri-dockerd's default --docker-endpoint unix://{}",
+                d::DOCKER_SOCKET
+            ),
+        )
+    };
     let (url, why) = match process {
         Some(p) if p.is("k3s") || p.is("rke2") => {
             hop.embedded_in = Some("k3s".into());
@@ -155,11 +203,34 @@ fn cri_dockerd_next(node: &Node, hop: &mut Hop, process: Option<&Process>) -> Ne
             }
         }
         Some(p) => {
-            hop.root = Some(p.cmdline.value(&["--cri-dockerd-root-directory"]).unwrap_or_else(|| d::CRI_DOCKERD_ROOT.into()));
-            match p.cmdline.value(&["--docker-endpoint"]).filter(|v| !v.is_empty()) {
-                Some(ep) => (ep.clone(), Evidence::new(Source::ProcessCmdline, format!("pid {} cri-dockerd --docker-endpoint {ep}", p.pid))),
+            hop.root = Some(
+                p.cmdline
+                    .value(&["--cri-dockerd-root-directory"])
+                    .unwrap_or_else(|| d::CRI_DOCKERD_ROOT.into()),
+            );
+            match p
+                .cmdline
+                .value(&["--docker-endpoint"])
+                .filter(|v| !v.is_empty())
+            {
+                Some(ep) => (
+                    ep.clone(),
+                    Evidence::new(
+                        Source::ProcessCmdline,
+                        format!("pid {} cri-dockerd --docker-endpoint {ep}", p.pid),
+                    ),
+                ),
                 None => match node.procs.environ(p.pid).get("DOCKER_HOST") {
-                    Some(h) => (h.clone(), Evidence::new(Source::ProcessCmdline, format!("pid {} has no --docker-endpoint; its environment has DOCKER_HOST={h}", p.pid))),
+                    Some(h) => (
+                        h.clone(),
+                        Evidence::new(
+                            Source::ProcessCmdline,
+                            format!(
+                                "pid {} has no --docker-endpoint; its environment has DOCKER_HOST={h}",
+                                p.pid
+                            ),
+                        ),
+                    ),
                     None => (d::unix_url(d::DOCKER_SOCKET), default()),
                 },
             }
@@ -174,7 +245,10 @@ async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
     let Some(path) = d::unix_path(&next.url).map(PathBuf::from) else {
         let mut hop = Hop::new(HopKind::Dockerd, &next.url);
         hop.prove(next.why.source, next.why.detail);
-        hop.fail(format!("docker endpoint {} is not a unix socket; imgdup only follows unix sockets", next.url));
+        hop.fail(format!(
+            "docker endpoint {} is not a unix socket; imgdup only follows unix sockets",
+            next.url
+        ));
         out.hops.push(hop);
         return;
     };
@@ -183,19 +257,26 @@ async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
     let process = see_process(node, &mut hop, &path);
     let cmd = process.map(|p| &p.cmdline);
     let config_path = flag_or(cmd, &["--config-file"], d::DOCKER_CONFIG);
-    let daemon_json = match daemon_config::read(&node.host, Path::new(&config_path.value), DaemonJson::parse) {
-        Ok(v) => v,
-        Err(e) => {
-            out.warnings.push(e.to_string());
-            None
-        }
-    };
+    let daemon_json =
+        match daemon_config::read(&node.host, Path::new(&config_path.value), DaemonJson::parse) {
+            Ok(v) => v,
+            Err(e) => {
+                out.warnings.push(e.to_string());
+                None
+            }
+        };
     let info = if node.offline {
         None
     } else {
         match docker::info(&node.host.local(&path), &path, node.timeout).await {
             Ok(i) => {
-                hop.prove(Source::Api, format!("docker info: DockerRootDir {}, Driver {}, server {} (API {})", i.root_dir, i.driver, i.server_version, i.api_version));
+                hop.prove(
+                    Source::Api,
+                    format!(
+                        "docker info: DockerRootDir {}, Driver {}, server {} (API {})",
+                        i.root_dir, i.driver, i.server_version, i.api_version
+                    ),
+                );
                 hop.version = Some(i.server_version.clone());
                 hop.api_version = Some(i.api_version.clone());
                 Some(i)
@@ -208,37 +289,86 @@ async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
     };
     let json = daemon_json.as_ref();
     let root = match &info {
-        Some(i) if !i.root_dir.is_empty() => Sourced::new(i.root_dir.clone(), Source::Api, "docker info DockerRootDir"),
-        _ => pick(cmd, &["--data-root", "-g", "--graph"], json.and_then(DaemonJson::data_root), &config_path.value, "data-root", d::DOCKER_ROOT),
+        Some(i) if !i.root_dir.is_empty() => {
+            Sourced::new(i.root_dir.clone(), Source::Api, "docker info DockerRootDir")
+        }
+        _ => pick(
+            cmd,
+            &["--data-root", "-g", "--graph"],
+            json.and_then(DaemonJson::data_root),
+            &config_path.value,
+            "data-root",
+            d::DOCKER_ROOT,
+        ),
     };
     hop.root = Some(root.value.clone());
-    let driver = info.as_ref().map(|i| i.driver.clone()).filter(|v| !v.is_empty()).or_else(|| cmd.and_then(|c| c.value(&["--storage-driver", "-s"])));
+    let driver = info
+        .as_ref()
+        .map(|i| i.driver.clone())
+        .filter(|v| !v.is_empty())
+        .or_else(|| cmd.and_then(|c| c.value(&["--storage-driver", "-s"])));
     hop.driver = driver.clone();
 
-    let containerd_sock = match cmd.and_then(|c| c.value(&["--containerd"])).map(|v| (v, Source::ProcessCmdline)).or_else(|| json.and_then(|j| j.containerd.clone()).map(|v| (v, Source::ConfigFile))) {
+    let containerd_sock = match cmd
+        .and_then(|c| c.value(&["--containerd"]))
+        .map(|v| (v, Source::ProcessCmdline))
+        .or_else(|| {
+            json.and_then(|j| j.containerd.clone())
+                .map(|v| (v, Source::ConfigFile))
+        }) {
         Some((v, source)) => Sourced::new(v.clone(), source, format!("dockerd --containerd {v}")),
         None if node.exists(d::CONTAINERD_SOCKET) => Sourced::new(
             d::CONTAINERD_SOCKET.to_string(),
             Source::Filesystem,
-            format!("dockerd without --containerd uses the system containerd when {} exists (moby daemon_unix.go)", d::CONTAINERD_SOCKET),
+            format!(
+                "dockerd without --containerd uses the system containerd when {} exists (moby daemon_unix.go)",
+                d::CONTAINERD_SOCKET
+            ),
         ),
         None => Sourced::new(
             d::DOCKER_MANAGED_CONTAINERD_SOCKET.to_string(),
             Source::Default,
-            format!("no {} and no --containerd: dockerd starts its managed containerd", d::CONTAINERD_SOCKET),
+            format!(
+                "no {} and no --containerd: dockerd starts its managed containerd",
+                d::CONTAINERD_SOCKET
+            ),
         ),
     };
-    let namespace = pick(cmd, &["--containerd-namespace"], json.and_then(|j| j.containerd_namespace.as_deref()), &config_path.value, "containerd-namespace", d::DOCKER_NAMESPACE);
+    let namespace = pick(
+        cmd,
+        &["--containerd-namespace"],
+        json.and_then(|j| j.containerd_namespace.as_deref()),
+        &config_path.value,
+        "containerd-namespace",
+        d::DOCKER_NAMESPACE,
+    );
 
-    let containerd_store = info.as_ref().map(|i| i.uses_containerd_image_store()).or_else(|| json.and_then(DaemonJson::containerd_snapshotter)).unwrap_or(false);
+    let containerd_store = info
+        .as_ref()
+        .map(|i| i.uses_containerd_image_store())
+        .or_else(|| json.and_then(DaemonJson::containerd_snapshotter))
+        .unwrap_or(false);
     if !containerd_store {
         if let Some(driver) = &driver {
             let path = format!("{}/{}", root.value.trim_end_matches('/'), driver);
             let mut evidence = vec![root.evidence()];
             if let Some(i) = &info {
-                evidence.push(Evidence::new(Source::Api, format!("docker info Driver {} (graph driver: layers under the data root)", i.driver)));
+                evidence.push(Evidence::new(
+                    Source::Api,
+                    format!(
+                        "docker info Driver {} (graph driver: layers under the data root)",
+                        i.driver
+                    ),
+                ));
             }
-            out.store = Some(store(node, &path, HopKind::Dockerd, None, Some(driver.clone()), evidence));
+            out.store = Some(store(
+                node,
+                &path,
+                HopKind::Dockerd,
+                None,
+                Some(driver.clone()),
+                evidence,
+            ));
         }
     } else {
         hop.prove(Source::Api, "docker info DriverStatus driver-type io.containerd.snapshotter.v1: images live in containerd (containerd image store)");
@@ -249,7 +379,15 @@ async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
     next_hop.prove(containerd_sock.source, containerd_sock.detail.clone());
     let sock = PathBuf::from(&containerd_sock.value);
     let process = see_process(node, &mut next_hop, &sock);
-    let store = describe_containerd(node, &mut next_hop, &sock, process, namespace, &mut out.warnings).await;
+    let store = describe_containerd(
+        node,
+        &mut next_hop,
+        &sock,
+        process,
+        namespace,
+        &mut out.warnings,
+    )
+    .await;
     if containerd_store {
         out.store = store;
     }
@@ -267,7 +405,11 @@ async fn describe_containerd(
 ) -> Option<StoreRef> {
     let cmd = process.map(|p| &p.cmdline);
     let config_path = flag_or(cmd, &["-c", "--config"], d::CONTAINERD_CONFIG);
-    let toml = match daemon_config::read(&node.host, Path::new(&config_path.value), ContainerdToml::parse) {
+    let toml = match daemon_config::read(
+        &node.host,
+        Path::new(&config_path.value),
+        ContainerdToml::parse,
+    ) {
         Ok(v) => v,
         Err(e) => {
             warnings.push(e.to_string());
@@ -279,9 +421,18 @@ async fn describe_containerd(
     } else {
         match containerd::info(&node.host.local(socket), socket, node.timeout).await {
             Ok(i) => {
-                hop.prove(Source::Api, format!("containerd Version {} ({}); namespaces [{}]", i.version, i.revision, i.namespaces.join(", ")));
+                hop.prove(
+                    Source::Api,
+                    format!(
+                        "containerd Version {} ({}); namespaces [{}]",
+                        i.version,
+                        i.revision,
+                        i.namespaces.join(", ")
+                    ),
+                );
                 hop.version = Some(i.version.clone());
-                hop.api_version.get_or_insert_with(|| "containerd.services.v1".into());
+                hop.api_version
+                    .get_or_insert_with(|| "containerd.services.v1".into());
                 Some(i)
             }
             Err(e) => {
@@ -291,48 +442,121 @@ async fn describe_containerd(
         }
     };
     let root = match api.as_ref().and_then(|i| i.root.clone()) {
-        Some(r) => Sourced::new(r.display().to_string(), Source::Api, "containerd introspection: content plugin root"),
-        None => pick(cmd, &["--root"], toml.as_ref().and_then(|t| t.root.as_deref()), &config_path.value, "root", d::CONTAINERD_ROOT),
+        Some(r) => Sourced::new(
+            r.display().to_string(),
+            Source::Api,
+            "containerd introspection: content plugin root",
+        ),
+        None => pick(
+            cmd,
+            &["--root"],
+            toml.as_ref().and_then(|t| t.root.as_deref()),
+            &config_path.value,
+            "root",
+            d::CONTAINERD_ROOT,
+        ),
     };
     hop.root = Some(root.value.clone());
-    hop.prove(root.source, format!("root {} ({})", root.value, root.detail));
+    hop.prove(
+        root.source,
+        format!("root {} ({})", root.value, root.detail),
+    );
     let mut ns_evidence = namespace.evidence();
     if let Some(i) = &api {
         if i.namespaces.contains(&namespace.value) {
-            ns_evidence = Evidence::new(Source::Api, format!("namespace {} exists in this containerd ({})", namespace.value, namespace.detail));
+            ns_evidence = Evidence::new(
+                Source::Api,
+                format!(
+                    "namespace {} exists in this containerd ({})",
+                    namespace.value, namespace.detail
+                ),
+            );
         } else {
-            warnings.push(format!("containerd at {} has no namespace {} yet (it has [{}])", socket.display(), namespace.value, i.namespaces.join(", ")));
+            warnings.push(format!(
+                "containerd at {} has no namespace {} yet (it has [{}])",
+                socket.display(),
+                namespace.value,
+                i.namespaces.join(", ")
+            ));
         }
     }
     hop.namespace = Some(namespace.value.clone());
     hop.evidence.push(ns_evidence.clone());
     hop.confidence = confidence_of(&hop.evidence);
     let evidence = vec![root.evidence(), ns_evidence];
-    Some(store(node, &root.value, HopKind::Containerd, Some(namespace.value), Some("overlayfs".into()), evidence))
+    Some(store(
+        node,
+        &root.value,
+        HopKind::Containerd,
+        Some(namespace.value),
+        Some("overlayfs".into()),
+        evidence,
+    ))
 }
 
-fn store(node: &Node, path: &str, runtime: HopKind, namespace: Option<String>, driver: Option<String>, evidence: Vec<Evidence>) -> StoreRef {
+fn store(
+    node: &Node,
+    path: &str,
+    runtime: HopKind,
+    namespace: Option<String>,
+    driver: Option<String>,
+    evidence: Vec<Evidence>,
+) -> StoreRef {
     let confidence = confidence_of(&evidence);
-    StoreRef { path: node.canonical(path), runtime, namespace, driver, confidence, evidence }
+    StoreRef {
+        path: node.canonical(path),
+        runtime,
+        namespace,
+        driver,
+        confidence,
+        evidence,
+    }
 }
 
 /// A flag's value with the process as proof, else a default.
 fn flag_or(cmd: Option<&Cmdline>, names: &[&str], default: &str) -> Sourced<String> {
     match cmd.and_then(|c| c.value(names)) {
-        Some(v) => Sourced::new(v.clone(), Source::ProcessCmdline, format!("{} {v}", names.last().unwrap_or(&""))),
-        None => Sourced::new(default.to_string(), Source::Default, format!("default {default}")),
+        Some(v) => Sourced::new(
+            v.clone(),
+            Source::ProcessCmdline,
+            format!("{} {v}", names.last().unwrap_or(&"")),
+        ),
+        None => Sourced::new(
+            default.to_string(),
+            Source::Default,
+            format!("default {default}"),
+        ),
     }
 }
 
 /// flag > config file key > default.
-fn pick(cmd: Option<&Cmdline>, names: &[&str], from_file: Option<&str>, file: &str, key: &str, default: &str) -> Sourced<String> {
+fn pick(
+    cmd: Option<&Cmdline>,
+    names: &[&str],
+    from_file: Option<&str>,
+    file: &str,
+    key: &str,
+    default: &str,
+) -> Sourced<String> {
     if let Some(v) = cmd.and_then(|c| c.value(names)) {
-        return Sourced::new(v.clone(), Source::ProcessCmdline, format!("flag {} {v}", names[0]));
+        return Sourced::new(
+            v.clone(),
+            Source::ProcessCmdline,
+            format!("flag {} {v}", names[0]),
+        );
     }
     if let Some(v) = from_file {
-        return Sourced::new(v.to_string(), Source::ConfigFile, format!("{key} = {v} in {file}"));
+        return Sourced::new(
+            v.to_string(),
+            Source::ConfigFile,
+            format!("{key} = {v} in {file}"),
+        );
     }
-    Sourced::new(default.to_string(), Source::Default, format!("default {key} {default}"))
+    Sourced::new(
+        default.to_string(),
+        Source::Default,
+        format!("default {key} {default}"),
+    )
 }
 
 /// What a k3s process and its config say about its runtime.
@@ -347,18 +571,49 @@ impl K3sView {
     /// Flags beat `/etc/rancher/k3s/config.yaml` (or `--config`), which beats defaults.
     pub fn of(node: &Node, process: Option<&Process>, warnings: &mut Vec<String>) -> Self {
         let cmd = process.map(|p| &p.cmdline);
-        let config_path = cmd.and_then(|c| c.value(&["-c", "--config"])).unwrap_or_else(|| d::K3S_CONFIG.to_string());
-        let config = daemon_config::read(&node.host, Path::new(&config_path), K3sConfig::parse).unwrap_or_else(|e| {
-            warnings.push(e.to_string());
-            None
-        });
+        let config_path = cmd
+            .and_then(|c| c.value(&["-c", "--config"]))
+            .unwrap_or_else(|| d::K3S_CONFIG.to_string());
+        let config = daemon_config::read(&node.host, Path::new(&config_path), K3sConfig::parse)
+            .unwrap_or_else(|e| {
+                warnings.push(e.to_string());
+                None
+            });
         let config = config.unwrap_or_default();
-        let data_dir = pick(cmd, &["--data-dir", "-d"], config.data_dir.as_deref(), &config_path, "data-dir", d::K3S_DATA_DIR);
-        let docker = cmd.and_then(|c| c.bool_flag(&["--docker"])).or(config.docker).unwrap_or(false);
+        let data_dir = pick(
+            cmd,
+            &["--data-dir", "-d"],
+            config.data_dir.as_deref(),
+            &config_path,
+            "data-dir",
+            d::K3S_DATA_DIR,
+        );
+        let docker = cmd
+            .and_then(|c| c.bool_flag(&["--docker"]))
+            .or(config.docker)
+            .unwrap_or(false);
         let runtime_endpoint = cmd
             .and_then(|c| c.value(&["--container-runtime-endpoint"]))
-            .map(|v| Sourced::new(v.clone(), Source::ProcessCmdline, format!("k3s --container-runtime-endpoint {v}")))
-            .or_else(|| config.container_runtime_endpoint.map(|v| Sourced::new(v.clone(), Source::ConfigFile, format!("container-runtime-endpoint: {v} in {config_path}"))));
-        Self { data_dir, docker, runtime_endpoint }
+            .map(|v| {
+                Sourced::new(
+                    v.clone(),
+                    Source::ProcessCmdline,
+                    format!("k3s --container-runtime-endpoint {v}"),
+                )
+            })
+            .or_else(|| {
+                config.container_runtime_endpoint.map(|v| {
+                    Sourced::new(
+                        v.clone(),
+                        Source::ConfigFile,
+                        format!("container-runtime-endpoint: {v} in {config_path}"),
+                    )
+                })
+            });
+        Self {
+            data_dir,
+            docker,
+            runtime_endpoint,
+        }
     }
 }

@@ -28,7 +28,11 @@ impl Default for HostRoot {
 impl HostRoot {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root: PathBuf = root.into();
-        let root = if root.as_os_str().is_empty() { PathBuf::from("/") } else { root };
+        let root = if root.as_os_str().is_empty() {
+            PathBuf::from("/")
+        } else {
+            root
+        };
         Self { root }
     }
 
@@ -88,7 +92,11 @@ impl HostRoot {
 
     fn join_raw(&self, host_path: &Path) -> PathBuf {
         let rel = host_path.strip_prefix("/").unwrap_or(host_path);
-        if rel.as_os_str().is_empty() { self.root.clone() } else { self.root.join(rel) }
+        if rel.as_os_str().is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        }
     }
 }
 
@@ -115,8 +123,14 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("var")).unwrap();
         symlink("/run", dir.path().join("var/run")).unwrap();
         let host = HostRoot::new(dir.path());
-        assert_eq!(host.canonical("/var/run/docker.sock"), Path::new("/run/docker.sock"));
-        assert_eq!(host.local("/var/run/docker.sock"), dir.path().join("run/docker.sock"));
+        assert_eq!(
+            host.canonical("/var/run/docker.sock"),
+            Path::new("/run/docker.sock")
+        );
+        assert_eq!(
+            host.local("/var/run/docker.sock"),
+            dir.path().join("run/docker.sock")
+        );
     }
 
     #[test]
@@ -144,7 +158,13 @@ mod tests {
     #[test]
     fn maps_local_paths_back_to_host_paths() {
         let host = HostRoot::new("/host");
-        assert_eq!(host.to_host(Path::new("/host/var/lib/docker")), Path::new("/var/lib/docker"));
-        assert_eq!(HostRoot::default().local("/run/x.sock"), Path::new("/run/x.sock"));
+        assert_eq!(
+            host.to_host(Path::new("/host/var/lib/docker")),
+            Path::new("/var/lib/docker")
+        );
+        assert_eq!(
+            HostRoot::default().local("/run/x.sock"),
+            Path::new("/run/x.sock")
+        );
     }
 }

@@ -3,18 +3,18 @@
 //! The data flows one way: resolve crictl's endpoint ([`endpoint`]), follow
 //! the chain of daemons behind it ([`chain`]), and report it ([`report`]).
 
+pub mod chain;
 pub mod cmdline;
 pub mod crictl_yaml;
+pub mod daemon_config;
+pub mod defaults;
 pub mod endpoint;
 pub mod evidence;
-pub mod hostroot;
-pub mod daemon_config;
-pub mod process;
-pub mod runtime;
-pub mod chain;
-pub mod defaults;
 pub mod follow;
+pub mod hostroot;
 pub mod node;
 pub mod others;
-pub mod which;
+pub mod process;
 pub mod report;
+pub mod runtime;
+pub mod which;

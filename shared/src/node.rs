@@ -19,7 +19,9 @@ pub struct Node {
 impl Node {
     /// The process listening on a host socket path, if we can see it.
     pub fn listener(&self, socket: &Path) -> Option<&Process> {
-        self.procs.listener(&self.host, socket).and_then(|l| self.procs.get(l.pid))
+        self.procs
+            .listener(&self.host, socket)
+            .and_then(|l| self.procs.get(l.pid))
     }
 
     /// The canonical host path, as a display string.

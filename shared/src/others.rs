@@ -24,7 +24,11 @@ struct Candidate {
 }
 
 /// Lists the runtimes that are not on `chain`.
-pub async fn discover(node: &Node, chain: &[&Hop], warnings: &mut Vec<String>) -> Vec<OtherRuntime> {
+pub async fn discover(
+    node: &Node,
+    chain: &[&Hop],
+    warnings: &mut Vec<String>,
+) -> Vec<OtherRuntime> {
     let mut candidates = from_processes(node, warnings);
     candidates.extend(from_sockets(node, warnings));
     candidates.extend(from_disk(node, warnings));
@@ -42,23 +46,78 @@ pub async fn discover(node: &Node, chain: &[&Hop], warnings: &mut Vec<String>) -
 fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
     let mut out = Vec::new();
     for p in node.procs.named("containerd") {
-        let config_path = p.cmdline.value(&["-c", "--config"]).unwrap_or_else(|| d::CONTAINERD_CONFIG.into());
+        let config_path = p
+            .cmdline
+            .value(&["-c", "--config"])
+            .unwrap_or_else(|| d::CONTAINERD_CONFIG.into());
         let toml = read_or_warn(node, &config_path, ContainerdToml::parse, warnings);
-        let socket = p.cmdline.value(&["-a", "--address"]).or_else(|| toml.as_ref().and_then(|t| t.grpc.address.clone())).unwrap_or_else(|| d::CONTAINERD_SOCKET.into());
-        let root = p.cmdline.value(&["--root"]).or_else(|| toml.as_ref().and_then(|t| t.root.clone())).unwrap_or_else(|| d::CONTAINERD_ROOT.into());
-        out.push(Candidate { kind: HopKind::Containerd, socket: Some(socket), root: Some(root), pid: Some(p.pid), evidence: vec![Evidence::new(Source::ProcessCmdline, format!("pid {}: {}", p.pid, p.cmdline.display()))] });
+        let socket = p
+            .cmdline
+            .value(&["-a", "--address"])
+            .or_else(|| toml.as_ref().and_then(|t| t.grpc.address.clone()))
+            .unwrap_or_else(|| d::CONTAINERD_SOCKET.into());
+        let root = p
+            .cmdline
+            .value(&["--root"])
+            .or_else(|| toml.as_ref().and_then(|t| t.root.clone()))
+            .unwrap_or_else(|| d::CONTAINERD_ROOT.into());
+        out.push(Candidate {
+            kind: HopKind::Containerd,
+            socket: Some(socket),
+            root: Some(root),
+            pid: Some(p.pid),
+            evidence: vec![Evidence::new(
+                Source::ProcessCmdline,
+                format!("pid {}: {}", p.pid, p.cmdline.display()),
+            )],
+        });
     }
     for p in node.procs.named("dockerd") {
-        let config_path = p.cmdline.value(&["--config-file"]).unwrap_or_else(|| d::DOCKER_CONFIG.into());
+        let config_path = p
+            .cmdline
+            .value(&["--config-file"])
+            .unwrap_or_else(|| d::DOCKER_CONFIG.into());
         let json = read_or_warn(node, &config_path, DaemonJson::parse, warnings);
         let hosts = p.cmdline.values(&["-H", "--host"]);
-        let hosts = if hosts.is_empty() { json.as_ref().map(|j| j.hosts.clone()).unwrap_or_default() } else { hosts };
-        let socket = hosts.iter().find_map(|h| h.strip_prefix("unix://").map(str::to_string)).unwrap_or_else(|| d::DOCKER_SOCKET.into());
-        let root = p.cmdline.value(&["--data-root", "-g", "--graph"]).or_else(|| json.as_ref().and_then(|j| j.data_root().map(str::to_string))).unwrap_or_else(|| d::DOCKER_ROOT.into());
-        out.push(Candidate { kind: HopKind::Dockerd, socket: Some(socket), root: Some(root), pid: Some(p.pid), evidence: vec![Evidence::new(Source::ProcessCmdline, format!("pid {}: {}", p.pid, p.cmdline.display()))] });
+        let hosts = if hosts.is_empty() {
+            json.as_ref().map(|j| j.hosts.clone()).unwrap_or_default()
+        } else {
+            hosts
+        };
+        let socket = hosts
+            .iter()
+            .find_map(|h| h.strip_prefix("unix://").map(str::to_string))
+            .unwrap_or_else(|| d::DOCKER_SOCKET.into());
+        let root = p
+            .cmdline
+            .value(&["--data-root", "-g", "--graph"])
+            .or_else(|| {
+                json.as_ref()
+                    .and_then(|j| j.data_root().map(str::to_string))
+            })
+            .unwrap_or_else(|| d::DOCKER_ROOT.into());
+        out.push(Candidate {
+            kind: HopKind::Dockerd,
+            socket: Some(socket),
+            root: Some(root),
+            pid: Some(p.pid),
+            evidence: vec![Evidence::new(
+                Source::ProcessCmdline,
+                format!("pid {}: {}", p.pid, p.cmdline.display()),
+            )],
+        });
     }
     for p in node.procs.named("crio") {
-        out.push(Candidate { kind: HopKind::CriO, socket: Some(d::CRIO_SOCKET.into()), root: Some(d::CRIO_STORAGE_ROOT.into()), pid: Some(p.pid), evidence: vec![Evidence::new(Source::ProcessCmdline, format!("pid {}: {}", p.pid, p.cmdline.display()))] });
+        out.push(Candidate {
+            kind: HopKind::CriO,
+            socket: Some(d::CRIO_SOCKET.into()),
+            root: Some(d::CRIO_STORAGE_ROOT.into()),
+            pid: Some(p.pid),
+            evidence: vec![Evidence::new(
+                Source::ProcessCmdline,
+                format!("pid {}: {}", p.pid, p.cmdline.display()),
+            )],
+        });
     }
     out
 }
@@ -66,21 +125,41 @@ fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
 /// k3s's and rke2's containerd roots, from a k3s process or the defaults.
 fn agent_roots(node: &Node, warnings: &mut Vec<String>) -> Vec<String> {
     let k3s = node.procs.named("k3s").next();
-    let mut roots = vec![d::agent_containerd_root(&K3sView::of(node, k3s, warnings).data_dir.value)];
+    let mut roots = vec![d::agent_containerd_root(
+        &K3sView::of(node, k3s, warnings).data_dir.value,
+    )];
     roots.push(d::agent_containerd_root(d::RKE2_DATA_DIR));
     roots
 }
 
 fn from_sockets(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
-    let docker_root = read_or_warn(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings).and_then(|j| j.data_root().map(str::to_string)).unwrap_or_else(|| d::DOCKER_ROOT.into());
+    let docker_root = read_or_warn(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings)
+        .and_then(|j| j.data_root().map(str::to_string))
+        .unwrap_or_else(|| d::DOCKER_ROOT.into());
     let k3s_root = agent_roots(node, warnings).remove(0);
     let known = [
-        (HopKind::Containerd, d::CONTAINERD_SOCKET, d::CONTAINERD_ROOT.to_string()),
+        (
+            HopKind::Containerd,
+            d::CONTAINERD_SOCKET,
+            d::CONTAINERD_ROOT.to_string(),
+        ),
         (HopKind::Containerd, d::K3S_CONTAINERD_SOCKET, k3s_root),
-        (HopKind::Containerd, d::DOCKER_MANAGED_CONTAINERD_SOCKET, d::DOCKER_MANAGED_CONTAINERD_ROOT.to_string()),
-        (HopKind::Containerd, d::MICROK8S_CONTAINERD_SOCKET, d::MICROK8S_CONTAINERD_ROOT.to_string()),
+        (
+            HopKind::Containerd,
+            d::DOCKER_MANAGED_CONTAINERD_SOCKET,
+            d::DOCKER_MANAGED_CONTAINERD_ROOT.to_string(),
+        ),
+        (
+            HopKind::Containerd,
+            d::MICROK8S_CONTAINERD_SOCKET,
+            d::MICROK8S_CONTAINERD_ROOT.to_string(),
+        ),
         (HopKind::Dockerd, d::DOCKER_SOCKET, docker_root),
-        (HopKind::CriO, d::CRIO_SOCKET, d::CRIO_STORAGE_ROOT.to_string()),
+        (
+            HopKind::CriO,
+            d::CRIO_SOCKET,
+            d::CRIO_STORAGE_ROOT.to_string(),
+        ),
     ];
     known
         .into_iter()
@@ -90,7 +169,10 @@ fn from_sockets(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
             socket: Some(socket.to_string()),
             root: Some(root),
             pid: node.listener(Path::new(socket)).map(|p| p.pid),
-            evidence: vec![Evidence::new(Source::Filesystem, format!("socket {socket} exists"))],
+            evidence: vec![Evidence::new(
+                Source::Filesystem,
+                format!("socket {socket} exists"),
+            )],
         })
         .collect()
 }
@@ -98,22 +180,43 @@ fn from_sockets(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
 fn from_disk(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
     let mut roots: Vec<(HopKind, String, &str)> = Vec::new();
     let docker_json = read_or_warn(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings);
-    for root in [Some(d::DOCKER_ROOT.to_string()), docker_json.and_then(|j| j.data_root().map(str::to_string))].into_iter().flatten() {
+    for root in [
+        Some(d::DOCKER_ROOT.to_string()),
+        docker_json.and_then(|j| j.data_root().map(str::to_string)),
+    ]
+    .into_iter()
+    .flatten()
+    {
         roots.push((HopKind::Dockerd, root, "image"));
     }
-    let mut containerd_roots = vec![d::CONTAINERD_ROOT.to_string(), d::DOCKER_MANAGED_CONTAINERD_ROOT.to_string(), d::MICROK8S_CONTAINERD_ROOT.to_string()];
+    let mut containerd_roots = vec![
+        d::CONTAINERD_ROOT.to_string(),
+        d::DOCKER_MANAGED_CONTAINERD_ROOT.to_string(),
+        d::MICROK8S_CONTAINERD_ROOT.to_string(),
+    ];
     containerd_roots.extend(agent_roots(node, warnings));
     for root in containerd_roots {
-        roots.push((HopKind::Containerd, root, "io.containerd.metadata.v1.bolt/meta.db"));
+        roots.push((
+            HopKind::Containerd,
+            root,
+            "io.containerd.metadata.v1.bolt/meta.db",
+        ));
     }
-    roots.push((HopKind::CriO, d::CRIO_STORAGE_ROOT.to_string(), "overlay-images"));
+    roots.push((
+        HopKind::CriO,
+        d::CRIO_STORAGE_ROOT.to_string(),
+        "overlay-images",
+    ));
     roots
         .into_iter()
         .filter(|(_, root, marker)| node.exists(PathBuf::from(root).join(marker)))
         .map(|(kind, root, marker)| Candidate {
             kind,
             socket: None,
-            evidence: vec![Evidence::new(Source::Filesystem, format!("{root}/{marker} exists: a store is on disk"))],
+            evidence: vec![Evidence::new(
+                Source::Filesystem,
+                format!("{root}/{marker} exists: a store is on disk"),
+            )],
             root: Some(root),
             pid: None,
         })
@@ -132,7 +235,9 @@ async fn confirm(node: &Node, c: Candidate) -> OtherRuntime {
         version: None,
         evidence: c.evidence,
     };
-    let Some(socket) = c.socket.filter(|_| !node.offline) else { return other };
+    let Some(socket) = c.socket.filter(|_| !node.offline) else {
+        return other;
+    };
     let socket = PathBuf::from(socket);
     let local = node.host.local(&socket);
     match c.kind {
@@ -144,18 +249,33 @@ async fn confirm(node: &Node, c: Candidate) -> OtherRuntime {
                 if let Some(root) = i.root {
                     other.root = Some(node.canonical(&root));
                 }
-                other.evidence.push(Evidence::new(Source::Api, format!("containerd {} answers on {}", i.version, socket.display())));
+                other.evidence.push(Evidence::new(
+                    Source::Api,
+                    format!("containerd {} answers on {}", i.version, socket.display()),
+                ));
             }
-            Err(e) => other.evidence.push(Evidence::new(Source::Api, format!("not answering: {e}"))),
+            Err(e) => other
+                .evidence
+                .push(Evidence::new(Source::Api, format!("not answering: {e}"))),
         },
         HopKind::Dockerd => match docker::info(&local, &socket, node.timeout).await {
             Ok(i) => {
                 other.running = true;
                 other.version = Some(i.server_version.clone());
                 other.root = Some(node.canonical(&i.root_dir));
-                other.evidence.push(Evidence::new(Source::Api, format!("dockerd {} answers on {} (Driver {})", i.server_version, socket.display(), i.driver)));
+                other.evidence.push(Evidence::new(
+                    Source::Api,
+                    format!(
+                        "dockerd {} answers on {} (Driver {})",
+                        i.server_version,
+                        socket.display(),
+                        i.driver
+                    ),
+                ));
             }
-            Err(e) => other.evidence.push(Evidence::new(Source::Api, format!("not answering: {e}"))),
+            Err(e) => other
+                .evidence
+                .push(Evidence::new(Source::Api, format!("not answering: {e}"))),
         },
         _ => {}
     }
@@ -191,18 +311,30 @@ fn merge(node: &Node, found: &mut Vec<OtherRuntime>, new: OtherRuntime) {
 }
 
 fn endpoint_path(node: &Node, o: &OtherRuntime) -> Option<String> {
-    o.endpoint.as_deref().and_then(d::unix_path).map(|p| node.canonical(p))
+    o.endpoint
+        .as_deref()
+        .and_then(d::unix_path)
+        .map(|p| node.canonical(p))
 }
 
 fn on_chain(node: &Node, other: &OtherRuntime, chain: &[&Hop]) -> bool {
     chain.iter().any(|hop| {
-        let same_root = hop.kind == other.kind && hop.root.as_deref().map(|r| node.canonical(r)) == other.root && other.root.is_some();
-        let same_socket = d::unix_path(&hop.endpoint).map(|p| node.canonical(p)) == endpoint_path(node, other) && other.endpoint.is_some();
+        let same_root = hop.kind == other.kind
+            && hop.root.as_deref().map(|r| node.canonical(r)) == other.root
+            && other.root.is_some();
+        let same_socket = d::unix_path(&hop.endpoint).map(|p| node.canonical(p))
+            == endpoint_path(node, other)
+            && other.endpoint.is_some();
         same_root || same_socket
     })
 }
 
-fn read_or_warn<T>(node: &Node, path: &str, parse: fn(&[u8], &Path) -> Result<T, daemon_config::ConfigError>, warnings: &mut Vec<String>) -> Option<T> {
+fn read_or_warn<T>(
+    node: &Node,
+    path: &str,
+    parse: fn(&[u8], &Path) -> Result<T, daemon_config::ConfigError>,
+    warnings: &mut Vec<String>,
+) -> Option<T> {
     daemon_config::read(&node.host, Path::new(path), parse).unwrap_or_else(|e| {
         let msg = e.to_string();
         if !warnings.contains(&msg) {

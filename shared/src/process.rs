@@ -17,7 +17,15 @@ use crate::hostroot::HostRoot;
 const SO_ACCEPTCON: u32 = 0x10000;
 
 /// Process names that may own a runtime socket; they are checked first.
-pub const RUNTIME_COMMS: [&str; 7] = ["containerd", "dockerd", "cri-dockerd", "crio", "k3s", "rke2", "microk8s"];
+pub const RUNTIME_COMMS: [&str; 7] = [
+    "containerd",
+    "dockerd",
+    "cri-dockerd",
+    "crio",
+    "k3s",
+    "rke2",
+    "microk8s",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Process {
@@ -31,7 +39,11 @@ impl Process {
     /// Whether this process is `name`, allowing the `k3s-server`/`k3s-agent`
     /// (and rke2) titles that k3s gives itself.
     pub fn is(&self, name: &str) -> bool {
-        let title = matches!(name, "k3s" | "rke2") && self.comm.strip_prefix(name).is_some_and(|r| r.starts_with('-'));
+        let title = matches!(name, "k3s" | "rke2")
+            && self
+                .comm
+                .strip_prefix(name)
+                .is_some_and(|r| r.starts_with('-'));
         self.comm == name || title || self.cmdline.program() == name
     }
 }
@@ -59,7 +71,11 @@ pub fn parse_net_unix(text: &str) -> Vec<UnixSocketEntry> {
             let _state = fields.next()?;
             let inode = fields.next()?.parse().ok()?;
             let path = fields.collect::<Vec<_>>().join(" ");
-            (!path.is_empty()).then_some(UnixSocketEntry { inode, listening: flags & SO_ACCEPTCON != 0, path })
+            (!path.is_empty()).then_some(UnixSocketEntry {
+                inode,
+                listening: flags & SO_ACCEPTCON != 0,
+                path,
+            })
         })
         .collect()
 }
@@ -86,19 +102,39 @@ impl ProcessTable {
         let mut processes = Vec::new();
         for entry in std::fs::read_dir(&proc_root)? {
             let Ok(entry) = entry else { continue };
-            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
             let dir = entry.path();
-            let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else { continue };
-            let cmdline = std::fs::read(dir.join("cmdline")).map(|b| Cmdline::from_proc_bytes(&b)).unwrap_or_default();
-            processes.push(Process { pid, comm: comm.trim_end().to_string(), cmdline });
+            let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
+                continue;
+            };
+            let cmdline = std::fs::read(dir.join("cmdline"))
+                .map(|b| Cmdline::from_proc_bytes(&b))
+                .unwrap_or_default();
+            processes.push(Process {
+                pid,
+                comm: comm.trim_end().to_string(),
+                cmdline,
+            });
         }
         processes.sort_by_key(|p| p.pid);
-        Ok(Self { proc_root, processes })
+        Ok(Self {
+            proc_root,
+            processes,
+        })
     }
 
     /// A table from known processes, for tests and offline use.
     pub fn from_processes(proc_root: impl Into<PathBuf>, processes: Vec<Process>) -> Self {
-        Self { proc_root: proc_root.into(), processes }
+        Self {
+            proc_root: proc_root.into(),
+            processes,
+        }
     }
 
     pub fn proc_root(&self) -> &Path {
@@ -120,7 +156,8 @@ impl ProcessTable {
 
     /// The environment of a process (e.g. `DOCKER_HOST` for cri-dockerd).
     pub fn environ(&self, pid: u32) -> HashMap<String, String> {
-        let bytes = std::fs::read(self.proc_root.join(pid.to_string()).join("environ")).unwrap_or_default();
+        let bytes =
+            std::fs::read(self.proc_root.join(pid.to_string()).join("environ")).unwrap_or_default();
         bytes
             .split(|b| *b == 0)
             .filter_map(|kv| {
@@ -137,16 +174,22 @@ impl ProcessTable {
     pub fn listener(&self, host: &HostRoot, socket: &Path) -> Option<Listener> {
         let wanted = host.canonical(socket);
         let mut inodes_by_netns: HashMap<String, Vec<u64>> = HashMap::new();
-        let (runtimes, rest): (Vec<&Process>, Vec<&Process>) =
-            self.processes.iter().partition(|p| RUNTIME_COMMS.iter().any(|n| p.is(n)));
+        let (runtimes, rest): (Vec<&Process>, Vec<&Process>) = self
+            .processes
+            .iter()
+            .partition(|p| RUNTIME_COMMS.iter().any(|n| p.is(n)));
         for process in runtimes.into_iter().chain(rest) {
             let dir = self.proc_root.join(process.pid.to_string());
-            let netns = std::fs::read_link(dir.join("ns/net")).map(|p| p.display().to_string()).unwrap_or_default();
+            let netns = std::fs::read_link(dir.join("ns/net"))
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
             let inodes = inodes_by_netns.entry(netns).or_insert_with(|| {
                 let text = std::fs::read_to_string(dir.join("net/unix")).unwrap_or_default();
                 parse_net_unix(&text)
                     .into_iter()
-                    .filter(|e| e.listening && !e.path.starts_with('@') && host.canonical(&e.path) == wanted)
+                    .filter(|e| {
+                        e.listening && !e.path.starts_with('@') && host.canonical(&e.path) == wanted
+                    })
                     .map(|e| e.inode)
                     .collect()
             });
@@ -154,7 +197,10 @@ impl ProcessTable {
                 continue;
             }
             if let Some(inode) = holds_socket(&dir, inodes) {
-                return Some(Listener { pid: process.pid, inode });
+                return Some(Listener {
+                    pid: process.pid,
+                    inode,
+                });
             }
         }
         None
@@ -166,7 +212,12 @@ fn holds_socket(proc_dir: &Path, inodes: &[u64]) -> Option<u64> {
     let fds = std::fs::read_dir(proc_dir.join("fd")).ok()?;
     fds.filter_map(Result::ok).find_map(|fd| {
         let target = std::fs::read_link(fd.path()).ok()?;
-        let inode = target.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.parse::<u64>().ok()?;
+        let inode = target
+            .to_str()?
+            .strip_prefix("socket:[")?
+            .strip_suffix(']')?
+            .parse::<u64>()
+            .ok()?;
         inodes.contains(&inode).then_some(inode)
     })
 }
@@ -188,8 +239,18 @@ ffff8886: 00000002 00000000 00000000 0002 07 4246
     fn parses_listening_sockets_and_skips_garbage() {
         let entries = parse_net_unix(NET_UNIX);
         assert_eq!(entries.len(), 4);
-        assert_eq!(entries[0], UnixSocketEntry { inode: 4242, listening: true, path: "/run/k3s/containerd/containerd.sock".into() });
-        assert!(!entries[1].listening, "an accepted connection shares the path but is not the listener");
+        assert_eq!(
+            entries[0],
+            UnixSocketEntry {
+                inode: 4242,
+                listening: true,
+                path: "/run/k3s/containerd/containerd.sock".into()
+            }
+        );
+        assert!(
+            !entries[1].listening,
+            "an accepted connection shares the path but is not the listener"
+        );
         assert_eq!(entries[3].path, "/run/with space.sock");
         assert!(parse_net_unix("").is_empty());
     }
@@ -202,16 +263,29 @@ ffff8886: 00000002 00000000 00000000 0002 07 4246
         let me = std::process::id();
         let table = ProcessTable::from_processes(
             "/proc",
-            vec![Process { pid: me, comm: "test".into(), cmdline: Cmdline::default() }],
+            vec![Process {
+                pid: me,
+                comm: "test".into(),
+                cmdline: Cmdline::default(),
+            }],
         );
-        let found = table.listener(&HostRoot::default(), &sock).expect("listener");
+        let found = table
+            .listener(&HostRoot::default(), &sock)
+            .expect("listener");
         assert_eq!(found.pid, me);
-        assert_eq!(table.listener(&HostRoot::default(), &dir.path().join("other.sock")), None);
+        assert_eq!(
+            table.listener(&HostRoot::default(), &dir.path().join("other.sock")),
+            None
+        );
     }
 
     #[test]
     fn k3s_process_titles_count_as_k3s() {
-        let p = |comm: &str| Process { pid: 1, comm: comm.into(), cmdline: Cmdline::default() };
+        let p = |comm: &str| Process {
+            pid: 1,
+            comm: comm.into(),
+            cmdline: Cmdline::default(),
+        };
         assert!(p("k3s-server").is("k3s"));
         assert!(p("k3s").is("k3s"));
         assert!(!p("k3sx").is("k3s"));

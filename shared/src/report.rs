@@ -40,7 +40,9 @@ pub fn sanitize(text: &str) -> String {
 }
 
 fn or_dash(v: Option<&str>) -> String {
-    v.map(sanitize).filter(|s| !s.is_empty()).unwrap_or_else(|| "-".into())
+    v.map(sanitize)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn table(header: &[&str]) -> Table {
@@ -50,17 +52,32 @@ fn table(header: &[&str]) -> Table {
 }
 
 fn hop_table(hops: &[Hop]) -> Table {
-    let mut t = table(&["#", "KIND", "ENDPOINT", "PID", "VERSION", "ROOT", "NAMESPACE", "CONFIDENCE"]);
+    let mut t = table(&[
+        "#",
+        "KIND",
+        "ENDPOINT",
+        "PID",
+        "VERSION",
+        "ROOT",
+        "NAMESPACE",
+        "CONFIDENCE",
+    ]);
     for (i, hop) in hops.iter().enumerate() {
         let kind = match &hop.embedded_in {
             Some(host) => format!("{} (in {host})", hop.kind.as_str()),
             None => hop.kind.as_str().to_string(),
         };
         let root = match (&hop.root, &hop.driver) {
-            (Some(r), Some(drv)) if hop.kind == crate::chain::HopKind::Dockerd => format!("{} ({})", sanitize(r), sanitize(drv)),
+            (Some(r), Some(drv)) if hop.kind == crate::chain::HopKind::Dockerd => {
+                format!("{} ({})", sanitize(r), sanitize(drv))
+            }
             (r, _) => or_dash(r.as_deref()),
         };
-        let confidence = if hop.error.is_some() { "error".to_string() } else { format!("{:?}", hop.confidence).to_lowercase() };
+        let confidence = if hop.error.is_some() {
+            "error".to_string()
+        } else {
+            format!("{:?}", hop.confidence).to_lowercase()
+        };
         t.add_row(vec![
             (i + 1).to_string(),
             kind,
@@ -78,7 +95,13 @@ fn hop_table(hops: &[Hop]) -> Table {
 fn evidence_lines(out: &mut String, hops: &[Hop]) {
     for (i, hop) in hops.iter().enumerate() {
         for e in &hop.evidence {
-            let _ = writeln!(out, "  {}. {:<15} {}", i + 1, e.source.as_str(), sanitize(&e.detail));
+            let _ = writeln!(
+                out,
+                "  {}. {:<15} {}",
+                i + 1,
+                e.source.as_str(),
+                sanitize(&e.detail)
+            );
         }
         if let Some(err) = &hop.error {
             let _ = writeln!(out, "  {}. {:<15} {}", i + 1, "ERROR", sanitize(err));
@@ -89,8 +112,19 @@ fn evidence_lines(out: &mut String, hops: &[Hop]) {
 /// The text view: endpoints, one line per hop, the store, the others.
 pub fn chain_text(chain: &Chain) -> String {
     let mut out = String::new();
-    let endpoint = |e: &crate::chain::EndpointRef| format!("{}  ({}: {})", or_dash(e.url.as_deref()), e.source, sanitize(&e.detail));
-    let _ = writeln!(out, "RUNTIME ENDPOINT  {}", endpoint(&chain.runtime_endpoint));
+    let endpoint = |e: &crate::chain::EndpointRef| {
+        format!(
+            "{}  ({}: {})",
+            or_dash(e.url.as_deref()),
+            e.source,
+            sanitize(&e.detail)
+        )
+    };
+    let _ = writeln!(
+        out,
+        "RUNTIME ENDPOINT  {}",
+        endpoint(&chain.runtime_endpoint)
+    );
     let _ = writeln!(out, "IMAGE ENDPOINT    {}", endpoint(&chain.image_endpoint));
     let config = match (&chain.config.loaded, &chain.config.note) {
         (Some(loaded), _) => format!("{} (read)", sanitize(loaded)),
@@ -104,12 +138,24 @@ pub fn chain_text(chain: &Chain) -> String {
             "K3S CRICTL        {} via {}{}",
             or_dash(k.runtime_endpoint.as_deref()),
             or_dash(k.config_file.as_deref()),
-            if k.same_as_crictl { "" } else { "  (DIFFERENT from crictl)" }
+            if k.same_as_crictl {
+                ""
+            } else {
+                "  (DIFFERENT from crictl)"
+            }
         );
     }
     for p in &chain.probes {
-        let result = if p.ok { "ok".to_string() } else { format!("failed: {}", or_dash(p.error.as_deref())) };
-        let _ = writeln!(out, "PROBE             {} {:.1} ms {result}", p.endpoint, p.elapsed_ms);
+        let result = if p.ok {
+            "ok".to_string()
+        } else {
+            format!("failed: {}", or_dash(p.error.as_deref()))
+        };
+        let _ = writeln!(
+            out,
+            "PROBE             {} {:.1} ms {result}",
+            p.endpoint, p.elapsed_ms
+        );
     }
     out.push('\n');
     if chain.hops.is_empty() {
@@ -118,12 +164,26 @@ pub fn chain_text(chain: &Chain) -> String {
         let _ = writeln!(out, "{}", hop_table(&chain.hops));
     }
     if !chain.image_hops.is_empty() {
-        let _ = writeln!(out, "\nIMAGE ENDPOINT CHAIN\n{}", hop_table(&chain.image_hops));
+        let _ = writeln!(
+            out,
+            "\nIMAGE ENDPOINT CHAIN\n{}",
+            hop_table(&chain.image_hops)
+        );
     }
     match &chain.store {
         Some(s) => {
-            let ns = s.namespace.as_deref().map(|n| format!(", namespace {n}")).unwrap_or_default();
-            let _ = writeln!(out, "\nSTORE  {}  ({}{ns}, {:?})", sanitize(&s.path), s.runtime.as_str(), s.confidence);
+            let ns = s
+                .namespace
+                .as_deref()
+                .map(|n| format!(", namespace {n}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "\nSTORE  {}  ({}{ns}, {:?})",
+                sanitize(&s.path),
+                s.runtime.as_str(),
+                s.confidence
+            );
         }
         None => out.push_str("\nSTORE  unknown\n"),
     }
@@ -145,7 +205,11 @@ pub fn chain_text(chain: &Chain) -> String {
                 or_dash(o.root.as_deref()),
                 if o.running { "yes" } else { "no" }.to_string(),
                 o.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
-                if o.namespaces.is_empty() { "-".into() } else { sanitize(&o.namespaces.join(",")) },
+                if o.namespaces.is_empty() {
+                    "-".into()
+                } else {
+                    sanitize(&o.namespaces.join(","))
+                },
             ]);
         }
         let _ = writeln!(out, "{t}");

@@ -23,18 +23,44 @@ enum ProbeCall {
 pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) -> Chain {
     let mut warnings = resolution.warnings.clone();
     let mut probes = Vec::new();
-    let runtime = settle(node, &resolution.runtime, ProbeCall::Version, &mut probes, &mut warnings).await;
-    let image = settle(node, &resolution.image, ProbeCall::ImageFsInfo, &mut probes, &mut warnings).await;
+    let runtime = settle(
+        node,
+        &resolution.runtime,
+        ProbeCall::Version,
+        &mut probes,
+        &mut warnings,
+    )
+    .await;
+    let image = settle(
+        node,
+        &resolution.image,
+        ProbeCall::ImageFsInfo,
+        &mut probes,
+        &mut warnings,
+    )
+    .await;
 
     let mut followed = match &runtime.url {
-        Some(url) => follow_cri(node, url, Evidence::new(runtime.source, runtime.detail.clone())).await,
+        Some(url) => {
+            follow_cri(
+                node,
+                url,
+                Evidence::new(runtime.source, runtime.detail.clone()),
+            )
+            .await
+        }
         None => Default::default(),
     };
     warnings.append(&mut followed.warnings);
     let mut image_hops = Vec::new();
     let mut store = followed.store.take();
-    if let Some(url) = image.url.as_deref().filter(|u| !same_socket(node, Some(u), runtime.url.as_deref())) {
-        let mut image_chain = follow_cri(node, url, Evidence::new(image.source, image.detail.clone())).await;
+    if let Some(url) = image
+        .url
+        .as_deref()
+        .filter(|u| !same_socket(node, Some(u), runtime.url.as_deref()))
+    {
+        let mut image_chain =
+            follow_cri(node, url, Evidence::new(image.source, image.detail.clone())).await;
         warnings.append(&mut image_chain.warnings);
         store = image_chain.store;
         image_hops = image_chain.hops;
@@ -76,9 +102,19 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
 
 /// An explicit endpoint as is; an unset one probed through crictl's default
 /// list in order, the way crictl does, timing each dial.
-async fn settle(node: &Node, setting: &EndpointSetting, call: ProbeCall, probes: &mut Vec<Probe>, warnings: &mut Vec<String>) -> EndpointRef {
+async fn settle(
+    node: &Node,
+    setting: &EndpointSetting,
+    call: ProbeCall,
+    probes: &mut Vec<Probe>,
+    warnings: &mut Vec<String>,
+) -> EndpointRef {
     if let Some(url) = &setting.url {
-        return EndpointRef { url: Some(url.clone()), source: setting.source, detail: setting.detail.clone() };
+        return EndpointRef {
+            url: Some(url.clone()),
+            source: setting.source,
+            detail: setting.detail.clone(),
+        };
     }
     let mut chosen = None;
     let mut dead_ms = 0.0;
@@ -88,7 +124,12 @@ async fn settle(node: &Node, setting: &EndpointSetting, call: ProbeCall, probes:
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let ok = result.is_ok();
         if !probes.iter().any(|p: &Probe| p.endpoint == url) {
-            probes.push(Probe { endpoint: url.to_string(), ok, elapsed_ms, error: result.err() });
+            probes.push(Probe {
+                endpoint: url.to_string(),
+                ok,
+                elapsed_ms,
+                error: result.err(),
+            });
         }
         if ok {
             chosen = Some(url);
@@ -102,16 +143,33 @@ async fn settle(node: &Node, setting: &EndpointSetting, call: ProbeCall, probes:
     };
     match chosen {
         Some(url) => {
-            let hint = format!("crictl found its {what} by probing defaults ({dead_ms:.0} ms spent on dead ones, up to the full --timeout each when a socket hangs); pin it: crictl config --set {what}={url}");
+            let hint = format!(
+                "crictl found its {what} by probing defaults ({dead_ms:.0} ms spent on dead ones, up to the full --timeout each when a socket hangs); pin it: crictl config --set {what}={url}"
+            );
             if !warnings.contains(&hint) {
                 warnings.push(hint);
             }
-            let how = if node.offline { "the first default whose socket exists (offline: not dialled)" } else { "the first default that answered" };
-            EndpointRef { url: Some(url.to_string()), source: Source::Default, detail: format!("{how}; crictl probes {}", DEFAULT_RUNTIME_ENDPOINTS.join(", ")) }
+            let how = if node.offline {
+                "the first default whose socket exists (offline: not dialled)"
+            } else {
+                "the first default that answered"
+            };
+            EndpointRef {
+                url: Some(url.to_string()),
+                source: Source::Default,
+                detail: format!(
+                    "{how}; crictl probes {}",
+                    DEFAULT_RUNTIME_ENDPOINTS.join(", ")
+                ),
+            }
         }
         None => {
             warnings.push(format!("no default endpoint answers, so crictl fails for its {what}: set one with crictl config --set {what}=unix:///path/to.sock"));
-            EndpointRef { url: None, source: Source::Default, detail: "none of crictl's default endpoints answered".into() }
+            EndpointRef {
+                url: None,
+                source: Source::Default,
+                detail: "none of crictl's default endpoints answered".into(),
+            }
         }
     }
 }
@@ -119,9 +177,15 @@ async fn settle(node: &Node, setting: &EndpointSetting, call: ProbeCall, probes:
 async fn probe(node: &Node, url: &str, call: ProbeCall) -> Result<(), String> {
     let path = PathBuf::from(d::unix_path(url).unwrap_or(url));
     if node.offline {
-        return if node.exists(&path) { Ok(()) } else { Err(format!("socket {} does not exist", path.display())) };
+        return if node.exists(&path) {
+            Ok(())
+        } else {
+            Err(format!("socket {} does not exist", path.display()))
+        };
     }
-    let mut client = CriClient::connect(&node.host.local(&path), &path, node.timeout).await.map_err(|e| e.to_string())?;
+    let mut client = CriClient::connect(&node.host.local(&path), &path, node.timeout)
+        .await
+        .map_err(|e| e.to_string())?;
     match call {
         ProbeCall::Version => client.version().await.map(drop),
         ProbeCall::ImageFsInfo => client.image_fs_mountpoints().await.map(drop),
@@ -138,7 +202,12 @@ fn same_socket(node: &Node, a: Option<&str>, b: Option<&str>) -> bool {
 /// existing file of: `<data-dir>/agent/etc/crictl.yaml`,
 /// `~/.rancher/k3s/agent/etc/crictl.yaml`, `/var/lib/rancher/k3s/agent/etc/crictl.yaml`,
 /// `/etc/crictl.yaml` (k3s `cmd/k3s/main.go`). Reported only where k3s is.
-fn k3s_crictl(node: &Node, inputs: &CrictlInputs, crictl_url: Option<&str>, warnings: &mut Vec<String>) -> Option<K3sCrictl> {
+fn k3s_crictl(
+    node: &Node,
+    inputs: &CrictlInputs,
+    crictl_url: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Option<K3sCrictl> {
     let process = node.procs.named("k3s").next();
     if process.is_none() && !node.exists(d::K3S_DATA_DIR) {
         return None;
@@ -154,7 +223,9 @@ fn k3s_crictl(node: &Node, inputs: &CrictlInputs, crictl_url: Option<&str>, warn
             PathBuf::from(endpoint::DEFAULT_CONFIG_PATH),
         ];
         if let Some(found) = candidates.iter().find(|c| node.exists(c)) {
-            k3s_inputs.env.insert(endpoint::ENV_CONFIG.into(), found.display().to_string());
+            k3s_inputs
+                .env
+                .insert(endpoint::ENV_CONFIG.into(), found.display().to_string());
         }
     }
     let config_file = k3s_inputs.env.get(endpoint::ENV_CONFIG).cloned();
@@ -167,7 +238,14 @@ fn k3s_crictl(node: &Node, inputs: &CrictlInputs, crictl_url: Option<&str>, warn
     };
     let same_as_crictl = match (&runtime_endpoint, crictl_url) {
         (Some(a), b) => same_socket(node, Some(a), b),
-        (None, _) => config_file.as_deref().map(Path::new) == Some(Path::new(endpoint::DEFAULT_CONFIG_PATH)) || config_file.is_none(),
+        (None, _) => {
+            config_file.as_deref().map(Path::new) == Some(Path::new(endpoint::DEFAULT_CONFIG_PATH))
+                || config_file.is_none()
+        }
     };
-    Some(K3sCrictl { config_file, runtime_endpoint, same_as_crictl })
+    Some(K3sCrictl {
+        config_file,
+        runtime_endpoint,
+        same_as_crictl,
+    })
 }

@@ -11,7 +11,10 @@ use std::sync::OnceLock;
 
 /// The repository root (testkit's parent directory).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("testkit lives in the repo").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit lives in the repo")
+        .to_path_buf()
 }
 
 /// The lab command.
@@ -21,7 +24,9 @@ pub fn lab_script() -> PathBuf {
 
 /// Where the lab keeps its scenarios (`IMGDUP_LAB_DIR`, default /tmp/imgdup-lab).
 pub fn lab_dir() -> PathBuf {
-    std::env::var_os("IMGDUP_LAB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp/imgdup-lab"))
+    std::env::var_os("IMGDUP_LAB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp/imgdup-lab"))
 }
 
 /// A running simulated node.
@@ -41,12 +46,22 @@ fn build_standins() {
             .current_dir(repo_root())
             .status()
             .expect("cannot run cargo to build the lab stand-ins");
-        assert!(status.success(), "building the cri-dockerd/k3s stand-ins failed");
+        assert!(
+            status.success(),
+            "building the cri-dockerd/k3s stand-ins failed"
+        );
     });
 }
 
 fn require_daemons() {
-    for bin in ["containerd", "dockerd", "ctr", "docker", "unshare", "nsenter"] {
+    for bin in [
+        "containerd",
+        "dockerd",
+        "ctr",
+        "docker",
+        "unshare",
+        "nsenter",
+    ] {
         let found = std::env::var_os("PATH")
             .map(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
             .unwrap_or(false);
@@ -62,7 +77,10 @@ impl Scenario {
     pub fn up(name: &str) -> Self {
         require_daemons();
         build_standins();
-        let out = Command::new(lab_script()).args(["up", name]).output().expect("cannot run testkit/lab/lab");
+        let out = Command::new(lab_script())
+            .args(["up", name])
+            .output()
+            .expect("cannot run testkit/lab/lab");
         assert!(
             out.status.success(),
             "lab up {name} failed:\n{}\n{}",
@@ -70,18 +88,27 @@ impl Scenario {
             String::from_utf8_lossy(&out.stderr)
         );
         let path = lab_dir().join(name).join("state.env");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        Self { name: name.to_string(), state: parse_state(&text) }
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Self {
+            name: name.to_string(),
+            state: parse_state(&text),
+        }
     }
 
     /// A value from `state.env`.
     pub fn get(&self, key: &str) -> &str {
-        self.state.get(key).map(String::as_str).unwrap_or_else(|| panic!("{}: state.env has no {key}", self.name))
+        self.state
+            .get(key)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("{}: state.env has no {key}", self.name))
     }
 
     /// A pid from `state.env`, as seen inside the scenario.
     pub fn pid(&self, key: &str) -> u32 {
-        self.get(key).parse().unwrap_or_else(|_| panic!("{}: {key} is not a pid", self.name))
+        self.get(key)
+            .parse()
+            .unwrap_or_else(|_| panic!("{}: {key} is not a pid", self.name))
     }
 
     /// Runs a program inside the scenario's namespaces.

@@ -26,11 +26,21 @@ pub struct ContainerdInfo {
     pub cri_loaded: bool,
 }
 
-pub async fn info(local: &Path, shown: &Path, timeout: Duration) -> Result<ContainerdInfo, RuntimeError> {
+pub async fn info(
+    local: &Path,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<ContainerdInfo, RuntimeError> {
     let channel = grpc_channel(local, shown, timeout).await?;
-    let version = with_deadline("containerd", "Version", shown, timeout, VersionClient::new(channel.clone()).version(()))
-        .await?
-        .into_inner();
+    let version = with_deadline(
+        "containerd",
+        "Version",
+        shown,
+        timeout,
+        VersionClient::new(channel.clone()).version(()),
+    )
+    .await?
+    .into_inner();
     let namespaces = with_deadline(
         "containerd",
         "Namespaces.List",
@@ -55,13 +65,22 @@ pub async fn info(local: &Path, shown: &Path, timeout: Duration) -> Result<Conta
     .into_inner()
     .plugins;
 
-    let mut info = ContainerdInfo { version: version.version, revision: version.revision, namespaces, ..Default::default() };
+    let mut info = ContainerdInfo {
+        version: version.version,
+        revision: version.revision,
+        namespaces,
+        ..Default::default()
+    };
     for plugin in plugins {
         let loaded = plugin.init_err.is_none();
         let exported_root = plugin.exports.get("root").map(PathBuf::from);
         match (plugin.r#type.as_str(), plugin.id.as_str()) {
-            ("io.containerd.content.v1", "content") => info.root = exported_root.and_then(|r| r.parent().map(Path::to_path_buf)),
-            ("io.containerd.snapshotter.v1", "overlayfs") if loaded => info.snapshotter_root = exported_root,
+            ("io.containerd.content.v1", "content") => {
+                info.root = exported_root.and_then(|r| r.parent().map(Path::to_path_buf))
+            }
+            ("io.containerd.snapshotter.v1", "overlayfs") if loaded => {
+                info.snapshotter_root = exported_root
+            }
             ("io.containerd.grpc.v1", "cri") => info.cri_loaded = loaded,
             _ => {}
         }

@@ -27,7 +27,11 @@ pub struct CriClient {
 
 impl CriClient {
     /// `local` is the path to dial, `shown` the host path for messages.
-    pub async fn connect(local: &Path, shown: &Path, timeout: Duration) -> Result<Self, RuntimeError> {
+    pub async fn connect(
+        local: &Path,
+        shown: &Path,
+        timeout: Duration,
+    ) -> Result<Self, RuntimeError> {
         let channel = grpc_channel(local, shown, timeout).await?;
         Ok(Self {
             runtime: RuntimeServiceClient::new(channel.clone()),
@@ -39,10 +43,16 @@ impl CriClient {
 
     /// crictl's runtime probe: a CRI v1 `Version` call.
     pub async fn version(&mut self) -> Result<CriVersion, RuntimeError> {
-        let answer = with_deadline("CRI", "Version", &self.shown, self.timeout, self.runtime.version(VersionRequest::default()))
-            .await
-            .map_err(explain_not_cri)?
-            .into_inner();
+        let answer = with_deadline(
+            "CRI",
+            "Version",
+            &self.shown,
+            self.timeout,
+            self.runtime.version(VersionRequest::default()),
+        )
+        .await
+        .map_err(explain_not_cri)?
+        .into_inner();
         Ok(CriVersion {
             runtime_name: answer.runtime_name,
             runtime_version: answer.runtime_version,
@@ -53,10 +63,16 @@ impl CriClient {
     /// crictl's image probe: `ImageFsInfo`; returns the image filesystem
     /// mountpoints, which name the directory this endpoint stores into.
     pub async fn image_fs_mountpoints(&mut self) -> Result<Vec<String>, RuntimeError> {
-        let answer = with_deadline("CRI", "ImageFsInfo", &self.shown, self.timeout, self.image.image_fs_info(ImageFsInfoRequest::default()))
-            .await
-            .map_err(explain_not_cri)?
-            .into_inner();
+        let answer = with_deadline(
+            "CRI",
+            "ImageFsInfo",
+            &self.shown,
+            self.timeout,
+            self.image.image_fs_info(ImageFsInfoRequest::default()),
+        )
+        .await
+        .map_err(explain_not_cri)?
+        .into_inner();
         Ok(answer
             .image_filesystems
             .into_iter()
@@ -70,12 +86,21 @@ impl CriClient {
 /// `Unimplemented`; say so instead of echoing a gRPC status.
 fn explain_not_cri(e: RuntimeError) -> RuntimeError {
     match e {
-        RuntimeError::Call { api, call, path, message } if message.contains("Unimplemented") || message.contains("unknown service") => RuntimeError::Call {
+        RuntimeError::Call {
             api,
             call,
             path,
-            message: format!("{message}; this socket does not serve CRI v1 (a Docker API socket, or containerd with its CRI plugin disabled)"),
-        },
+            message,
+        } if message.contains("Unimplemented") || message.contains("unknown service") => {
+            RuntimeError::Call {
+                api,
+                call,
+                path,
+                message: format!(
+                    "{message}; this socket does not serve CRI v1 (a Docker API socket, or containerd with its CRI plugin disabled)"
+                ),
+            }
+        }
         other => other,
     }
 }

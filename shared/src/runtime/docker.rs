@@ -25,18 +25,31 @@ impl DockerInfo {
     /// True when Docker keeps its images in containerd (namespace `moby`)
     /// rather than in a graph-driver directory under its data root.
     pub fn uses_containerd_image_store(&self) -> bool {
-        self.driver_status.iter().any(|(k, v)| k == "driver-type" && v.starts_with("io.containerd.snapshotter"))
+        self.driver_status
+            .iter()
+            .any(|(k, v)| k == "driver-type" && v.starts_with("io.containerd.snapshotter"))
     }
 }
 
-pub async fn info(local: &Path, shown: &Path, timeout: Duration) -> Result<DockerInfo, RuntimeError> {
+pub async fn info(
+    local: &Path,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<DockerInfo, RuntimeError> {
     drop(probe_socket(local, shown, timeout).await?);
     let secs = timeout.as_secs().max(1);
     let local_str = local.to_string_lossy();
     let docker = Docker::connect_with_unix(&local_str, secs, bollard::API_DEFAULT_VERSION)
         .map_err(|e| RuntimeError::call("Docker", "connect", shown, e))?;
     // dockerd 20.10 speaks API 1.41 and refuses bollard's newer default.
-    let docker = with_deadline("Docker", "version negotiation", shown, timeout, docker.negotiate_version()).await?;
+    let docker = with_deadline(
+        "Docker",
+        "version negotiation",
+        shown,
+        timeout,
+        docker.negotiate_version(),
+    )
+    .await?;
     let version = with_deadline("Docker", "GET /version", shown, timeout, docker.version()).await?;
     let info = with_deadline("Docker", "GET /info", shown, timeout, docker.info()).await?;
     Ok(DockerInfo {

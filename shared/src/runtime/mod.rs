@@ -16,29 +16,59 @@ use tonic::transport::{Channel, Endpoint};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("socket {path} does not exist: the runtime is not running there (or --host-root is wrong)")]
+    #[error(
+        "socket {path} does not exist: the runtime is not running there (or --host-root is wrong)"
+    )]
     NoSocket { path: PathBuf },
-    #[error("nothing listens on {path} (connection refused): a stale socket file; start the runtime or remove the file")]
+    #[error(
+        "nothing listens on {path} (connection refused): a stale socket file; start the runtime or remove the file"
+    )]
     Refused { path: PathBuf },
-    #[error("permission denied on {path} ({perms}): run as root, or as a member of the socket's group")]
+    #[error(
+        "permission denied on {path} ({perms}): run as root, or as a member of the socket's group"
+    )]
     PermissionDenied { path: PathBuf, perms: String },
-    #[error("no answer from {path} within {timeout:?}: the daemon accepted the connection but did not reply; check it is healthy, or raise --timeout")]
+    #[error(
+        "no answer from {path} within {timeout:?}: the daemon accepted the connection but did not reply; check it is healthy, or raise --timeout"
+    )]
     Timeout { path: PathBuf, timeout: Duration },
     #[error("cannot connect to {path}: {source}")]
-    Connect { path: PathBuf, source: std::io::Error },
+    Connect {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{api} call {call} on {path} failed: {message}")]
-    Call { api: &'static str, call: &'static str, path: PathBuf, message: String },
+    Call {
+        api: &'static str,
+        call: &'static str,
+        path: PathBuf,
+        message: String,
+    },
 }
 
 impl RuntimeError {
-    pub fn call(api: &'static str, call: &'static str, path: &Path, message: impl std::fmt::Display) -> Self {
-        Self::Call { api, call, path: path.to_path_buf(), message: message.to_string() }
+    pub fn call(
+        api: &'static str,
+        call: &'static str,
+        path: &Path,
+        message: impl std::fmt::Display,
+    ) -> Self {
+        Self::Call {
+            api,
+            call,
+            path: path.to_path_buf(),
+            message: message.to_string(),
+        }
     }
 }
 
 /// Dials the socket once with a deadline, to turn the raw failure into an
 /// error that names the socket and the fix (tonic and hyper hide the errno).
-pub async fn probe_socket(local: &Path, shown: &Path, timeout: Duration) -> Result<UnixStream, RuntimeError> {
+pub async fn probe_socket(
+    local: &Path,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<UnixStream, RuntimeError> {
     let path = shown.to_path_buf();
     match tokio::time::timeout(timeout, UnixStream::connect(local)).await {
         Err(_) => Err(RuntimeError::Timeout { path, timeout }),
@@ -46,7 +76,10 @@ pub async fn probe_socket(local: &Path, shown: &Path, timeout: Duration) -> Resu
         Ok(Err(e)) => Err(match e.kind() {
             std::io::ErrorKind::NotFound => RuntimeError::NoSocket { path },
             std::io::ErrorKind::ConnectionRefused => RuntimeError::Refused { path },
-            std::io::ErrorKind::PermissionDenied => RuntimeError::PermissionDenied { perms: describe_perms(local), path },
+            std::io::ErrorKind::PermissionDenied => RuntimeError::PermissionDenied {
+                perms: describe_perms(local),
+                path,
+            },
             _ => RuntimeError::Connect { path, source: e },
         }),
     }
@@ -55,23 +88,35 @@ pub async fn probe_socket(local: &Path, shown: &Path, timeout: Duration) -> Resu
 /// `mode 0660 uid 0 gid 999` for an error message.
 fn describe_perms(local: &Path) -> String {
     match std::fs::metadata(local) {
-        Ok(m) => format!("mode {:04o}, owner uid {} gid {}", m.permissions().mode() & 0o7777, m.uid(), m.gid()),
+        Ok(m) => format!(
+            "mode {:04o}, owner uid {} gid {}",
+            m.permissions().mode() & 0o7777,
+            m.uid(),
+            m.gid()
+        ),
         Err(e) => format!("cannot stat: {e}"),
     }
 }
 
 /// A gRPC channel over a unix socket with connect and per-call deadlines.
-pub async fn grpc_channel(local: &Path, shown: &Path, timeout: Duration) -> Result<Channel, RuntimeError> {
+pub async fn grpc_channel(
+    local: &Path,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<Channel, RuntimeError> {
     drop(probe_socket(local, shown, timeout).await?);
     let socket = local.to_path_buf();
     // Per-call deadlines come from `with_deadline`, which names the socket.
     let endpoint = Endpoint::from_static("http://[::]:50051").connect_timeout(timeout);
     let connect = endpoint.connect_with_connector(tower::service_fn(move |_| {
-            let socket = socket.clone();
-            async move { UnixStream::connect(socket).await.map(TokioIo::new) }
-        }));
+        let socket = socket.clone();
+        async move { UnixStream::connect(socket).await.map(TokioIo::new) }
+    }));
     match tokio::time::timeout(timeout, connect).await {
-        Err(_) => Err(RuntimeError::Timeout { path: shown.to_path_buf(), timeout }),
+        Err(_) => Err(RuntimeError::Timeout {
+            path: shown.to_path_buf(),
+            timeout,
+        }),
         Ok(Err(e)) => Err(RuntimeError::call("gRPC", "connect", shown, e)),
         Ok(Ok(channel)) => Ok(channel),
     }
@@ -86,7 +131,10 @@ pub async fn with_deadline<T, E: std::fmt::Display>(
     fut: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, RuntimeError> {
     match tokio::time::timeout(timeout, fut).await {
-        Err(_) => Err(RuntimeError::Timeout { path: shown.to_path_buf(), timeout }),
+        Err(_) => Err(RuntimeError::Timeout {
+            path: shown.to_path_buf(),
+            timeout,
+        }),
         Ok(Err(e)) => Err(RuntimeError::call(api, call, shown, e)),
         Ok(Ok(v)) => Ok(v),
     }

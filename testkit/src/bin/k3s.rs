@@ -19,7 +19,10 @@ async fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let called_as = argv.first().and_then(|a| a.rsplit('/').next()).unwrap_or("");
+    let called_as = argv
+        .first()
+        .and_then(|a| a.rsplit('/').next())
+        .unwrap_or("");
     let args = argv.get(1..).unwrap_or_default();
     let first_arg = args.first().map(String::as_str);
     let tool = [Some(called_as), first_arg]

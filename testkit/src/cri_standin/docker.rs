@@ -61,7 +61,10 @@ impl Dockerd {
             .await
             .map_err(|s| anyhow::anyhow!("{}", s.message()))?;
         let Some(root_dir) = info.docker_root_dir.filter(|d| !d.is_empty()) else {
-            bail!("dockerd at {}: docker info has no DockerRootDir", dockerd.endpoint);
+            bail!(
+                "dockerd at {}: docker info has no DockerRootDir",
+                dockerd.endpoint
+            );
         };
         dockerd.root_dir = root_dir;
         dockerd.version = version.version.unwrap_or_default();
@@ -144,7 +147,10 @@ mod tests {
 
     #[test]
     fn endpoints() {
-        assert_eq!(unix_socket_path("unix:///run/a.sock").unwrap(), "/run/a.sock");
+        assert_eq!(
+            unix_socket_path("unix:///run/a.sock").unwrap(),
+            "/run/a.sock"
+        );
         assert_eq!(unix_socket_path("/run/a.sock").unwrap(), "/run/a.sock");
         assert!(unix_socket_path("tcp://1.2.3.4:2375").is_err());
         assert!(unix_socket_path("unix://relative").is_err());

@@ -32,7 +32,10 @@ impl Images {
         };
         let images = self
             .dockerd
-            .call("list images", self.dockerd.client().list_images(Some(options)))
+            .call(
+                "list images",
+                self.dockerd.client().list_images(Some(options)),
+            )
             .await?;
         Ok(ListImagesResponse {
             images: images.iter().map(summary_to_cri).collect(),
@@ -84,7 +87,10 @@ impl Images {
         };
         let images = self
             .dockerd
-            .call("list images", self.dockerd.client().list_images(Some(options)))
+            .call(
+                "list images",
+                self.dockerd.client().list_images(Some(options)),
+            )
             .await?;
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -149,9 +155,9 @@ fn used_bytes(images: &[ImageSummary]) -> u64 {
             shared.insert(image.shared_size);
         }
     }
-    shared
-        .into_iter()
-        .fold(total, |t, s| t.saturating_add(u64::try_from(s).unwrap_or(0)))
+    shared.into_iter().fold(total, |t, s| {
+        t.saturating_add(u64::try_from(s).unwrap_or(0))
+    })
 }
 
 fn summary_to_cri(image: &ImageSummary) -> Image {

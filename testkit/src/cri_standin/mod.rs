@@ -135,18 +135,29 @@ fn remove_socket(socket: &Path) {
     if let Err(e) = std::fs::remove_file(socket)
         && e.kind() != std::io::ErrorKind::NotFound
     {
-        eprintln!("cri-dockerd stand-in: cannot remove {}: {e}", socket.display());
+        eprintln!(
+            "cri-dockerd stand-in: cannot remove {}: {e}",
+            socket.display()
+        );
     }
 }
 
 /// Logs one line per CRI call (method, argument, outcome) and wraps the
 /// answer for tonic.
-fn logged<T>(method: &str, detail: impl Display, result: Result<T, Status>) -> Result<Response<T>, Status> {
+fn logged<T>(
+    method: &str,
+    detail: impl Display,
+    result: Result<T, Status>,
+) -> Result<Response<T>, Status> {
     let detail = detail.to_string();
     let sep = if detail.is_empty() { "" } else { " " };
     match &result {
         Ok(_) => eprintln!("cri-dockerd: {method}{sep}{detail}: ok"),
-        Err(s) => eprintln!("cri-dockerd: {method}{sep}{detail}: {:?}: {}", s.code(), s.message()),
+        Err(s) => eprintln!(
+            "cri-dockerd: {method}{sep}{detail}: {:?}: {}",
+            s.code(),
+            s.message()
+        ),
     }
     result.map(Response::new)
 }

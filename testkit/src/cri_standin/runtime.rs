@@ -67,9 +67,7 @@ impl Runtime {
 }
 
 fn unimplemented(method: &str) -> Status {
-    Status::unimplemented(format!(
-        "cri-dockerd stand-in: {method} is not implemented"
-    ))
+    Status::unimplemented(format!("cri-dockerd stand-in: {method} is not implemented"))
 }
 
 /// Writes the trait impl: the two real methods plus one Unimplemented body
