@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod evidence;
 pub mod follow;
 pub mod hostroot;
+pub mod k3s;
 pub mod node;
 pub mod others;
 pub mod process;

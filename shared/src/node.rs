@@ -29,6 +29,15 @@ impl Node {
         self.host.canonical(host_path).display().to_string()
     }
 
+    /// Whether two endpoint URLs name the same socket on this node.
+    pub fn same_socket(&self, a: Option<&str>, b: Option<&str>) -> bool {
+        let canon = |u: Option<&str>| {
+            u.and_then(crate::defaults::unix_path)
+                .map(|p| self.canonical(p))
+        };
+        canon(a) == canon(b)
+    }
+
     /// Whether a host path exists.
     pub fn exists(&self, host_path: impl AsRef<Path>) -> bool {
         self.host.local(host_path).exists()

@@ -9,7 +9,7 @@ use crate::chain::{Hop, HopKind, OtherRuntime};
 use crate::daemon_config::{self, ContainerdToml, DaemonJson};
 use crate::defaults as d;
 use crate::evidence::{Evidence, Source};
-use crate::follow::K3sView;
+use crate::k3s::K3sView;
 use crate::node::Node;
 use crate::runtime::{containerd, docker};
 

@@ -1,13 +1,14 @@
 //! `crictl-which`: resolve crictl's endpoints, follow them, list the rest.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::chain::{API_VERSION, Chain, ConfigRef, EndpointRef, Hop, K3sCrictl, Probe};
+use crate::chain::{API_VERSION, Chain, ConfigRef, EndpointRef, Hop, Probe};
 use crate::defaults as d;
-use crate::endpoint::{self, CrictlInputs, DEFAULT_RUNTIME_ENDPOINTS, EndpointSetting, Resolution};
+use crate::endpoint::{CrictlInputs, DEFAULT_RUNTIME_ENDPOINTS, EndpointSetting, Resolution};
 use crate::evidence::{Evidence, Source};
-use crate::follow::{K3sView, follow_cri};
+use crate::follow::follow_cri;
+use crate::k3s::k3s_crictl;
 use crate::node::Node;
 use crate::others;
 use crate::runtime::cri::CriClient;
@@ -57,7 +58,7 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
     if let Some(url) = image
         .url
         .as_deref()
-        .filter(|u| !same_socket(node, Some(u), runtime.url.as_deref()))
+        .filter(|u| !node.same_socket(Some(u), runtime.url.as_deref()))
     {
         let mut image_chain =
             follow_cri(node, url, Evidence::new(image.source, image.detail.clone())).await;
@@ -191,61 +192,4 @@ async fn probe(node: &Node, url: &str, call: ProbeCall) -> Result<(), String> {
         ProbeCall::ImageFsInfo => client.image_fs_mountpoints().await.map(drop),
     }
     .map_err(|e| e.to_string())
-}
-
-fn same_socket(node: &Node, a: Option<&str>, b: Option<&str>) -> bool {
-    let canon = |u: Option<&str>| u.and_then(d::unix_path).map(|p| node.canonical(p));
-    canon(a) == canon(b)
-}
-
-/// k3s's multicall `crictl` sets `CRI_CONFIG_FILE` (when unset) to the first
-/// existing file of: `<data-dir>/agent/etc/crictl.yaml`,
-/// `~/.rancher/k3s/agent/etc/crictl.yaml`, `/var/lib/rancher/k3s/agent/etc/crictl.yaml`,
-/// `/etc/crictl.yaml` (k3s `cmd/k3s/main.go`). Reported only where k3s is.
-fn k3s_crictl(
-    node: &Node,
-    inputs: &CrictlInputs,
-    crictl_url: Option<&str>,
-    warnings: &mut Vec<String>,
-) -> Option<K3sCrictl> {
-    let process = node.procs.named("k3s").next();
-    if process.is_none() && !node.exists(d::K3S_DATA_DIR) {
-        return None;
-    }
-    let k3s = K3sView::of(node, process, warnings);
-    let mut k3s_inputs = inputs.clone();
-    if !k3s_inputs.env.contains_key(endpoint::ENV_CONFIG) {
-        let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("/root"));
-        let candidates = [
-            PathBuf::from(format!("{}/agent/etc/crictl.yaml", k3s.data_dir.value)),
-            home.join(".rancher/k3s/agent/etc/crictl.yaml"),
-            PathBuf::from(format!("{}/agent/etc/crictl.yaml", d::K3S_DATA_DIR)),
-            PathBuf::from(endpoint::DEFAULT_CONFIG_PATH),
-        ];
-        if let Some(found) = candidates.iter().find(|c| node.exists(c)) {
-            k3s_inputs
-                .env
-                .insert(endpoint::ENV_CONFIG.into(), found.display().to_string());
-        }
-    }
-    let config_file = k3s_inputs.env.get(endpoint::ENV_CONFIG).cloned();
-    let runtime_endpoint = match endpoint::resolve(&k3s_inputs, &node.host) {
-        Ok(r) => r.runtime.url,
-        Err(e) => {
-            warnings.push(format!("k3s crictl: {e}"));
-            None
-        }
-    };
-    let same_as_crictl = match (&runtime_endpoint, crictl_url) {
-        (Some(a), b) => same_socket(node, Some(a), b),
-        (None, _) => {
-            config_file.as_deref().map(Path::new) == Some(Path::new(endpoint::DEFAULT_CONFIG_PATH))
-                || config_file.is_none()
-        }
-    };
-    Some(K3sCrictl {
-        config_file,
-        runtime_endpoint,
-        same_as_crictl,
-    })
 }

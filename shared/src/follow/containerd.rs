@@ -1,0 +1,112 @@
+//! A containerd hop: version, root and namespace, and the store they name.
+
+use std::path::Path;
+
+use super::{flag_or, pick, store};
+use crate::chain::{Hop, HopKind, StoreRef};
+use crate::daemon_config::{self, ContainerdToml};
+use crate::defaults as d;
+use crate::evidence::{Evidence, Source, Sourced, confidence_of};
+use crate::node::Node;
+use crate::process::Process;
+use crate::runtime::containerd;
+
+/// Fills a containerd hop (version, root, namespace) and returns its store.
+pub(super) async fn describe_containerd(
+    node: &Node,
+    hop: &mut Hop,
+    socket: &Path,
+    process: Option<&Process>,
+    namespace: Sourced<String>,
+    warnings: &mut Vec<String>,
+) -> Option<StoreRef> {
+    let cmd = process.map(|p| &p.cmdline);
+    let config_path = flag_or(cmd, &["-c", "--config"], d::CONTAINERD_CONFIG);
+    let toml = match daemon_config::read(
+        &node.host,
+        Path::new(&config_path.value),
+        ContainerdToml::parse,
+    ) {
+        Ok(v) => v,
+        Err(e) => {
+            warnings.push(e.to_string());
+            None
+        }
+    };
+    let api = if node.offline {
+        None
+    } else {
+        match containerd::info(&node.host.local(socket), socket, node.timeout).await {
+            Ok(i) => {
+                hop.prove(
+                    Source::Api,
+                    format!(
+                        "containerd Version {} ({}); namespaces [{}]",
+                        i.version,
+                        i.revision,
+                        i.namespaces.join(", ")
+                    ),
+                );
+                hop.version = Some(i.version.clone());
+                hop.api_version
+                    .get_or_insert_with(|| "containerd.services.v1".into());
+                Some(i)
+            }
+            Err(e) => {
+                hop.fail(e);
+                None
+            }
+        }
+    };
+    let root = match api.as_ref().and_then(|i| i.root.clone()) {
+        Some(r) => Sourced::new(
+            r.display().to_string(),
+            Source::Api,
+            "containerd introspection: content plugin root",
+        ),
+        None => pick(
+            cmd,
+            &["--root"],
+            toml.as_ref().and_then(|t| t.root.as_deref()),
+            &config_path.value,
+            "root",
+            d::CONTAINERD_ROOT,
+        ),
+    };
+    hop.root = Some(root.value.clone());
+    hop.prove(
+        root.source,
+        format!("root {} ({})", root.value, root.detail),
+    );
+    let mut ns_evidence = namespace.evidence();
+    if let Some(i) = &api {
+        if i.namespaces.contains(&namespace.value) {
+            ns_evidence = Evidence::new(
+                Source::Api,
+                format!(
+                    "namespace {} exists in this containerd ({})",
+                    namespace.value, namespace.detail
+                ),
+            );
+        } else {
+            warnings.push(format!(
+                "containerd at {} has no namespace {} yet (it has [{}])",
+                socket.display(),
+                namespace.value,
+                i.namespaces.join(", ")
+            ));
+        }
+    }
+    hop.namespace = Some(namespace.value.clone());
+    hop.evidence.push(ns_evidence.clone());
+    hop.confidence = confidence_of(&hop.evidence);
+    let evidence = vec![root.evidence(), ns_evidence];
+    Some(store(
+        node,
+        &root.value,
+        HopKind::Containerd,
+        Some(namespace.value),
+        Some("overlayfs".into()),
+        evidence,
+    ))
+}
