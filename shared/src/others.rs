@@ -33,12 +33,30 @@ pub async fn discover(
     candidates.extend(from_sockets(node, warnings));
     candidates.extend(from_disk(node, warnings));
 
+    // Runtimes on the chain are proven already: don't dial them again.
+    candidates.retain(|c| !on_chain(node, &c.kind, c.root.as_deref(), c.socket.as_deref(), chain));
+    // Dial each socket once, all at the same time.
+    let mut dialled = std::collections::HashSet::new();
+    let confirms = candidates.into_iter().map(|c| {
+        let dial = c
+            .socket
+            .as_deref()
+            .is_some_and(|s| dialled.insert(node.canonical(s)));
+        confirm(node, c, dial)
+    });
     let mut found: Vec<OtherRuntime> = Vec::new();
-    for c in candidates {
-        let seen = confirm(node, c).await;
+    for seen in futures::future::join_all(confirms).await {
         merge(node, &mut found, seen);
     }
-    found.retain(|o| !on_chain(node, o, chain));
+    found.retain(|o| {
+        !on_chain(
+            node,
+            &o.kind,
+            o.root.as_deref(),
+            endpoint_path(node, o).as_deref(),
+            chain,
+        )
+    });
     found.sort_by(|a, b| (a.kind.as_str(), &a.root).cmp(&(b.kind.as_str(), &b.root)));
     found
 }
@@ -224,7 +242,7 @@ fn from_disk(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
 }
 
 /// Asks the runtime itself when it answers; its answer replaces our guesses.
-async fn confirm(node: &Node, c: Candidate) -> OtherRuntime {
+async fn confirm(node: &Node, c: Candidate, dial: bool) -> OtherRuntime {
     let mut other = OtherRuntime {
         kind: c.kind,
         endpoint: c.socket.as_deref().map(d::unix_url),
@@ -235,7 +253,7 @@ async fn confirm(node: &Node, c: Candidate) -> OtherRuntime {
         version: None,
         evidence: c.evidence,
     };
-    let Some(socket) = c.socket.filter(|_| !node.offline) else {
+    let Some(socket) = c.socket.filter(|_| dial && !node.offline) else {
         return other;
     };
     let socket = PathBuf::from(socket);
@@ -317,14 +335,22 @@ fn endpoint_path(node: &Node, o: &OtherRuntime) -> Option<String> {
         .map(|p| node.canonical(p))
 }
 
-fn on_chain(node: &Node, other: &OtherRuntime, chain: &[&Hop]) -> bool {
+/// Whether a runtime (by kind and root, or by socket) is a hop of the chain.
+fn on_chain(
+    node: &Node,
+    kind: &HopKind,
+    root: Option<&str>,
+    socket: Option<&str>,
+    chain: &[&Hop],
+) -> bool {
+    let root = root.map(|r| node.canonical(r));
+    let socket = socket.and_then(d::unix_path).map(|p| node.canonical(p));
     chain.iter().any(|hop| {
-        let same_root = hop.kind == other.kind
-            && hop.root.as_deref().map(|r| node.canonical(r)) == other.root
-            && other.root.is_some();
-        let same_socket = d::unix_path(&hop.endpoint).map(|p| node.canonical(p))
-            == endpoint_path(node, other)
-            && other.endpoint.is_some();
+        let same_root = hop.kind == *kind
+            && root.is_some()
+            && hop.root.as_deref().map(|r| node.canonical(r)) == root;
+        let same_socket =
+            socket.is_some() && d::unix_path(&hop.endpoint).map(|p| node.canonical(p)) == socket;
         same_root || same_socket
     })
 }

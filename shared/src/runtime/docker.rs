@@ -50,11 +50,12 @@ pub async fn info(
         docker.negotiate_version(),
     )
     .await?;
-    let version = with_deadline("Docker", "GET /version", shown, timeout, docker.version()).await?;
+    // Negotiation already asked /version; `info` carries the server version.
     let info = with_deadline("Docker", "GET /info", shown, timeout, docker.info()).await?;
+    let api = docker.client_version();
     Ok(DockerInfo {
-        server_version: version.version.unwrap_or_default(),
-        api_version: version.api_version.unwrap_or_default(),
+        server_version: info.server_version.unwrap_or_default(),
+        api_version: format!("{}.{}", api.major_version, api.minor_version),
         root_dir: info.docker_root_dir.unwrap_or_default(),
         driver: info.driver.unwrap_or_default(),
         driver_status: info

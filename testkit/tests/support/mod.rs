@@ -40,8 +40,13 @@ impl Lab {
             .tempdir_in("/tmp")
             .expect("create temp dir under /tmp");
         if let Some(sock) = std::env::var_os("IMGDUP_TEST_DOCKER_SOCK").filter(|s| !s.is_empty()) {
-            let lab = Lab { docker_sock: PathBuf::from(sock), daemons: Vec::new(), dir };
+            let mut lab = Lab {
+                docker_sock: PathBuf::from(sock),
+                daemons: Vec::new(),
+                dir,
+            };
             lab.wait_for_docker(None);
+            eprintln!("lab: using dockerd at {}", lab.docker_sock.display());
             return lab;
         }
         preflight();
@@ -59,23 +64,44 @@ impl Lab {
             ),
         )
         .expect("write containerd config");
-        let mut lab = Lab { docker_sock: root.join("docker.sock"), daemons: Vec::new(), dir };
-        let containerd = lab.spawn("containerd", Command::new("containerd").arg("--config").arg(&config));
-        wait_until(&containerd_sock.display().to_string(), || containerd_sock.exists(), &mut lab, containerd);
+        let mut lab = Lab {
+            docker_sock: root.join("docker.sock"),
+            daemons: Vec::new(),
+            dir,
+        };
+        let containerd = lab.spawn(
+            "containerd",
+            Command::new("containerd").arg("--config").arg(&config),
+        );
+        wait_until(
+            &containerd_sock.display().to_string(),
+            || containerd_sock.exists(),
+            &mut lab,
+            containerd,
+        );
 
         let mut dockerd = Command::new("dockerd");
         dockerd
             .arg(format!("--containerd={}", containerd_sock.display()))
-            .arg("--data-root").arg(root.join("docker"))
-            .arg("--exec-root").arg(root.join("exec"))
-            .arg("-H").arg(format!("unix://{}", lab.docker_sock.display()))
-            .arg("--pidfile").arg(root.join("docker.pid"))
+            .arg("--data-root")
+            .arg(root.join("docker"))
+            .arg("--exec-root")
+            .arg(root.join("exec"))
+            .arg("-H")
+            .arg(format!("unix://{}", lab.docker_sock.display()))
+            .arg("--pidfile")
+            .arg(root.join("docker.pid"))
             .args(["--iptables=false", "--bridge=none"])
             // A config file of the host must not leak into the lab.
-            .arg("--config-file").arg(root.join("daemon.json"));
+            .arg("--config-file")
+            .arg(root.join("daemon.json"));
         std::fs::write(root.join("daemon.json"), "{}").expect("write daemon.json");
         let dockerd = lab.spawn("dockerd", &mut dockerd);
         lab.wait_for_docker(Some(dockerd));
+        eprintln!(
+            "lab: containerd and dockerd started under {}",
+            root.display()
+        );
         lab
     }
 
@@ -115,7 +141,7 @@ impl Lab {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    fn wait_for_docker(&mut self, started: Option<usize>) -> &mut Self {
+    fn wait_for_docker(&mut self, started: Option<usize>) {
         let sock = self.docker_sock.clone();
         let probe = || {
             Command::new("docker")
@@ -129,9 +155,12 @@ impl Lab {
         };
         match started {
             Some(index) => wait_until("dockerd", probe, self, index),
-            None => assert!(probe(), "IMGDUP_TEST_DOCKER_SOCK={}: dockerd does not answer", sock.display()),
+            None => assert!(
+                probe(),
+                "IMGDUP_TEST_DOCKER_SOCK={}: dockerd does not answer",
+                sock.display()
+            ),
         }
-        self
     }
 
     /// Log of a daemon, for assertion messages.
@@ -189,14 +218,23 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool, lab: &mut Lab, index:
 /// The test needs root and the daemons; say how to get them.
 fn preflight() {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(u32::MAX);
-    assert_eq!(uid, 0, "this test starts containerd and dockerd and must run as root (or set IMGDUP_TEST_DOCKER_SOCK)");
+    let uid = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX);
+    assert_eq!(
+        uid, 0,
+        "this test starts containerd and dockerd and must run as root (or set IMGDUP_TEST_DOCKER_SOCK)"
+    );
     for bin in ["containerd", "dockerd", "docker", "runc"] {
         assert!(
             which(bin).is_some(),
             "{bin} not found on PATH{}: apt-get install -y containerd docker.io runc busybox-static, \
              or set IMGDUP_TEST_DOCKER_SOCK to a running dockerd",
-            if ci { " (CI=true: the lab tests are required here)" } else { "" }
+            if ci {
+                " (CI=true: the lab tests are required here)"
+            } else {
+                ""
+            }
         );
     }
 }
