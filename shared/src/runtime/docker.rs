@@ -69,3 +69,24 @@ pub async fn info(
             .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_29_containerd_image_store_is_recognised_from_driver_status() {
+        let graph = DockerInfo {
+            driver: "overlay2".into(),
+            driver_status: vec![("Backing Filesystem".into(), "extfs".into())],
+            ..Default::default()
+        };
+        assert!(!graph.uses_containerd_image_store());
+        let snap = DockerInfo {
+            driver: "overlayfs".into(),
+            driver_status: vec![("driver-type".into(), "io.containerd.snapshotter.v1".into())],
+            ..Default::default()
+        };
+        assert!(snap.uses_containerd_image_store());
+    }
+}
