@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use imgdup::endpoint::CrictlInputs;
+use imgdup::endpoint::{self, CrictlInputs};
 use imgdup::hostroot::HostRoot;
 
 /// Show which runtime, daemon chain and on-disk store crictl really talks to.
@@ -60,16 +60,6 @@ pub struct Config {
     pub offline: bool,
 }
 
-/// Where `crictl` may live on a node; crictl falls back to `<its dir>/crictl.yaml`.
-const CRICTL_DIRS: [&str; 6] = [
-    "/usr/local/bin",
-    "/usr/bin",
-    "/bin",
-    "/usr/local/sbin",
-    "/opt/bin",
-    "/var/lib/rancher/k3s/data/current/bin",
-];
-
 impl Args {
     pub fn into_config(self) -> Result<Config> {
         let host_root = std::fs::canonicalize(&self.host_root).with_context(|| {
@@ -80,10 +70,7 @@ impl Args {
         })?;
         let host = HostRoot::new(host_root);
         let proc_dir = self.proc_dir.unwrap_or_else(|| host.root().join("proc"));
-        let crictl_dir = CRICTL_DIRS
-            .iter()
-            .map(PathBuf::from)
-            .find(|d| host.local(d.join("crictl")).is_file());
+        let crictl_dir = endpoint::find_crictl_dir(&host);
         let inputs = CrictlInputs {
             runtime_flag: self.runtime_endpoint,
             image_flag: self.image_endpoint,

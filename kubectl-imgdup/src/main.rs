@@ -1,27 +1,38 @@
 //! `kubectl imgdup`: is this image stored twice on my nodes, and what do I get back?
-//!
-//! This release ships the flag surface only; the node scan and the cluster
-//! fan-out land on top of the `imgdup` library (see the README's roadmap).
 
+mod cli;
+mod exit;
+mod node;
+mod prune;
+
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// Find container images stored twice on Kubernetes nodes, prove it from the
-/// runtimes themselves, and show the bytes you get back.
-///
-/// Until the scan lands, `crictl-which` (shipped alongside) shows which runtime
-/// chain and store crictl really uses on a node.
-#[derive(Debug, Parser)]
-#[command(
-    name = "kubectl-imgdup",
-    bin_name = "kubectl imgdup",
-    version,
-    arg_required_else_help = true
-)]
-struct Args {}
+use exit::Exit;
 
 fn main() -> ExitCode {
-    let _args = Args::parse();
-    ExitCode::SUCCESS
+    let result = match cli::Cli::parse().command {
+        cli::Command::Node(args) => node::run(args),
+        cli::Command::Prune(args) => prune::run(args),
+    };
+    match result.and_then(|(text, exit)| {
+        std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map(|_| exit)
+            .map_err(Into::into)
+    }) {
+        Ok(exit) => exit.into(),
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kubectl-imgdup: {e:#}");
+            Exit::Error.into()
+        }
+    }
 }

@@ -69,6 +69,24 @@ pub struct CrictlInputs {
     pub crictl_dir: Option<PathBuf>,
 }
 
+/// Where `crictl` may live on a node; crictl falls back to `<its dir>/crictl.yaml`.
+const CRICTL_DIRS: [&str; 6] = [
+    "/usr/local/bin",
+    "/usr/bin",
+    "/bin",
+    "/usr/local/sbin",
+    "/opt/bin",
+    "/var/lib/rancher/k3s/data/current/bin",
+];
+
+/// The host directory holding the `crictl` binary, if any.
+pub fn find_crictl_dir(host: &HostRoot) -> Option<PathBuf> {
+    CRICTL_DIRS
+        .iter()
+        .map(PathBuf::from)
+        .find(|d| host.local(d.join("crictl")).is_file())
+}
+
 impl CrictlInputs {
     /// Reads the three crictl variables from this process's environment.
     pub fn with_process_env(mut self) -> Self {

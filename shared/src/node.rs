@@ -17,6 +17,20 @@ pub struct Node {
 }
 
 impl Node {
+    /// The node's name: its `/etc/hostname` under the host root, else the
+    /// kernel's hostname (a pod sharing the host's UTS namespace sees it too).
+    pub fn name(&self) -> String {
+        let from = |p: &Path| {
+            std::fs::read_to_string(p)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        from(&self.host.local("/etc/hostname"))
+            .or_else(|| from(Path::new("/proc/sys/kernel/hostname")))
+            .unwrap_or_else(|| "unknown".into())
+    }
+
     /// The process listening on a host socket path, if we can see it.
     pub fn listener(&self, socket: &Path) -> Option<&Process> {
         self.procs

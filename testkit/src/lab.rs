@@ -96,6 +96,25 @@ impl Scenario {
         }
     }
 
+    /// Stops this scenario (for instances a test changed, like `two-containerds.proof`).
+    pub fn down(&self) {
+        let out = Command::new(lab_script())
+            .args(["down", &self.name])
+            .output()
+            .expect("cannot run lab down");
+        assert!(
+            out.status.success(),
+            "lab down {} failed: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Runs a shell command line inside the scenario.
+    pub fn sh(&self, script: &str) -> Output {
+        self.exec(Path::new("/bin/sh"), &["-c", script])
+    }
+
     /// A value from `state.env`.
     pub fn get(&self, key: &str) -> &str {
         self.state

@@ -36,20 +36,16 @@ pub async fn info(
     shown: &Path,
     timeout: Duration,
 ) -> Result<DockerInfo, RuntimeError> {
-    drop(probe_socket(local, shown, timeout).await?);
-    let secs = timeout.as_secs().max(1);
-    let local_str = local.to_string_lossy();
-    let docker = Docker::connect_with_unix(&local_str, secs, bollard::API_DEFAULT_VERSION)
-        .map_err(|e| RuntimeError::call("Docker", "connect", shown, e))?;
-    // dockerd 20.10 speaks API 1.41 and refuses bollard's newer default.
-    let docker = with_deadline(
-        "Docker",
-        "version negotiation",
-        shown,
-        timeout,
-        docker.negotiate_version(),
-    )
-    .await?;
+    let docker = connect(local, shown, timeout).await?;
+    info_of(&docker, shown, timeout).await
+}
+
+/// `GET /info` on a connected client (see [`connect`]).
+pub(crate) async fn info_of(
+    docker: &Docker,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<DockerInfo, RuntimeError> {
     // Negotiation already asked /version; `info` carries the server version.
     let info = with_deadline("Docker", "GET /info", shown, timeout, docker.info()).await?;
     let api = docker.client_version();
@@ -68,6 +64,29 @@ pub async fn info(
             })
             .collect(),
     })
+}
+
+/// A client on `local` (shown as `shown` in errors) that has negotiated
+/// the API version: dockerd 20.10 speaks API 1.41 and refuses bollard's
+/// newer default. Callers still wrap every call in `with_deadline`.
+pub(crate) async fn connect(
+    local: &Path,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<Docker, RuntimeError> {
+    drop(probe_socket(local, shown, timeout).await?);
+    let secs = timeout.as_secs().max(1);
+    let local_str = local.to_string_lossy();
+    let docker = Docker::connect_with_unix(&local_str, secs, bollard::API_DEFAULT_VERSION)
+        .map_err(|e| RuntimeError::call("Docker", "connect", shown, e))?;
+    with_deadline(
+        "Docker",
+        "version negotiation",
+        shown,
+        timeout,
+        docker.negotiate_version(),
+    )
+    .await
 }
 
 #[cfg(test)]

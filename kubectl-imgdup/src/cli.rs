@@ -1,0 +1,151 @@
+//! Flags: clap's raw structs, validated into what each command needs.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use imgdup::endpoint::{self, CrictlInputs};
+use imgdup::hostroot::HostRoot;
+use imgdup::node::Node;
+use imgdup::process::ProcessTable;
+
+/// Find container images stored twice on Kubernetes nodes, prove it from the
+/// runtimes themselves, and show the bytes you get back.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-imgdup",
+    bin_name = "kubectl imgdup",
+    version,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan one node: its stores, a verdict per image, and the reclaimable bytes
+    Node(NodeArgs),
+    /// Print the exact commands that reclaim the duplicated bytes (nothing is deleted)
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    #[command(flatten)]
+    pub scan: LocalScan,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Exit 3 when any image is stored twice
+    #[arg(long)]
+    pub fail_on_duplicates: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub scan: LocalScan,
+    /// Print the plan only. Required: this version never deletes anything
+    #[arg(long, required = true)]
+    pub dry_run: bool,
+    /// Output format (text is a paste-able script)
+    #[arg(short = 'o', long, value_enum, default_value_t = PlanOutput::Text)]
+    pub output: PlanOutput,
+}
+
+/// Scanning the node this command runs on (in a debug pod: `--host-root /host`).
+#[derive(Debug, Args)]
+pub struct LocalScan {
+    /// Scan the node this runs on (the cluster fan-out is not in this version)
+    #[arg(long, required = true)]
+    pub local: bool,
+    /// Directory that stands for the node's /
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub host_root: PathBuf,
+    /// procfs to scan for runtime processes [default: <host-root>/proc]
+    #[arg(long = "proc", value_name = "DIR")]
+    pub proc_dir: Option<PathBuf>,
+    /// Node name in the report [default: the node's /etc/hostname]
+    #[arg(long, value_name = "NAME")]
+    pub node_name: Option<String>,
+    /// CRI runtime endpoint, as crictl's -r (env CONTAINER_RUNTIME_ENDPOINT)
+    #[arg(short = 'r', long = "runtime-endpoint", value_name = "URL")]
+    pub runtime_endpoint: Option<String>,
+    /// CRI image endpoint, as crictl's -i (env IMAGE_SERVICE_ENDPOINT)
+    #[arg(short = 'i', long = "image-endpoint", value_name = "URL")]
+    pub image_endpoint: Option<String>,
+    /// crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)
+    #[arg(long = "crictl-config", value_name = "FILE")]
+    pub crictl_config: Option<PathBuf>,
+    /// Deadline for each dial and API call, e.g. 2s
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanOutput {
+    Text,
+    Json,
+    Yaml,
+}
+
+/// A checked local scan: the node view and crictl's endpoint resolution.
+pub struct Scan {
+    pub node: Node,
+    pub node_name: String,
+    pub inputs: CrictlInputs,
+    pub resolution: endpoint::Resolution,
+}
+
+impl LocalScan {
+    pub fn into_scan(self) -> Result<Scan> {
+        let root = std::fs::canonicalize(&self.host_root).with_context(|| {
+            format!(
+                "--host-root {}: no such directory",
+                self.host_root.display()
+            )
+        })?;
+        let host = HostRoot::new(root);
+        let proc_dir = self.proc_dir.unwrap_or_else(|| host.root().join("proc"));
+        let inputs = CrictlInputs {
+            runtime_flag: self.runtime_endpoint,
+            image_flag: self.image_endpoint,
+            config_flag: self.crictl_config,
+            timeout_flag: self.timeout,
+            crictl_dir: endpoint::find_crictl_dir(&host),
+            ..Default::default()
+        }
+        .with_process_env();
+        let resolution = endpoint::resolve(&inputs, &host)?;
+        let procs = ProcessTable::scan(&proc_dir).with_context(|| {
+            format!(
+                "cannot read processes from {}; pass --proc",
+                proc_dir.display()
+            )
+        })?;
+        let node = Node {
+            host,
+            procs,
+            timeout: resolution.timeout,
+            offline: false,
+        };
+        let node_name = self.node_name.unwrap_or_else(|| node.name());
+        Ok(Scan {
+            node,
+            node_name,
+            inputs,
+            resolution,
+        })
+    }
+}

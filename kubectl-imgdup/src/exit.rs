@@ -1,0 +1,21 @@
+//! Exit codes (SPEC §6).
+
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The scan finished.
+    Ok = 0,
+    Error = 1,
+    Usage = 2,
+    /// Duplicates found and `--fail-on-duplicates` was given.
+    Duplicates = 3,
+    /// Some nodes are `unknown`.
+    Unknown = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}

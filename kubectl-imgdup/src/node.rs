@@ -1,0 +1,27 @@
+//! `kubectl imgdup node --local`: one node's verdict, with proof.
+
+use anyhow::Result;
+use imgdup::{report, scan, verdict::Verdict};
+
+use crate::cli::{NodeArgs, Output};
+use crate::exit::Exit;
+
+pub fn run(args: NodeArgs) -> Result<(String, Exit)> {
+    let s = args.scan.into_scan()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(scan::scan(&s.node, s.node_name, &s.inputs, &s.resolution));
+    let text = match args.output {
+        Output::Table => report::node_text(&report, false),
+        Output::Wide => report::node_text(&report, true),
+        Output::Json => report::to_json(&report)?,
+        Output::Yaml => report::to_yaml(&report)?,
+    };
+    let exit = match report.verdict {
+        Verdict::Duplicate if args.fail_on_duplicates => Exit::Duplicates,
+        Verdict::Unknown => Exit::Unknown,
+        _ => Exit::Ok,
+    };
+    Ok((text, exit))
+}

@@ -1,0 +1,174 @@
+//! `kubectl imgdup node --local` on the four seed scenarios (real daemons).
+
+use crate::util::*;
+
+#[test]
+fn k3s_docker_every_image_is_an_alias_with_nothing_to_reclaim() {
+    let lab = Scenario::up("k3s-docker");
+    let report = node_report(&lab, &[]);
+    assert_eq!(report["apiVersion"], "imgdup/v1");
+    assert_eq!(report["kind"], "NodeReport");
+    assert_eq!(report["node"], "k3s-docker");
+    assert_eq!(report["verdict"], "alias");
+    assert_eq!(report["reclaimableBytes"], 0);
+    let docker = store(&report, "dockerd", "/var/lib/docker");
+    assert_eq!(
+        (&docker["active"], &docker["live"], &docker["images"]),
+        (&true.into(), &true.into(), &3.into())
+    );
+    let reached: Vec<&str> = docker["reachedBy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reached,
+        [
+            "unix:///run/k3s/cri-dockerd/cri-dockerd.sock",
+            "unix:///var/run/docker.sock"
+        ]
+    );
+    for image in report["images"].as_array().unwrap() {
+        assert_eq!(image["verdict"], "alias", "{image:#}");
+        assert_eq!(image["reclaimableBytes"], 0);
+        assert!(
+            image["reason"]
+                .as_str()
+                .unwrap()
+                .contains("cri-dockerd → dockerd"),
+            "{image:#}"
+        );
+    }
+}
+
+#[test]
+fn runtime_switch_finds_the_duplicate_in_the_stopped_docker_store() {
+    let lab = Scenario::up("runtime-switch");
+    let report = node_report(&lab, &[]);
+    assert_eq!(report["verdict"], "duplicate");
+    let docker = store(&report, "dockerd", "/var/lib/docker");
+    assert_eq!(
+        (&docker["live"], &docker["active"]),
+        (&false.into(), &false.into()),
+        "read offline"
+    );
+    let k3s = store(
+        &report,
+        "containerd",
+        "/var/lib/rancher/k3s/agent/containerd",
+    );
+    assert_eq!(k3s["active"], true);
+    let app_a = image(&report, "app-a:1");
+    assert_eq!(app_a["id"], lab.get("IMAGE_ID_APP_A"));
+    assert_eq!(app_a["verdict"], "duplicate");
+    assert_eq!(app_a["stores"].as_array().unwrap().len(), 2);
+    // Partial sharing: only app-a's own 3 MiB layer frees; the busybox base
+    // stays for base:1 and app-b:1 in the same Docker store.
+    let bytes = app_a["reclaimableBytes"].as_u64().unwrap();
+    assert_close(bytes, 3.0 * MIB, 1.0, 16384.0, "app-a reclaimable");
+    assert_eq!(report["reclaimableBytes"].as_u64().unwrap(), bytes);
+    assert_eq!(image(&report, "app-b:1")["verdict"], "orphan-store");
+    assert!(
+        report["findings"].to_string().contains("not running"),
+        "{:#}",
+        report["findings"]
+    );
+}
+
+#[test]
+fn two_containerds_names_both_namespaces_and_keeps_the_kubelets_copy() {
+    let lab = Scenario::up("two-containerds");
+    let report = node_report(&lab, &[]);
+    assert_eq!(report["verdict"], "duplicate");
+    let app_a = image(&report, "app-a:1");
+    assert_eq!(app_a["verdict"], "duplicate");
+    let stores: Vec<&str> = app_a["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(stores.len(), 2, "{stores:?}");
+    // crictl falls to the system containerd, but the kubelet (inside k3s) uses
+    // k3s's: that store is the active one.
+    assert_eq!(
+        report["kubeletEndpoint"]["url"],
+        "unix:///run/k3s/containerd/containerd.sock"
+    );
+    for (path, active) in [
+        ("/var/lib/containerd", false),
+        ("/var/lib/rancher/k3s/agent/containerd", true),
+    ] {
+        let s = store(&report, "containerd", path);
+        assert_eq!(s["namespace"], "k8s.io");
+        assert_eq!(s["active"], active);
+    }
+    assert!(
+        report["chain"]["warnings"]
+            .to_string()
+            .contains("different runtimes"),
+        "{:#}",
+        report["chain"]["warnings"]
+    );
+    // The system containerd keeps app-b, which shares the busybox base: only
+    // app-a's own layer frees, as a snapshot and as a packed blob (plus its
+    // small manifest and config blobs).
+    let removal = &app_a["removals"][0];
+    assert_eq!(removal["namespace"], "k8s.io");
+    assert_eq!(removal["store"], "containerd:/var/lib/containerd");
+    let bytes = app_a["reclaimableBytes"].as_u64().unwrap();
+    assert_close(
+        bytes,
+        2.0 * 3.0 * MIB,
+        1.0,
+        65536.0,
+        "app-a snapshot + blob",
+    );
+    assert_eq!(image(&report, "app-b:1")["verdict"], "ok");
+}
+
+#[test]
+fn dood_is_a_split_not_a_duplicate() {
+    let lab = Scenario::up("dood");
+    let report = node_report(&lab, &[]);
+    assert_eq!(report["verdict"], "split");
+    assert_eq!(report["reclaimableBytes"], 0);
+    assert_eq!(image(&report, "pipeline:1")["verdict"], "split");
+    assert_eq!(image(&report, "runner:1")["verdict"], "ok");
+}
+
+#[test]
+fn the_table_has_a_summary_line_and_human_sizes() {
+    let lab = Scenario::up("runtime-switch");
+    let out = lab.exec(&bin(), &["node", "--local", "--node-name", "worker-1"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let summary = text.lines().nth(1).unwrap_or_default();
+    assert!(
+        summary.contains("worker-1") && summary.contains("duplicate") && summary.contains("MiB"),
+        "{text}"
+    );
+    assert!(text.contains("app-a:1"), "{text}");
+    let wide = stdout(&lab.exec(&bin(), &["node", "--local", "-o", "wide"]));
+    assert!(
+        wide.contains(lab.get("IMAGE_ID_APP_A")),
+        "wide shows full digests:\n{wide}"
+    );
+}
+
+#[test]
+fn fail_on_duplicates_exits_3() {
+    let lab = Scenario::up("runtime-switch");
+    let out = lab.exec(
+        &bin(),
+        &["node", "--local", "--fail-on-duplicates", "-o", "json"],
+    );
+    assert_exit(&out, 3);
+    let lab = Scenario::up("dood");
+    let out = lab.exec(
+        &bin(),
+        &["node", "--local", "--fail-on-duplicates", "-o", "json"],
+    );
+    assert_exit(&out, 0);
+}

@@ -1,0 +1,6 @@
+//! kubectl-imgdup's integration tests: one binary, topical modules, one harness.
+
+mod util;
+
+mod node_local;
+mod prune_proof;

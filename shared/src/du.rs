@@ -1,0 +1,197 @@
+//! Real disk usage, the way `du -sx --block-size=1` counts it.
+//!
+//! The bytes a removal frees are the blocks the files occupy (st_blocks ×
+//! 512), not their apparent sizes and never what a runtime API reports. One
+//! [`DiskUsage`] remembers every inode it has counted, so summing several
+//! layer directories (which may share hard links) counts each inode once.
+
+use std::collections::HashSet;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// A du-style walker that counts each inode once across all its calls.
+#[derive(Debug, Default, Clone)]
+pub struct DiskUsage {
+    /// `(st_dev, st_ino)` of everything counted so far.
+    seen: HashSet<(u64, u64)>,
+    /// Sum of all bytes returned by [`DiskUsage::add`].
+    total: u64,
+}
+
+impl DiskUsage {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Allocated bytes under `path` that this walker has not counted before.
+    ///
+    /// Symlinks are never followed (their own blocks count), other
+    /// filesystems mounted below `path` are not entered (like `du -x`), and
+    /// entries that vanish during the walk are skipped: a runtime may be
+    /// deleting a layer while we look. A missing `path` itself is an error.
+    pub fn add(&mut self, path: &Path) -> io::Result<u64> {
+        let top = std::fs::symlink_metadata(path).map_err(|e| named(path, e))?;
+        let dev = top.dev();
+        let mut bytes = 0;
+        if !self.count(&top, &mut bytes) || !top.is_dir() {
+            self.total += bytes;
+            return Ok(bytes);
+        }
+        // Iterative depth-first walk: deep trees cannot overflow the stack,
+        // and only one directory handle is open at a time.
+        let mut dirs: Vec<PathBuf> = vec![path.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if vanished(&e) => continue,
+                Err(e) => return Err(named(&dir, e)),
+            };
+            for entry in entries {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(e) if vanished(&e) => continue,
+                    Err(e) => return Err(named(&dir, e)),
+                };
+                // DirEntry::metadata is an lstat: symlinks are not followed.
+                let meta = match entry.metadata() {
+                    Ok(meta) => meta,
+                    Err(e) if vanished(&e) => continue,
+                    Err(e) => return Err(named(&entry.path(), e)),
+                };
+                if meta.dev() != dev {
+                    continue; // a mount point: another filesystem's bytes
+                }
+                // A directory seen before was walked before: skip its subtree.
+                if self.count(&meta, &mut bytes) && meta.is_dir() {
+                    dirs.push(entry.path());
+                }
+            }
+        }
+        self.total += bytes;
+        Ok(bytes)
+    }
+
+    /// Everything this walker has counted.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Adds the inode's blocks unless already seen; true when it was new.
+    fn count(&mut self, meta: &std::fs::Metadata, bytes: &mut u64) -> bool {
+        let fresh = self.seen.insert((meta.dev(), meta.ino()));
+        if fresh {
+            *bytes += meta.blocks() * 512;
+        }
+        fresh
+    }
+}
+
+/// Allocated bytes of everything under `path` (one fresh walker).
+pub fn disk_bytes(path: &Path) -> io::Result<u64> {
+    DiskUsage::new().add(path)
+}
+
+/// The entry disappeared between listing and stat (ENOENT), or its parent
+/// was replaced by a file (ENOTDIR): both mean "deleted meanwhile".
+fn vanished(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+/// io::Error names no path; the caller's message must.
+fn named(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::process::Command;
+
+    /// `du -sx --block-size=1 PATH...` (GNU du counts hard links once).
+    fn gnu_du(paths: &[&Path]) -> u64 {
+        let out = Command::new("du")
+            .args(["-sx", "--block-size=1", "--total"])
+            .args(paths)
+            .output()
+            .expect("du runs");
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let last = text.lines().last().unwrap();
+        last.split_whitespace().next().unwrap().parse().unwrap()
+    }
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("a/b/c/d")).unwrap();
+        fs::create_dir_all(root.join("e")).unwrap();
+        fs::write(root.join("a/big"), vec![7u8; 300_000]).unwrap();
+        fs::write(root.join("a/b/c/d/small"), b"x").unwrap();
+        fs::write(root.join("e/mid"), vec![1u8; 40_000]).unwrap();
+        fs::hard_link(root.join("a/big"), root.join("e/big-link")).unwrap();
+        fs::hard_link(root.join("a/big"), root.join("a/b/big-link2")).unwrap();
+        // A long target so the symlink needs a block of its own.
+        let target = format!("/nowhere/{}", "t".repeat(200));
+        std::os::unix::fs::symlink(&target, root.join("a/dangling")).unwrap();
+        std::os::unix::fs::symlink("/", root.join("e/to-slash")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn matches_gnu_du_with_hard_links_and_symlinks() {
+        let dir = tree();
+        assert_eq!(disk_bytes(dir.path()).unwrap(), gnu_du(&[dir.path()]));
+    }
+
+    #[test]
+    fn counts_shared_inodes_once_across_calls() {
+        let dir = tree();
+        let (a, e) = (dir.path().join("a"), dir.path().join("e"));
+        let mut du = DiskUsage::new();
+        let first = du.add(&a).unwrap();
+        let second = du.add(&e).unwrap();
+        assert_eq!(first, gnu_du(&[&a]));
+        // `big` was counted under a/: e/big-link adds nothing.
+        assert_eq!(first + second, gnu_du(&[&a, &e]));
+        assert!(second < 300_000);
+        assert_eq!(du.add(&a).unwrap(), 0, "a repeated path counts nothing");
+        // The whole tree adds only what a/ and e/ did not hold.
+        let rest = du.add(dir.path()).unwrap();
+        assert_eq!(first + second + rest, gnu_du(&[dir.path()]));
+        assert_eq!(du.total(), first + second + rest);
+    }
+
+    #[test]
+    fn a_missing_top_path_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone");
+        let err = disk_bytes(&missing).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(err.to_string().contains("gone"), "{err}");
+    }
+
+    #[test]
+    fn a_single_file_or_symlink_counts_itself() {
+        let dir = tree();
+        let big = dir.path().join("a/big");
+        assert_eq!(disk_bytes(&big).unwrap(), gnu_du(&[&big]));
+        let link = dir.path().join("e/to-slash");
+        assert_eq!(disk_bytes(&link).unwrap(), gnu_du(&[&link]));
+    }
+
+    #[test]
+    fn deep_trees_do_not_recurse() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut deep = dir.path().to_path_buf();
+        for _ in 0..300 {
+            deep.push("d");
+        }
+        fs::create_dir_all(&deep).unwrap();
+        assert_eq!(disk_bytes(dir.path()).unwrap(), gnu_du(&[dir.path()]));
+    }
+}

@@ -1,0 +1,404 @@
+//! A running containerd read through its own API (containerd-client): the
+//! images of each namespace with their manifests and configs from the content
+//! service, the unpacked layers from the overlayfs snapshotter, and the
+//! containers that pin images.
+//!
+//! Layer keys: snapshots belong to a namespace, so the same layer unpacked in
+//! two namespaces of one containerd is stored twice while its blob is stored
+//! once. containerd layers are therefore always keyed `"<ns>/<chainid>"`
+//! (see [`layer_key`]); `Image::chain_ids` stay plain ChainIDs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use containerd_client::services::v1::containers_client::ContainersClient;
+use containerd_client::services::v1::content_client::ContentClient;
+use containerd_client::services::v1::images_client::ImagesClient;
+use containerd_client::services::v1::snapshots::snapshots_client::SnapshotsClient;
+use containerd_client::services::v1::snapshots::{StatSnapshotRequest, UsageRequest};
+use containerd_client::services::v1::{
+    InfoRequest, ListContainersRequest, ListImagesRequest, ReadContentRequest,
+};
+use containerd_client::types::Descriptor;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+use super::containerd_blobs::{
+    Doc, MAX_JSON, blob_on_disk, parse_diff_ids, parse_doc, push_unique,
+};
+use super::{Container, Image, InventoryError, OnDisk, StoreInventory, chain_ids};
+use crate::du::DiskUsage;
+use crate::hostroot::HostRoot;
+use crate::runtime::{RuntimeError, grpc_channel, with_deadline};
+
+/// The snapshotter whose snapshots we size: containerd's default, the one the
+/// CRI plugin, k3s and Docker's containerd image store use.
+const SNAPSHOTTER: &str = "overlayfs";
+/// Content label that names each snapshotter an image is unpacked in.
+const SNAPSHOT_LABEL: &str = "containerd.io/gc.ref.snapshot.";
+
+/// The key of an unpacked layer in [`StoreInventory::layers`]:
+/// `"<ns>/<chainid>"` for containerd (snapshots are per namespace), the plain
+/// ChainID for Docker (`namespace` `None`).
+pub fn layer_key(namespace: Option<&str>, chain_id: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}/{chain_id}"),
+        None => chain_id.to_string(),
+    }
+}
+
+/// Reads the images, unpacked layers, blobs and containers of `namespaces`
+/// from the containerd at `socket` (a host path). `root` is its root (host
+/// path), where blob sizes are measured on disk. Images named twice (a tag
+/// and the CRI plugin's `sha256:<id>` ref) are merged by config digest.
+/// A failed listing is an error; an image that cannot be resolved is a gap.
+pub async fn read_containerd_api(
+    host: &HostRoot,
+    socket: &Path,
+    root: &str,
+    namespaces: &[String],
+    timeout: Duration,
+) -> Result<StoreInventory, InventoryError> {
+    let channel = grpc_channel(&host.local(socket), socket, timeout).await?;
+    let mut inv = StoreInventory::default();
+    for ns in namespaces {
+        let api = Api {
+            channel: channel.clone(),
+            ns,
+            socket,
+            timeout,
+        };
+        read_namespace(&api, &mut inv).await?;
+    }
+    let mut du = DiskUsage::new();
+    let mut digests = BTreeSet::new();
+    for image in &inv.images {
+        digests.extend(image.blobs.iter().cloned());
+    }
+    for digest in digests {
+        match blob_on_disk(&mut du, host, root, &digest) {
+            Ok(on_disk) => drop(inv.blobs.insert(digest, on_disk)),
+            Err(gap) => inv.gaps.push(gap),
+        }
+    }
+    Ok(inv)
+}
+
+/// A manifest resolved down to the image it describes.
+struct Resolved {
+    id: String,
+    diff_ids: Vec<String>,
+    blobs: Vec<String>,
+}
+
+async fn read_namespace(api: &Api<'_>, inv: &mut StoreInventory) -> Result<(), InventoryError> {
+    let ns = api.ns;
+    let listed = api
+        .call(
+            "Images.List",
+            |ch, r| async move { ImagesClient::new(ch).list(r).await },
+            ListImagesRequest::default(),
+        )
+        .await?
+        .map(|r| r.images)
+        .unwrap_or_default();
+    let mut by_target: HashMap<String, Option<Resolved>> = HashMap::new();
+    let mut images: BTreeMap<String, Image> = BTreeMap::new();
+    let mut name_to_id: HashMap<String, String> = HashMap::new();
+    for listed in listed {
+        let Some(target) = listed.target else {
+            inv.gaps.push(format!(
+                "{ns}: image {} has no target descriptor; skipped",
+                listed.name
+            ));
+            continue;
+        };
+        if !by_target.contains_key(&target.digest) {
+            let resolved = resolve(api, &listed.name, &target, &mut inv.gaps).await?;
+            by_target.insert(target.digest.clone(), resolved);
+        }
+        let Some(Some(resolved)) = by_target.get(&target.digest) else {
+            continue;
+        };
+        name_to_id.insert(listed.name.clone(), resolved.id.clone());
+        let image = images.entry(resolved.id.clone()).or_insert_with(|| Image {
+            id: resolved.id.clone(),
+            tags: Vec::new(),
+            repo_digests: Vec::new(),
+            diff_ids: resolved.diff_ids.clone(),
+            chain_ids: chain_ids(&resolved.diff_ids),
+            blobs: Vec::new(),
+            namespace: Some(ns.to_string()),
+        });
+        push_unique(&mut image.blobs, resolved.blobs.iter().cloned());
+        if listed.name.contains('@') {
+            push_unique(&mut image.repo_digests, [listed.name]);
+        } else if !is_id_ref(&listed.name) {
+            push_unique(&mut image.tags, [listed.name]);
+        }
+    }
+    let mut sized: BTreeSet<String> = BTreeSet::new();
+    for image in images.values_mut() {
+        image.tags.sort();
+        image.repo_digests.sort();
+        note_other_snapshotters(api, image, &mut inv.gaps).await?;
+        for chain in &image.chain_ids {
+            if !sized.insert(chain.clone()) {
+                continue;
+            }
+            if let Some(bytes) = api.snapshot_usage(chain).await? {
+                let on_disk = OnDisk {
+                    path: None,
+                    disk_bytes: bytes,
+                };
+                inv.layers.insert(layer_key(Some(ns), chain), on_disk);
+            }
+        }
+    }
+    let containers = api
+        .call(
+            "Containers.List",
+            |ch, r| async move { ContainersClient::new(ch).list(r).await },
+            ListContainersRequest::default(),
+        )
+        .await?
+        .map(|r| r.containers)
+        .unwrap_or_default();
+    for c in containers {
+        let image_id = name_to_id
+            .get(&c.image)
+            .cloned()
+            .or_else(|| images.contains_key(&c.image).then(|| c.image.clone()));
+        inv.containers.push(Container {
+            name: c.id.clone(),
+            id: c.id,
+            image_id,
+            namespace: Some(ns.to_string()),
+        });
+    }
+    inv.images.extend(images.into_values());
+    Ok(())
+}
+
+/// The CRI plugin names each image a second time by its id (`sha256:<hex>`).
+fn is_id_ref(name: &str) -> bool {
+    name.strip_prefix("sha256:")
+        .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Target (manifest, or index → the node's manifest) → config → DiffIDs.
+/// `None` (with a gap) when some piece is missing or not an image.
+async fn resolve(
+    api: &Api<'_>,
+    name: &str,
+    target: &Descriptor,
+    gaps: &mut Vec<String>,
+) -> Result<Option<Resolved>, RuntimeError> {
+    let ns = api.ns;
+    let mut blobs = Vec::new();
+    let mut doc = soft(api.read_json(&target.digest).await, gaps)?.and_then(|b| parse_doc(&b));
+    if let Some(Doc::Index(children)) = doc {
+        blobs.push(target.digest.clone());
+        doc = None;
+        for child in children {
+            let bytes = soft(api.read_json(&child).await, gaps)?;
+            if let Some(Doc::Manifest { config, layers }) = bytes.and_then(|b| parse_doc(&b)) {
+                blobs.push(child);
+                doc = Some(Doc::Manifest { config, layers });
+                break;
+            }
+        }
+    } else {
+        blobs.push(target.digest.clone());
+    }
+    let Some(Doc::Manifest { config, layers }) = doc else {
+        gaps.push(format!(
+            "{ns}: image {name}: no readable image manifest under {}; skipped",
+            target.digest
+        ));
+        return Ok(None);
+    };
+    let Some(config) = config else {
+        return Ok(None); // an artifact (chart, signature), not a container image
+    };
+    let bytes = soft(api.read_json(&config).await, gaps)?;
+    let Some(diff_ids) = bytes.and_then(|b| parse_diff_ids(&b)) else {
+        gaps.push(format!(
+            "{ns}: image {name}: config blob {config} is missing or not an image config; skipped"
+        ));
+        return Ok(None);
+    };
+    blobs.push(config.clone());
+    blobs.extend(layers);
+    Ok(Some(Resolved {
+        id: config,
+        diff_ids,
+        blobs,
+    }))
+}
+
+/// A refused read of one blob is a gap, not the end of the inventory; a
+/// timeout still aborts (the next call would wait just as long).
+fn soft<T>(
+    r: Result<Option<T>, RuntimeError>,
+    gaps: &mut Vec<String>,
+) -> Result<Option<T>, RuntimeError> {
+    match r {
+        Err(e @ RuntimeError::Call { .. }) => {
+            gaps.push(e.to_string());
+            Ok(None)
+        }
+        other => other,
+    }
+}
+
+/// Adds a gap when the image is unpacked in a snapshotter we do not size
+/// (the config blob's `containerd.io/gc.ref.snapshot.<name>` labels say where).
+async fn note_other_snapshotters(
+    api: &Api<'_>,
+    image: &Image,
+    gaps: &mut Vec<String>,
+) -> Result<(), RuntimeError> {
+    let req = InfoRequest {
+        digest: image.id.clone(),
+    };
+    let info = api
+        .call(
+            "Content.Info",
+            |ch, r| async move { ContentClient::new(ch).info(r).await },
+            req,
+        )
+        .await?
+        .and_then(|r| r.info);
+    let labels = info.map(|i| i.labels).unwrap_or_default();
+    for name in labels.keys().filter_map(|k| k.strip_prefix(SNAPSHOT_LABEL)) {
+        if name != SNAPSHOTTER {
+            gaps.push(format!(
+                "{}: image {} is also unpacked in snapshotter {name}; only {SNAPSHOTTER} snapshots are counted",
+                api.ns, image.id
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One namespace of one containerd: every request carries the namespace
+/// header and runs under the deadline.
+struct Api<'a> {
+    channel: Channel,
+    ns: &'a str,
+    socket: &'a Path,
+    timeout: Duration,
+}
+
+impl Api<'_> {
+    /// Runs one unary call; NotFound is `Ok(None)`, not an error.
+    async fn call<M, T, F, Fut>(
+        &self,
+        name: &'static str,
+        f: F,
+        msg: M,
+    ) -> Result<Option<T>, RuntimeError>
+    where
+        F: FnOnce(Channel, Request<M>) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
+    {
+        let req = self.request(msg)?;
+        let fut = f(self.channel.clone(), req);
+        with_deadline("containerd", name, self.socket, self.timeout, async {
+            match fut.await {
+                Ok(r) => Ok(Some(r.into_inner())),
+                Err(s) if s.code() == Code::NotFound => Ok(None),
+                Err(s) => Err(format!(
+                    "{:?}: {} (namespace {})",
+                    s.code(),
+                    s.message(),
+                    self.ns
+                )),
+            }
+        })
+        .await
+    }
+
+    fn request<M>(&self, msg: M) -> Result<Request<M>, RuntimeError> {
+        let mut req = Request::new(msg);
+        let value = self.ns.parse().map_err(|_| {
+            RuntimeError::call(
+                "containerd",
+                "namespace",
+                self.socket,
+                format!("{:?} is not a valid namespace name", self.ns),
+            )
+        })?;
+        req.metadata_mut().insert("containerd-namespace", value);
+        Ok(req)
+    }
+
+    /// A small blob (manifest, index, config); `None` when absent or larger
+    /// than [`MAX_JSON`] (then it is no manifest we could use).
+    async fn read_json(&self, digest: &str) -> Result<Option<Vec<u8>>, RuntimeError> {
+        let req = self.request(ReadContentRequest {
+            digest: digest.to_string(),
+            offset: 0,
+            size: MAX_JSON as i64 + 1,
+        })?;
+        let mut client = ContentClient::new(self.channel.clone());
+        with_deadline(
+            "containerd",
+            "Content.Read",
+            self.socket,
+            self.timeout,
+            async {
+                let mut stream = match client.read(req).await {
+                    Ok(r) => r.into_inner(),
+                    Err(s) if s.code() == Code::NotFound => return Ok(None),
+                    Err(s) => {
+                        return Err(format!("{:?}: {} (blob {digest})", s.code(), s.message()));
+                    }
+                };
+                let mut buf = Vec::new();
+                loop {
+                    match stream.message().await {
+                        Ok(Some(chunk)) => buf.extend_from_slice(&chunk.data),
+                        Ok(None) => return Ok(Some(buf)),
+                        Err(s) if s.code() == Code::NotFound => return Ok(None),
+                        Err(s) => {
+                            return Err(format!("{:?}: {} (blob {digest})", s.code(), s.message()));
+                        }
+                    }
+                    if buf.len() as u64 > MAX_JSON {
+                        return Ok(None);
+                    }
+                }
+            },
+        )
+        .await
+    }
+
+    /// Bytes of the committed snapshot keyed by `chain` (the overlayfs
+    /// snapshotter names committed layers by ChainID), `None` when the layer
+    /// is not unpacked here.
+    async fn snapshot_usage(&self, chain: &str) -> Result<Option<u64>, RuntimeError> {
+        let stat = StatSnapshotRequest {
+            snapshotter: SNAPSHOTTER.into(),
+            key: chain.into(),
+        };
+        let snaps = |ch, r| async move { SnapshotsClient::new(ch).stat(r).await };
+        if self.call("Snapshots.Stat", snaps, stat).await?.is_none() {
+            return Ok(None);
+        }
+        let usage = UsageRequest {
+            snapshotter: SNAPSHOTTER.into(),
+            key: chain.into(),
+        };
+        let usage = self
+            .call(
+                "Snapshots.Usage",
+                |ch, r| async move { SnapshotsClient::new(ch).usage(r).await },
+                usage,
+            )
+            .await?;
+        Ok(usage.map(|u| u64::try_from(u.size).unwrap_or(0)))
+    }
+}

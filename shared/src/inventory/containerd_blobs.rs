@@ -1,0 +1,359 @@
+//! containerd's content store read from disk, for a root whose daemon is not
+//! running (an `orphan-store`, SPEC §4). Only the packed blobs are on disk in
+//! a form we read: tags, namespaces and snapshot keys live in the bolt DB
+//! (`meta.db`), which we deliberately do not parse.
+//!
+//! The JSON helpers here are shared with the live reader
+//! ([`super::containerd_api`]), so both agree on what an image is.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{Image, InventoryError, OnDisk, StoreInventory, chain_ids};
+use crate::du::DiskUsage;
+use crate::hostroot::HostRoot;
+
+/// containerd's content plugin directory under its root.
+pub(crate) const CONTENT_DIR: &str = "io.containerd.content.v1.content";
+
+/// Manifests, indexes and configs are small; anything bigger is a layer (or
+/// hostile), so we never load it as JSON.
+pub(crate) const MAX_JSON: u64 = 4 * 1024 * 1024;
+
+const INDEX_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+const MANIFEST_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+const CONFIG_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.docker.container.image.v1+json",
+];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawDoc {
+    schema_version: Option<u32>,
+    media_type: Option<String>,
+    config: Option<RawDescriptor>,
+    layers: Option<Vec<RawDescriptor>>,
+    manifests: Option<Vec<RawDescriptor>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawDescriptor {
+    media_type: Option<String>,
+    digest: String,
+    platform: Option<RawPlatform>,
+    #[serde(default)]
+    annotations: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct RawPlatform {
+    os: String,
+    architecture: String,
+}
+
+#[derive(Deserialize)]
+struct RawConfig {
+    rootfs: RawRootfs,
+}
+
+#[derive(Deserialize)]
+struct RawRootfs {
+    diff_ids: Vec<String>,
+}
+
+/// A manifest or index, reduced to what identifies an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Doc {
+    /// Child manifests, the preferred platform first (see [`parse_doc`]).
+    Index(Vec<String>),
+    /// `None` config: an artifact (Helm chart, signature), not an image.
+    Manifest {
+        config: Option<String>,
+        layers: Vec<String>,
+    },
+}
+
+/// The node's platform in OCI terms, to pick one manifest out of an index.
+fn node_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+/// Parses an index or image manifest (schemaVersion 2, by mediaType or by
+/// shape since OCI makes mediaType optional). Anything else is `None`.
+/// Index children come ordered linux/<node arch> first; attestation
+/// manifests (BuildKit's `unknown/unknown` entries) are dropped.
+pub(crate) fn parse_doc(bytes: &[u8]) -> Option<Doc> {
+    let raw: RawDoc = serde_json::from_slice(bytes).ok()?;
+    if raw.schema_version != Some(2) {
+        return None;
+    }
+    let mt = raw.media_type.as_deref();
+    let is_index = mt.is_some_and(|m| INDEX_TYPES.contains(&m))
+        || (mt.is_none() && raw.manifests.is_some() && raw.config.is_none());
+    let is_manifest = mt.is_some_and(|m| MANIFEST_TYPES.contains(&m))
+        || (mt.is_none() && raw.config.is_some() && raw.layers.is_some());
+    if is_index {
+        let mut children: Vec<(bool, String)> = raw
+            .manifests?
+            .into_iter()
+            .filter(|d| {
+                d.annotations
+                    .get("vnd.docker.reference.type")
+                    .map(String::as_str)
+                    != Some("attestation-manifest")
+            })
+            .map(|d| {
+                let preferred = d
+                    .platform
+                    .is_some_and(|p| p.os == "linux" && p.architecture == node_arch());
+                (!preferred, d.digest)
+            })
+            .collect();
+        children.sort_by_key(|(rank, _)| *rank);
+        return Some(Doc::Index(children.into_iter().map(|(_, d)| d).collect()));
+    }
+    if !is_manifest {
+        return None;
+    }
+    let config = raw.config?;
+    let layers = raw.layers?;
+    // BuildKit attestations use an image config type but in-toto layers.
+    let is_image = config
+        .media_type
+        .as_deref()
+        .is_none_or(|m| CONFIG_TYPES.contains(&m))
+        && !layers.iter().any(|l| {
+            l.media_type
+                .as_deref()
+                .is_some_and(|m| m.starts_with("application/vnd.in-toto"))
+        });
+    Some(Doc::Manifest {
+        config: is_image.then_some(config.digest),
+        layers: layers.into_iter().map(|d| d.digest).collect(),
+    })
+}
+
+/// `rootfs.diff_ids` of an image config, `None` when it is not one.
+pub(crate) fn parse_diff_ids(bytes: &[u8]) -> Option<Vec<String>> {
+    serde_json::from_slice::<RawConfig>(bytes)
+        .ok()
+        .map(|c| c.rootfs.diff_ids)
+}
+
+/// Host path of a blob, `None` for a digest that is not `<alg>:<hex>` (it
+/// could otherwise walk out of the content store).
+pub(crate) fn blob_host_path(root: &str, digest: &str) -> Option<String> {
+    let (alg, hex) = digest.split_once(':')?;
+    let ok = !alg.is_empty()
+        && !hex.is_empty()
+        && alg.bytes().all(|b| b.is_ascii_alphanumeric())
+        && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    ok.then(|| {
+        format!(
+            "{}/{CONTENT_DIR}/blobs/{alg}/{hex}",
+            root.trim_end_matches('/')
+        )
+    })
+}
+
+/// What a blob occupies on disk; `Err` is the gap to report. One `du` per
+/// inventory, so a blob hard-linked under two digests is counted once.
+pub(crate) fn blob_on_disk(
+    du: &mut DiskUsage,
+    host: &HostRoot,
+    root: &str,
+    digest: &str,
+) -> Result<OnDisk, String> {
+    let path = blob_host_path(root, digest)
+        .ok_or_else(|| format!("blob {digest:?} is not a valid digest; skipped"))?;
+    match du.add(&host.local(&path)) {
+        Ok(disk_bytes) => Ok(OnDisk {
+            path: Some(path),
+            disk_bytes,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "blob {digest} is referenced but {path} is missing; its bytes are not counted"
+        )),
+        Err(e) => Err(format!(
+            "blob {digest}: {e}; its bytes are not counted (run as root?)"
+        )),
+    }
+}
+
+/// Reads a file when it is small enough to be JSON, else `None`.
+fn read_small(local: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    let file = std::fs::File::open(local)?;
+    if file.metadata()?.len() > MAX_JSON {
+        return Ok(None);
+    }
+    let mut buf = Vec::new();
+    file.take(MAX_JSON + 1).read_to_end(&mut buf)?;
+    let json_like = buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    Ok(json_like.then_some(buf))
+}
+
+/// Reads the content store under `root` (a host path) without the daemon:
+/// every blob with its disk usage, and the images its manifests describe
+/// (id, DiffIDs, blobs). Tags, namespaces and layers stay empty, and one gap
+/// says so. A root that is missing is an error; a content store that never
+/// held a blob is an empty inventory.
+pub fn read_containerd_blobs(
+    host: &HostRoot,
+    root: &str,
+) -> Result<StoreInventory, InventoryError> {
+    let root_local = host.local(root);
+    std::fs::metadata(&root_local).map_err(|source| InventoryError::Read {
+        path: format!("{root} (containerd root; check the path and --host-root)"),
+        source,
+    })?;
+    let mut inv = StoreInventory::default();
+    inv.gaps.push(format!(
+        "{root}: containerd is not running, read offline: only packed blobs are counted; tags, namespaces and unpacked snapshots need the running containerd (or its meta.db)"
+    ));
+    let blobs_dir = format!("{}/{CONTENT_DIR}/blobs", root.trim_end_matches('/'));
+    let mut docs: BTreeMap<String, Doc> = BTreeMap::new();
+    let mut configs: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut du = DiskUsage::new();
+    for alg in list_dir(host, &blobs_dir)? {
+        for hex in list_dir(host, &format!("{blobs_dir}/{alg}"))? {
+            let digest = format!("{alg}:{hex}");
+            let Some(path) = blob_host_path(root, &digest) else {
+                continue; // ingest leftovers or foreign files, not blobs
+            };
+            match blob_on_disk(&mut du, host, root, &digest) {
+                Ok(on_disk) => drop(inv.blobs.insert(digest.clone(), on_disk)),
+                Err(gap) => inv.gaps.push(gap),
+            }
+            let bytes = match read_small(&host.local(&path)) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => continue,
+                Err(e) => {
+                    inv.gaps.push(format!("cannot read {path}: {e}"));
+                    continue;
+                }
+            };
+            match parse_doc(&bytes) {
+                Some(doc) => drop(docs.insert(digest, doc)),
+                None => drop(configs.insert(digest, bytes)),
+            }
+        }
+    }
+    // Which indexes reference each manifest (directly or through a nested index).
+    let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (digest, doc) in &docs {
+        if let Doc::Index(children) = doc {
+            for child in children {
+                parents.entry(child.as_str()).or_default().push(digest);
+            }
+        }
+    }
+    let mut images: BTreeMap<String, Image> = BTreeMap::new();
+    for (manifest, doc) in &docs {
+        let Doc::Manifest {
+            config: Some(config),
+            layers,
+        } = doc
+        else {
+            continue;
+        };
+        let Some(diff_ids) = configs.get(config).and_then(|b| parse_diff_ids(b)) else {
+            let why = if inv.blobs.contains_key(config) {
+                "is not an image config"
+            } else {
+                "is missing"
+            };
+            inv.gaps.push(format!(
+                "manifest {manifest}: config blob {config} {why}; image skipped"
+            ));
+            continue;
+        };
+        for layer in layers.iter().filter(|l| !inv.blobs.contains_key(*l)) {
+            inv.gaps.push(format!(
+                "manifest {manifest}: layer blob {layer} is missing from the content store (discarded after unpack, or a partial pull)"
+            ));
+        }
+        let mut blobs = ancestors(&parents, manifest);
+        blobs.push(manifest.clone());
+        blobs.push(config.clone());
+        blobs.extend(layers.iter().cloned());
+        let image = images.entry(config.clone()).or_insert_with(|| Image {
+            id: config.clone(),
+            tags: Vec::new(),
+            repo_digests: Vec::new(),
+            chain_ids: chain_ids(&diff_ids),
+            diff_ids,
+            blobs: Vec::new(),
+            namespace: None,
+        });
+        push_unique(&mut image.blobs, blobs);
+    }
+    inv.images = images.into_values().collect();
+    Ok(inv)
+}
+
+/// Every index above `manifest`, nearest first, each once (cycles are cut).
+fn ancestors(parents: &HashMap<&str, Vec<&str>>, manifest: &str) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![manifest];
+    let mut out = Vec::new();
+    while let Some(d) = todo.pop() {
+        for p in parents.get(d).into_iter().flatten() {
+            if seen.insert(*p) {
+                out.push(p.to_string());
+                todo.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Appends the digests not already listed, keeping order.
+pub(crate) fn push_unique(list: &mut Vec<String>, more: impl IntoIterator<Item = String>) {
+    for d in more {
+        if !list.contains(&d) {
+            list.push(d);
+        }
+    }
+}
+
+/// Names in a directory (host path); a missing directory is empty.
+fn list_dir(host: &HostRoot, dir: &str) -> Result<Vec<String>, InventoryError> {
+    let entries = match std::fs::read_dir(host.local(dir)) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(InventoryError::Read {
+                path: format!("{dir} (run as root to read containerd's content store)"),
+                source,
+            });
+        }
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| InventoryError::Read {
+            path: dir.to_string(),
+            source,
+        })?;
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}

@@ -1,0 +1,253 @@
+//! A running dockerd read through its API (bollard), cross-checked with
+//! its files.
+//!
+//! The API is the authority on identity (ids, tags, digests, DiffIDs), but
+//! it reveals only the top layer's directory (`GraphDriver.Data.UpperDir`).
+//! Every layer's directory comes from the same layerdb files the offline
+//! reader uses (`image/<driver>/layerdb/sha256/<chainid>/cache-id`), and
+//! wherever the two disagree the inventory carries a gap.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::models::ImageInspect;
+use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
+
+use super::docker_files::{StoreFiles, check_layers, read_files};
+use super::{Container, Image, InventoryError, StoreInventory, chain_ids};
+use crate::hostroot::HostRoot;
+use crate::runtime::docker::{connect, info_of};
+use crate::runtime::{RuntimeError, with_deadline};
+
+/// Reads the dockerd listening on `socket` (a host path). Returns its
+/// storage driver, its `DockerRootDir` (host path) and its inventory.
+pub async fn read_docker_api(
+    host: &HostRoot,
+    socket: &Path,
+    timeout: Duration,
+) -> Result<(String, String, StoreInventory), InventoryError> {
+    let local = host.local(socket);
+    let docker = connect(&local, socket, timeout).await?;
+    let info = info_of(&docker, socket, timeout).await?;
+    let mut gaps = Vec::new();
+    let (mut images, graph) = read_images(&docker, socket, timeout, &mut gaps).await?;
+    let containers = read_containers(&docker, socket, timeout).await?;
+
+    let mut inventory = StoreInventory {
+        containers,
+        ..Default::default()
+    };
+    if info.uses_containerd_image_store() {
+        for image in &mut images {
+            image.namespace = Some("moby".into());
+        }
+        gaps.push(format!(
+            "Docker uses the containerd image store: layers live in containerd namespace moby (dockerd on {}, driver {})",
+            socket.display(),
+            info.driver
+        ));
+    } else if info.root_dir.is_empty() {
+        gaps.push(format!(
+            "dockerd on {} reports no DockerRootDir: its layers cannot be located",
+            socket.display()
+        ));
+    } else {
+        match read_files(host, Path::new(&info.root_dir), Some(&info.driver)) {
+            Ok(files) => {
+                compare(&images, &graph, &files, &mut gaps);
+                check_layers(&images, &files, &mut gaps);
+                gaps.splice(0..0, files.gaps);
+                inventory.layers = files.layers;
+            }
+            Err(e) => gaps.push(format!(
+                "{e}: dockerd on {} names this store, so its layers are not counted (is --host-root right?)",
+                socket.display()
+            )),
+        }
+    }
+    inventory.images = images;
+    inventory.gaps = gaps;
+    Ok((info.driver, info.root_dir, inventory))
+}
+
+/// Where the API says an image's top layer lives (`GraphDriver`).
+#[derive(Debug, Default)]
+struct Graph {
+    name: String,
+    upper: Option<String>,
+    lower: Option<String>,
+}
+
+/// `GET /images/json?all=1` (intermediate images too: the imagedb holds
+/// them) and one inspect per image. An image removed between the two calls
+/// becomes a gap; a daemon that stops answering is an error.
+async fn read_images(
+    docker: &Docker,
+    socket: &Path,
+    timeout: Duration,
+    gaps: &mut Vec<String>,
+) -> Result<(Vec<Image>, BTreeMap<String, Graph>), InventoryError> {
+    let options = ListImagesOptions {
+        all: true,
+        ..Default::default()
+    };
+    let list = docker.list_images(Some(options));
+    let summaries = with_deadline("Docker", "GET /images/json", socket, timeout, list).await?;
+    let mut images = Vec::new();
+    let mut graphs = BTreeMap::new();
+    for summary in summaries {
+        let call = docker.inspect_image(&summary.id);
+        let inspect =
+            match with_deadline("Docker", "GET /images/{id}/json", socket, timeout, call).await {
+                Ok(inspect) => inspect,
+                Err(e @ RuntimeError::Timeout { .. }) => return Err(e.into()),
+                Err(e) => {
+                    gaps.push(format!(
+                        "image {}: {e}; removed during the scan?",
+                        summary.id
+                    ));
+                    continue;
+                }
+            };
+        let (image, graph) = identity(summary.id, inspect);
+        graphs.insert(image.id.clone(), graph);
+        images.push(image);
+    }
+    images.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok((images, graphs))
+}
+
+/// The image as the API knows it; dockerd 20.10 writes `<none>:<none>`
+/// and `<none>@<none>` for untagged images, which are no references.
+fn identity(listed_id: String, inspect: ImageInspect) -> (Image, Graph) {
+    let real = |r: &String| !r.starts_with("<none>");
+    let mut tags: Vec<String> = inspect.repo_tags.unwrap_or_default();
+    tags.retain(real);
+    tags.sort();
+    let mut repo_digests: Vec<String> = inspect.repo_digests.unwrap_or_default();
+    repo_digests.retain(real);
+    repo_digests.sort();
+    let diff_ids = inspect.root_fs.and_then(|r| r.layers).unwrap_or_default();
+    let graph = inspect
+        .graph_driver
+        .map(|g| Graph {
+            upper: g.data.get("UpperDir").cloned(),
+            lower: g.data.get("LowerDir").cloned(),
+            name: g.name,
+        })
+        .unwrap_or_default();
+    let image = Image {
+        id: inspect.id.unwrap_or(listed_id),
+        tags,
+        repo_digests,
+        chain_ids: chain_ids(&diff_ids),
+        diff_ids,
+        blobs: Vec::new(),
+        namespace: None,
+    };
+    (image, graph)
+}
+
+/// `GET /containers/json?all=1`: running and stopped containers pin images.
+async fn read_containers(
+    docker: &Docker,
+    socket: &Path,
+    timeout: Duration,
+) -> Result<Vec<Container>, InventoryError> {
+    let options = ListContainersOptions {
+        all: true,
+        ..Default::default()
+    };
+    let call = docker.list_containers(Some(options));
+    let listed = with_deadline("Docker", "GET /containers/json", socket, timeout, call).await?;
+    let mut containers: Vec<Container> = listed
+        .into_iter()
+        .map(|c| Container {
+            id: c.id.unwrap_or_default(),
+            name: c
+                .names
+                .and_then(|n| n.into_iter().next())
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
+            image_id: c.image_id.filter(|id| !id.is_empty()),
+            namespace: None,
+        })
+        .collect();
+    containers.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(containers)
+}
+
+/// Gaps wherever the API and the files tell different stories.
+fn compare(
+    images: &[Image],
+    graphs: &BTreeMap<String, Graph>,
+    files: &StoreFiles,
+    gaps: &mut Vec<String>,
+) {
+    let on_disk: BTreeMap<&str, &Image> = files.images.iter().map(|i| (i.id.as_str(), i)).collect();
+    let content = files.image_dir.join("imagedb/content/sha256");
+    for image in images {
+        let hex = image.id.strip_prefix("sha256:").unwrap_or(&image.id);
+        let Some(file) = on_disk.get(image.id.as_str()) else {
+            let path = content.join(hex);
+            gaps.push(format!(
+                "dockerd lists image {} but {} is missing or unreadable",
+                image.id,
+                path.display()
+            ));
+            continue;
+        };
+        if file.diff_ids != image.diff_ids {
+            gaps.push(format!(
+                "image {}: the API says layers {:?}, its config file says {:?}",
+                image.id, image.diff_ids, file.diff_ids
+            ));
+        }
+        if (&file.tags, &file.repo_digests) != (&image.tags, &image.repo_digests) {
+            gaps.push(format!(
+                "image {}: the API says tags {:?} / digests {:?}, repositories.json says {:?} / {:?}",
+                image.id, image.tags, image.repo_digests, file.tags, file.repo_digests
+            ));
+        }
+        if let Some(graph) = graphs.get(&image.id) {
+            compare_graph(image, graph, files, gaps);
+        }
+    }
+    let listed: Vec<&str> = images.iter().map(|i| i.id.as_str()).collect();
+    for id in on_disk.keys().filter(|id| !listed.contains(id)) {
+        gaps.push(format!(
+            "the imagedb holds image {id}, which dockerd does not list (removed during the scan?)"
+        ));
+    }
+}
+
+/// `UpperDir` must be the top layer's `<dir>/diff` and `LowerDir` the
+/// others' (top first), or the layerdb does not describe what dockerd mounts.
+fn compare_graph(image: &Image, graph: &Graph, files: &StoreFiles, gaps: &mut Vec<String>) {
+    if !graph.name.is_empty() && graph.name != files.driver {
+        gaps.push(format!(
+            "image {}: GraphDriver {} differs from the daemon's driver {}",
+            image.id, graph.name, files.driver
+        ));
+    }
+    let diff_dir = |chain: &String| {
+        let layer = files.layers.get(chain)?;
+        Some(format!("{}/diff", layer.path.as_deref()?))
+    };
+    let dirs: Option<Vec<String>> = image.chain_ids.iter().rev().map(diff_dir).collect();
+    let Some(dirs) = dirs else {
+        return; // a layer without a directory is reported by check_layers
+    };
+    let upper = dirs.first().cloned();
+    let lower =
+        Some(dirs.iter().skip(1).cloned().collect::<Vec<_>>().join(":")).filter(|l| !l.is_empty());
+    if upper.is_some() && (graph.upper != upper || graph.lower != lower) {
+        gaps.push(format!(
+            "image {}: the API mounts UpperDir {:?} LowerDir {:?}, the layerdb says {:?} {:?}",
+            image.id, graph.upper, graph.lower, upper, lower
+        ));
+    }
+}

@@ -1,0 +1,124 @@
+//! What one store holds: images (identity = config digest and ordered
+//! DiffIDs), the unpacked layers and packed blobs on disk with their real
+//! disk usage, and the containers that pin images.
+//!
+//! Each runtime has its own reader; they all produce a [`StoreInventory`],
+//! so the verdict never needs to know which runtime it is looking at.
+//! - Docker: live through bollard ([`docker_api`]), offline from
+//!   `image/<driver>/{imagedb,layerdb}` and `repositories.json` ([`docker_files`]).
+//! - containerd: live through containerd-client ([`containerd_api`]),
+//!   offline from the content store blobs ([`containerd_blobs`]).
+
+pub mod containerd_api;
+pub mod containerd_blobs;
+pub mod docker_api;
+pub mod docker_files;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// A file or directory on disk and what it really occupies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDisk {
+    /// Host path (never prefixed with --host-root); `None` when the runtime
+    /// does not reveal it (containerd snapshots are addressed by key).
+    pub path: Option<String>,
+    /// Allocated bytes (st_blocks × 512), hard links counted once.
+    pub disk_bytes: u64,
+}
+
+/// One image as a store records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    /// The config digest (`sha256:…`): Docker's image ID, CRI's image id.
+    pub id: String,
+    pub tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+    /// `rootfs.diff_ids` from the image config, in order.
+    pub diff_ids: Vec<String>,
+    /// ChainIDs of the layers (see [`chain_ids`]): how both Docker's layerdb
+    /// and containerd's snapshotter key unpacked layers.
+    pub chain_ids: Vec<String>,
+    /// Digests of the packed blobs this image references in a content store
+    /// (index, manifest, config, layer blobs). Empty for Docker's graph driver.
+    pub blobs: Vec<String>,
+    /// containerd namespace the image is registered in.
+    pub namespace: Option<String>,
+}
+
+/// A container and the image it pins (running or stopped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    /// Config digest of its image, when known.
+    pub image_id: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// Everything one store holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreInventory {
+    pub images: Vec<Image>,
+    /// Unpacked layers by ChainID.
+    pub layers: BTreeMap<String, OnDisk>,
+    /// Packed blobs by digest (containerd content store).
+    pub blobs: BTreeMap<String, OnDisk>,
+    pub containers: Vec<Container>,
+    /// What could not be read (a half-written layerdb, a missing blob): the
+    /// report says the inventory is partial instead of guessing.
+    pub gaps: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::RuntimeError),
+}
+
+/// ChainIDs from DiffIDs (OCI image spec, "Layer ChainID"):
+/// `ChainID(L0) = DiffID(L0)`, `ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))`.
+pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let mut out: Vec<String> = Vec::with_capacity(diff_ids.len());
+    for diff in diff_ids {
+        let next = match out.last() {
+            None => diff.clone(),
+            Some(parent) => format!(
+                "sha256:{:x}",
+                Sha256::digest(format!("{parent} {diff}").as_bytes())
+            ),
+        };
+        out.push(next);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_ids_follow_the_oci_rule() {
+        let a = "sha256:aaaa".to_string();
+        let b = "sha256:bbbb".to_string();
+        let ids = chain_ids(&[a.clone(), b]);
+        assert_eq!(ids[0], a);
+        // printf 'sha256:aaaa sha256:bbbb' | sha256sum
+        assert_eq!(
+            ids[1],
+            "sha256:2c4d8760379f05d0ad1ed610712309f0114e7345e6e6a351494cff030ffdf197"
+        );
+        assert!(chain_ids(&[]).is_empty());
+    }
+}

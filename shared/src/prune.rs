@@ -1,0 +1,135 @@
+//! The prune plan: the exact commands that free the reclaimable bytes, one
+//! per store copy. Nothing is deleted here (v1 prints, the operator runs).
+
+use serde::Serialize;
+
+use crate::chain::API_VERSION;
+use crate::defaults as d;
+use crate::node_report::NodeReport;
+use crate::store::{Store, StoreRuntime};
+
+/// One line of the plan: a command to run, or a note that explains the next
+/// commands (printed as `# …`, so pasting the plan never runs it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "type", content = "text")]
+pub enum Step {
+    Command(String),
+    Note(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrunePlan {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub node: String,
+    pub reclaimable_bytes: u64,
+    pub steps: Vec<Step>,
+}
+
+/// Builds the plan from a node report.
+pub fn plan(report: &NodeReport) -> PrunePlan {
+    let mut steps = Vec::new();
+    for store in &report.stores {
+        let removals: Vec<(&crate::verdict::ImageFinding, &crate::verdict::Removal)> = report
+            .images
+            .iter()
+            .flat_map(|f| f.removals.iter().map(move |r| (f, r)))
+            .filter(|(_, r)| r.store == store.id)
+            .collect();
+        if removals.is_empty() {
+            continue;
+        }
+        let bytes: u64 = removals.iter().map(|(_, r)| r.reclaimable_bytes).sum();
+        steps.push(Step::Note(format!(
+            "{}: {} duplicate image(s), about {} freed by each alone",
+            store.id,
+            removals.len(),
+            crate::report::human_bytes(bytes)
+        )));
+        if !store.live {
+            steps.extend(offline_notes(store));
+        }
+        for (finding, removal) in removals {
+            if !removal.pinned_by.is_empty() {
+                steps.push(Step::Note(format!(
+                    "skip {}: used by container(s) {}",
+                    finding.id,
+                    removal.pinned_by.join(", ")
+                )));
+                continue;
+            }
+            let command = command(store, finding, removal);
+            steps.push(if store.live {
+                Step::Command(command)
+            } else {
+                Step::Note(format!("  {command}"))
+            });
+        }
+    }
+    if steps.is_empty() {
+        steps.push(Step::Note(
+            "nothing to reclaim: no image is stored twice on this node".into(),
+        ));
+    }
+    PrunePlan {
+        api_version: API_VERSION,
+        kind: "PrunePlan",
+        node: report.node.clone(),
+        reclaimable_bytes: report.reclaimable_bytes,
+        steps,
+    }
+}
+
+fn command(
+    store: &Store,
+    finding: &crate::verdict::ImageFinding,
+    removal: &crate::verdict::Removal,
+) -> String {
+    let endpoint = store
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| match store.runtime {
+            StoreRuntime::Dockerd => d::unix_url(d::DOCKER_SOCKET),
+            StoreRuntime::Containerd => d::unix_url(d::CONTAINERD_SOCKET),
+            StoreRuntime::CriO => d::unix_url(d::CRIO_SOCKET),
+        });
+    match store.runtime {
+        // Removing every tag deletes the image; `rmi <id>` would refuse a multi-tag image.
+        StoreRuntime::Dockerd => format!("docker -H {endpoint} rmi {}", removal.refs.join(" ")),
+        StoreRuntime::Containerd => {
+            // The CRI plugin adds a `sha256:<id>` name next to each tag; all names
+            // must go before containerd's GC frees the blobs and snapshots.
+            let mut names = removal.refs.clone();
+            names.extend(finding.repo_digests.iter().cloned());
+            if !names.contains(&finding.id) {
+                names.push(finding.id.clone());
+            }
+            let socket = d::unix_path(&endpoint).unwrap_or(&endpoint).to_string();
+            let ns = removal.namespace.as_deref().unwrap_or(d::CRI_NAMESPACE);
+            format!(
+                "ctr -a {socket} -n {ns} images rm --sync {}",
+                names.join(" ")
+            )
+        }
+        StoreRuntime::CriO => format!("crictl -r {endpoint} rmi {}", finding.id),
+    }
+}
+
+/// What to do when the store's runtime is not running: the commands need it.
+fn offline_notes(store: &Store) -> Vec<Step> {
+    let start = match store.runtime {
+        StoreRuntime::Dockerd => format!(
+            "dockerd --data-root {} (or `systemctl start docker`)",
+            store.path
+        ),
+        StoreRuntime::Containerd => format!("containerd --root {} (or its service)", store.path),
+        StoreRuntime::CriO => "crio (or its service)".to_string(),
+    };
+    vec![Step::Note(format!(
+        "{} is offline: its runtime is not running, so only it can remove images safely. Start {start}, run the commands below, then stop it again. If nothing on this node needs that runtime any more, removing the whole {} frees {}.",
+        store.id,
+        store.path,
+        crate::report::human_bytes(store.disk_bytes)
+    ))]
+}

@@ -1,0 +1,65 @@
+//! Rendering: a borderless table like kubectl for people, and the stable
+//! `imgdup/v1` documents for machines (`-o json|yaml` carry the same fields).
+
+mod chain;
+mod node;
+
+pub use chain::chain_text;
+pub use node::{human_bytes, node_text, prune_text};
+
+use comfy_table::{Table, presets::NOTHING};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot encode the report as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot encode the report as YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+}
+
+/// Output formats for machine-readable documents.
+pub fn to_json<T: Serialize>(doc: &T) -> Result<String, ReportError> {
+    Ok(serde_json::to_string_pretty(doc)? + "\n")
+}
+
+pub fn to_yaml<T: Serialize>(doc: &T) -> Result<String, ReportError> {
+    Ok(serde_yaml::to_string(doc)?)
+}
+
+/// Escapes control characters: names and cmdlines come from the node and
+/// may carry terminal escape sequences.
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub(crate) fn or_dash(v: Option<&str>) -> String {
+    v.map(sanitize)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "-".into())
+}
+
+pub(crate) fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(NOTHING).set_header(header.iter().copied());
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(sanitize("ok\x1b[31mred\n"), "ok\\u{1b}[31mred\\n");
+        assert_eq!(sanitize("plain /run/x.sock"), "plain /run/x.sock");
+    }
+}

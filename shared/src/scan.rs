@@ -1,0 +1,314 @@
+//! One node, end to end: chain → stores → inventories → verdicts.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::chain::{Chain, Hop, HopKind, StoreRef};
+use crate::defaults as d;
+use crate::endpoint::{CrictlInputs, Resolution};
+use crate::evidence::{Evidence, Source};
+use crate::follow::follow_cri;
+use crate::inventory::{
+    StoreInventory, containerd_api, containerd_blobs, docker_api, docker_files,
+};
+use crate::kubelet::kubelet_endpoint;
+use crate::node::Node;
+use crate::node_report::NodeReport;
+use crate::runtime::containerd;
+use crate::store::{Store, StoreRuntime};
+use crate::verdict::judge;
+use crate::which::which;
+
+/// A store to read, before its inventory is known.
+#[derive(Debug, Clone)]
+struct Planned {
+    runtime: StoreRuntime,
+    root: String,
+    endpoint: Option<String>,
+    live: bool,
+    active: bool,
+    reached_by: Vec<String>,
+    proof: Option<String>,
+    /// The namespace the active chain reads (containerd); others are not active.
+    active_namespace: Option<String>,
+}
+
+/// Scans one node: proves its chain, reads every store, judges every image.
+pub async fn scan(
+    node: &Node,
+    node_name: String,
+    inputs: &CrictlInputs,
+    resolution: &Resolution,
+) -> NodeReport {
+    let mut chain = which(node, inputs, resolution).await;
+    let kubelet = kubelet_endpoint(node, &mut chain.warnings);
+    // The kubelet's store is the one pods use; follow it when crictl points elsewhere.
+    let kubelet_chain = match kubelet.as_ref().and_then(|k| k.url.as_deref()) {
+        Some(url) if !node.same_socket(Some(url), chain.image_endpoint.url.as_deref()) => {
+            let why = kubelet
+                .as_ref()
+                .map(|k| Evidence::new(k.source, k.detail.clone()))
+                .unwrap_or_else(|| Evidence::new(Source::Default, "kubelet endpoint"));
+            chain.warnings.push(format!(
+                "crictl ({}) and the kubelet ({url}) use different runtimes: `crictl images` does not show what pods run from; the kubelet's store is the active one",
+                chain.image_endpoint.url.as_deref().unwrap_or("nothing")
+            ));
+            Some(follow_cri(node, url, why).await)
+        }
+        _ => None,
+    };
+    let active = match &kubelet_chain {
+        Some(k) => k.store.clone(),
+        None => chain.store.clone(),
+    };
+    let kubelet_hops = kubelet_chain.map(|k| k.hops).unwrap_or_default();
+    let planned = plan(node, &chain, &kubelet_hops, active.as_ref());
+    let mut stores = Vec::new();
+    let mut inventories = Vec::new();
+    for p in planned {
+        for (store, inventory) in read(node, p).await {
+            stores.push(store);
+            inventories.push(inventory);
+        }
+    }
+    let judgement = judge(&stores, &inventories);
+    let mut report = NodeReport::new(node_name, chain);
+    report.kubelet_endpoint = kubelet;
+    report.verdict = judgement.verdict.unwrap_or(crate::verdict::Verdict::Ok);
+    report.reclaimable_bytes = judgement.reclaimable_bytes;
+    report.images = judgement.images;
+    report.findings = judgement.findings;
+    report.stores = stores;
+    report
+}
+
+/// The stores to read: the chain's (active) first, then the others, one per root.
+fn plan(
+    node: &Node,
+    chain: &Chain,
+    kubelet_hops: &[Hop],
+    active: Option<&StoreRef>,
+) -> Vec<Planned> {
+    let mut out: Vec<Planned> = Vec::new();
+    let mut add = |p: Planned| {
+        let canon = node.canonical(&p.root);
+        match out
+            .iter_mut()
+            .find(|o| o.runtime == p.runtime && node.canonical(&o.root) == canon)
+        {
+            Some(o) => {
+                o.live |= p.live;
+                o.active |= p.active;
+                for e in p.reached_by {
+                    if !o.reached_by.contains(&e) {
+                        o.reached_by.push(e);
+                    }
+                }
+                o.endpoint = o.endpoint.take().or(p.endpoint);
+                o.proof = o.proof.take().or(p.proof);
+                o.active_namespace = o.active_namespace.take().or(p.active_namespace);
+            }
+            None => out.push(Planned { root: canon, ..p }),
+        }
+    };
+    for hops in [
+        kubelet_hops,
+        chain.hops.as_slice(),
+        chain.image_hops.as_slice(),
+    ] {
+        for (i, hop) in hops.iter().enumerate() {
+            let Some(root) = hop.root.clone() else {
+                continue;
+            };
+            let runtime = match hop.kind {
+                HopKind::Dockerd => StoreRuntime::Dockerd,
+                HopKind::Containerd => StoreRuntime::Containerd,
+                HopKind::CriO => StoreRuntime::CriO,
+                _ => continue,
+            };
+            let is_active =
+                active.is_some_and(|s| store_matches(node, s.runtime, &s.path, runtime, &root));
+            // Every endpoint in front of this hop reaches its store too.
+            let mut reached_by: Vec<String> = hops[..=i]
+                .iter()
+                .filter(|h| h.error.is_none())
+                .map(|h| h.endpoint.clone())
+                .collect();
+            reached_by.dedup_by(|a, b| node.same_socket(Some(a), Some(b)));
+            let proof = (i > 0).then(|| {
+                hops[..=i]
+                    .iter()
+                    .map(|h: &Hop| h.kind.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            });
+            add(Planned {
+                runtime,
+                root,
+                endpoint: Some(hop.endpoint.clone()),
+                live: hop.error.is_none(),
+                active: is_active,
+                reached_by,
+                proof,
+                active_namespace: active
+                    .filter(|_| is_active)
+                    .and_then(|s| s.namespace.clone()),
+            });
+        }
+    }
+    for other in &chain.others {
+        let Some(root) = other.root.clone() else {
+            continue;
+        };
+        let runtime = match other.kind {
+            HopKind::Dockerd => StoreRuntime::Dockerd,
+            HopKind::Containerd => StoreRuntime::Containerd,
+            HopKind::CriO => StoreRuntime::CriO,
+            _ => continue,
+        };
+        let reached_by = if other.running {
+            other.endpoint.iter().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        add(Planned {
+            runtime,
+            root,
+            endpoint: other.endpoint.clone(),
+            live: other.running,
+            active: false,
+            reached_by,
+            proof: None,
+            active_namespace: None,
+        });
+    }
+    out
+}
+
+/// Whether the chain's store (`<root>/overlay2` for Docker) belongs to a hop root.
+fn store_matches(
+    node: &Node,
+    store_runtime: HopKind,
+    store_path: &str,
+    runtime: StoreRuntime,
+    root: &str,
+) -> bool {
+    let root = node.canonical(root);
+    let kind_ok = matches!(
+        (store_runtime, runtime),
+        (HopKind::Dockerd, StoreRuntime::Dockerd)
+            | (HopKind::Containerd, StoreRuntime::Containerd)
+            | (HopKind::CriO, StoreRuntime::CriO)
+    );
+    kind_ok && (store_path == root || Path::new(store_path).parent() == Some(Path::new(&root)))
+}
+
+/// Reads one planned store; a containerd with images in several namespaces
+/// becomes one store per namespace.
+async fn read(node: &Node, p: Planned) -> Vec<(Store, StoreInventory)> {
+    let socket = p
+        .endpoint
+        .as_deref()
+        .and_then(d::unix_path)
+        .map(PathBuf::from);
+    let result = match (p.runtime, p.live, &socket) {
+        (StoreRuntime::Dockerd, true, Some(sock)) if !node.offline => {
+            docker_api::read_docker_api(&node.host, sock, node.timeout)
+                .await
+                .map(|(_, _, inv)| inv)
+        }
+        (StoreRuntime::Dockerd, ..) => {
+            docker_files::read_docker_root(&node.host, &p.root).map(|(_, inv)| inv)
+        }
+        (StoreRuntime::Containerd, true, Some(sock)) if !node.offline => {
+            match containerd::info(&node.host.local(sock), sock, node.timeout).await {
+                Ok(info) => {
+                    containerd_api::read_containerd_api(
+                        &node.host,
+                        sock,
+                        &p.root,
+                        &info.namespaces,
+                        node.timeout,
+                    )
+                    .await
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        (StoreRuntime::Containerd, ..) => {
+            containerd_blobs::read_containerd_blobs(&node.host, &p.root)
+        }
+        (StoreRuntime::CriO, ..) => Ok(StoreInventory {
+            gaps: vec![format!(
+                "{}: CRI-O stores are listed but not inventoried yet",
+                p.root
+            )],
+            ..Default::default()
+        }),
+    };
+    let inventory = result.unwrap_or_else(|e| StoreInventory {
+        gaps: vec![e.to_string()],
+        ..Default::default()
+    });
+    let device = std::fs::metadata(node.host.local(&p.root))
+        .ok()
+        .map(|m| m.dev());
+    let namespaces: Vec<Option<String>> = {
+        let mut ns: Vec<Option<String>> = inventory
+            .images
+            .iter()
+            .map(|i| i.namespace.clone())
+            .collect();
+        ns.sort();
+        ns.dedup();
+        if ns.is_empty() { vec![None] } else { ns }
+    };
+    let split = namespaces.len() > 1;
+    let mut out = Vec::new();
+    for ns in namespaces {
+        let mut inv = inventory.clone();
+        if split {
+            inv.images.retain(|i| i.namespace == ns);
+            inv.containers.retain(|c| c.namespace == ns);
+            if let Some(ns) = &ns {
+                let prefix = format!("{ns}/");
+                inv.layers.retain(|k, _| k.starts_with(&prefix));
+            }
+        }
+        // An empty root (e.g. the containerd Docker used only for containers) is no store.
+        if inv.images.is_empty() && inv.blobs.is_empty() && !p.active {
+            continue;
+        }
+        let disk_bytes = inv.layers.values().map(|l| l.disk_bytes).sum::<u64>()
+            + if ns_owns_blobs(&out) {
+                0
+            } else {
+                inv.blobs.values().map(|b| b.disk_bytes).sum::<u64>()
+            };
+        let store = Store {
+            id: Store::make_id(p.runtime, &p.root, ns.as_deref(), split),
+            runtime: p.runtime,
+            path: p.root.clone(),
+            device,
+            namespace: ns.clone(),
+            live: p.live,
+            active: p.active
+                && (p.active_namespace.is_none() || ns.is_none() || ns == p.active_namespace),
+            endpoint: p.endpoint.clone(),
+            reached_by: p.reached_by.clone(),
+            proof: p.proof.clone(),
+            images: inv.images.len(),
+            disk_bytes,
+            partial: !inv.gaps.is_empty(),
+            gaps: inv.gaps.clone(),
+            containers: inv.containers.len(),
+        };
+        out.push((store, inv));
+    }
+    out
+}
+
+/// The blobs of one content store are counted with its first namespace only.
+fn ns_owns_blobs(already: &[(Store, StoreInventory)]) -> bool {
+    !already.is_empty()
+}

@@ -1,0 +1,394 @@
+//! The judge: which images are held twice, and what removing the extra
+//! copies would really free. Pure logic over inventories, so every rule is
+//! unit-tested without a daemon.
+//!
+//! - Identity is the config digest or the same ordered DiffIDs, never size.
+//! - The copy kept is the one in the active store; if the active store does
+//!   not hold the image, the first live store's copy; else the first store's.
+//! - A copy pinned by a container (running or stopped) is never counted.
+//! - Per image, reclaimable is what removing that one copy frees (layers and
+//!   blobs no other image in the store uses). The node total is what removing
+//!   every removable copy frees together, so layers shared only among removed
+//!   copies count there once.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::inventory::{Image, StoreInventory};
+use crate::store::{Store, StoreRuntime};
+
+/// SPEC §4 verdicts, in rising severity: a node takes the worst of its images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Ok,
+    Alias,
+    Split,
+    Dind,
+    OrphanStore,
+    Duplicate,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Alias => "alias",
+            Verdict::Split => "split",
+            Verdict::Dind => "dind",
+            Verdict::OrphanStore => "orphan-store",
+            Verdict::Duplicate => "duplicate",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// Removing one copy of an image from one store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Removal {
+    pub store: String,
+    pub namespace: Option<String>,
+    /// The names to remove (tags, or the id when untagged).
+    pub refs: Vec<String>,
+    pub reclaimable_bytes: u64,
+    /// Containers that use this copy: it stays, and frees nothing.
+    pub pinned_by: Vec<String>,
+}
+
+/// One image across the node's stores (SPEC §7 `images[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageFinding {
+    pub id: String,
+    pub tags: Vec<String>,
+    pub verdict: Verdict,
+    pub stores: Vec<String>,
+    pub reclaimable_bytes: u64,
+    pub reason: String,
+    pub diff_ids: Vec<String>,
+    pub repo_digests: Vec<String>,
+    pub removals: Vec<Removal>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Judgement {
+    pub images: Vec<ImageFinding>,
+    pub verdict: Option<Verdict>,
+    pub reclaimable_bytes: u64,
+    pub findings: Vec<String>,
+}
+
+/// How a layer is keyed in its store's inventory: containerd snapshots are
+/// per namespace (`<ns>/<chainid>`), Docker's layerdb is not.
+pub fn layer_key(image: &Image, chain_id: &str) -> String {
+    match &image.namespace {
+        Some(ns) => format!("{ns}/{chain_id}"),
+        None => chain_id.to_string(),
+    }
+}
+
+/// Judges every image of a node. `stores[i]` is described by `inventories[i]`.
+pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
+    let groups = identity_groups(inventories);
+    let mut plan: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); stores.len()];
+    let mut drafts = Vec::new();
+    for members in &groups {
+        let holding: Vec<usize> = members
+            .iter()
+            .map(|(s, _)| *s)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let (first_store, first_image) = members[0];
+        let image = &inventories[first_store].images[first_image];
+        let keep = holding
+            .iter()
+            .copied()
+            .find(|s| stores[*s].active)
+            .or_else(|| holding.iter().copied().find(|s| stores[*s].live))
+            .unwrap_or(holding[0]);
+        let (verdict, reason) = classify(stores, &holding, keep);
+        let mut removals = Vec::new();
+        if verdict == Verdict::Duplicate {
+            for &(s, i) in members.iter().filter(|(s, _)| *s != keep) {
+                let copy = &inventories[s].images[i];
+                let pinned_by: Vec<String> = inventories[s]
+                    .containers
+                    .iter()
+                    .filter(|c| {
+                        c.image_id.as_deref() == Some(copy.id.as_str())
+                            && c.namespace == copy.namespace
+                    })
+                    .map(|c| c.name.clone())
+                    .collect();
+                if pinned_by.is_empty() {
+                    plan[s].insert(i);
+                }
+                let refs = if copy.tags.is_empty() {
+                    vec![copy.id.clone()]
+                } else {
+                    copy.tags.clone()
+                };
+                removals.push((
+                    s,
+                    i,
+                    Removal {
+                        store: stores[s].id.clone(),
+                        namespace: copy.namespace.clone(),
+                        refs,
+                        reclaimable_bytes: 0,
+                        pinned_by,
+                    },
+                ));
+            }
+        }
+        let tags: BTreeSet<String> = members
+            .iter()
+            .flat_map(|(s, i)| inventories[*s].images[*i].tags.clone())
+            .collect();
+        let digests: BTreeSet<String> = members
+            .iter()
+            .flat_map(|(s, i)| inventories[*s].images[*i].repo_digests.clone())
+            .collect();
+        drafts.push((
+            ImageFinding {
+                id: image.id.clone(),
+                tags: tags.into_iter().collect(),
+                verdict,
+                stores: holding.iter().map(|s| stores[*s].id.clone()).collect(),
+                reclaimable_bytes: 0,
+                reason,
+                diff_ids: image.diff_ids.clone(),
+                repo_digests: digests.into_iter().collect(),
+                removals: Vec::new(),
+            },
+            removals,
+        ));
+    }
+
+    let usage = Usage::new(stores, inventories);
+    let mut images = Vec::new();
+    for (mut finding, removals) in drafts {
+        for (s, i, mut removal) in removals {
+            if removal.pinned_by.is_empty() {
+                removal.reclaimable_bytes = usage.freed(s, &BTreeSet::from([i]));
+            }
+            finding.reclaimable_bytes += removal.reclaimable_bytes;
+            finding.removals.push(removal);
+        }
+        images.push(finding);
+    }
+    images.sort_by(|a, b| {
+        b.verdict
+            .cmp(&a.verdict)
+            .then(b.reclaimable_bytes.cmp(&a.reclaimable_bytes))
+            .then(a.id.cmp(&b.id))
+    });
+
+    let reclaimable_bytes = usage.freed_all(&plan);
+    let mut findings = Vec::new();
+    let mut verdict = images.iter().map(|f| f.verdict).max();
+    for (store, inv) in stores.iter().zip(inventories) {
+        if !store.live && !inv.images.is_empty() {
+            findings.push(format!("{}: its runtime is not running; {} image(s) stay on disk (a runtime-switch leftover)", store.id, inv.images.len()));
+            verdict = verdict.max(Some(Verdict::OrphanStore));
+        }
+        if !inv.gaps.is_empty() {
+            findings.push(format!(
+                "{}: inventory is partial ({} gap(s)); its verdicts may miss images",
+                store.id,
+                inv.gaps.len()
+            ));
+        }
+    }
+    Judgement {
+        images,
+        verdict: Some(verdict.unwrap_or(Verdict::Ok)),
+        reclaimable_bytes,
+        findings,
+    }
+}
+
+/// Verdict for an image held in `holding` stores, keeping `keep`'s copy.
+fn classify(stores: &[Store], holding: &[usize], keep: usize) -> (Verdict, String) {
+    let ids = |list: &[usize]| {
+        list.iter()
+            .map(|s| stores[*s].id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if holding.len() >= 2 {
+        let others: Vec<usize> = holding.iter().copied().filter(|s| *s != keep).collect();
+        return (
+            Verdict::Duplicate,
+            format!(
+                "held in {} stores; keep {} ({}), remove from {}",
+                holding.len(),
+                stores[keep].id,
+                role(&stores[keep]),
+                ids(&others)
+            ),
+        );
+    }
+    let store = &stores[keep];
+    if !store.live {
+        return (
+            Verdict::OrphanStore,
+            format!("only in {}, whose runtime is not running", store.id),
+        );
+    }
+    if store.reached_by.len() >= 2 {
+        let proof = store.proof.as_deref().unwrap_or("the chain");
+        return (
+            Verdict::Alias,
+            format!(
+                "one copy in {}: {} reach the same store ({proof})",
+                store.id,
+                store.reached_by.join(" and ")
+            ),
+        );
+    }
+    let active_elsewhere = stores.iter().any(|s| s.active && s.id != store.id);
+    if !store.active && active_elsewhere && store.runtime == StoreRuntime::Dockerd {
+        return (
+            Verdict::Split,
+            format!(
+                "only in {}, a Docker beside the kubelet's runtime: images started through the host docker.sock (DooD) live here",
+                store.id
+            ),
+        );
+    }
+    (Verdict::Ok, format!("one copy, in {}", store.id))
+}
+
+fn role(store: &Store) -> &'static str {
+    match (store.active, store.live) {
+        (true, _) => "active",
+        (false, true) => "live",
+        (false, false) => "offline",
+    }
+}
+
+/// Groups (store, image) pairs that are the same image: same config digest,
+/// or same non-empty ordered DiffIDs.
+fn identity_groups(inventories: &[StoreInventory]) -> Vec<Vec<(usize, usize)>> {
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
+    for (s, inv) in inventories.iter().enumerate() {
+        for (i, image) in inv.images.iter().enumerate() {
+            let diff_key = (!image.diff_ids.is_empty()).then(|| image.diff_ids.join(","));
+            let found = by_key
+                .get(&image.id)
+                .copied()
+                .or_else(|| diff_key.as_ref().and_then(|k| by_key.get(k).copied()));
+            let g = found.unwrap_or_else(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push((s, i));
+            by_key.insert(image.id.clone(), g);
+            if let Some(k) = diff_key {
+                by_key.insert(k, g);
+            }
+        }
+    }
+    groups
+}
+
+/// Who references which layer and blob, to compute what a removal frees.
+struct Usage<'a> {
+    stores: &'a [Store],
+    inventories: &'a [StoreInventory],
+    /// Content-store domain per store: stores sharing one containerd root share blobs.
+    domain: Vec<usize>,
+}
+
+impl<'a> Usage<'a> {
+    fn new(stores: &'a [Store], inventories: &'a [StoreInventory]) -> Self {
+        let mut first: BTreeMap<(StoreRuntime, &str), usize> = BTreeMap::new();
+        let domain = stores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| *first.entry((s.runtime, s.path.as_str())).or_insert(i))
+            .collect();
+        Self {
+            stores,
+            inventories,
+            domain,
+        }
+    }
+
+    /// Bytes freed by removing `removed` images from store `s` alone.
+    fn freed(&self, s: usize, removed: &BTreeSet<usize>) -> u64 {
+        let mut plan = vec![BTreeSet::new(); self.stores.len()];
+        plan[s] = removed.clone();
+        self.freed_all(&plan)
+    }
+
+    /// Bytes freed by removing every planned image: a layer or blob frees
+    /// when every image that references it is removed.
+    fn freed_all(&self, plan: &[BTreeSet<usize>]) -> u64 {
+        let mut total = 0;
+        for (s, inv) in self.inventories.iter().enumerate() {
+            if plan[s].is_empty() {
+                continue;
+            }
+            let (kept, gone) = split_refs(inv, &plan[s], |img| {
+                img.chain_ids.iter().map(|c| layer_key(img, c)).collect()
+            });
+            total += gone
+                .difference(&kept)
+                .filter_map(|k| inv.layers.get(k))
+                .map(|d| d.disk_bytes)
+                .sum::<u64>();
+        }
+        // Blobs are shared by every namespace of one content store.
+        let domains: BTreeSet<usize> = self.domain.iter().copied().collect();
+        for d in domains {
+            let members: Vec<usize> = (0..self.stores.len())
+                .filter(|s| self.domain[*s] == d)
+                .collect();
+            let mut kept = BTreeSet::new();
+            let mut gone = BTreeSet::new();
+            for &s in &members {
+                let (k, g) = split_refs(&self.inventories[s], &plan[s], |img| img.blobs.clone());
+                kept.extend(k);
+                gone.extend(g);
+            }
+            let sizes = |digest: &String| {
+                members
+                    .iter()
+                    .find_map(|s| self.inventories[*s].blobs.get(digest))
+                    .map(|b| b.disk_bytes)
+            };
+            total += gone.difference(&kept).filter_map(sizes).sum::<u64>();
+        }
+        total
+    }
+}
+
+/// References of the images kept and of the images removed.
+fn split_refs(
+    inv: &StoreInventory,
+    removed: &BTreeSet<usize>,
+    refs: impl Fn(&Image) -> Vec<String>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut kept = BTreeSet::new();
+    let mut gone = BTreeSet::new();
+    for (i, image) in inv.images.iter().enumerate() {
+        let target = if removed.contains(&i) {
+            &mut gone
+        } else {
+            &mut kept
+        };
+        target.extend(refs(image));
+    }
+    (kept, gone)
+}
+
+#[cfg(test)]
+#[path = "verdict_tests.rs"]
+mod tests;
