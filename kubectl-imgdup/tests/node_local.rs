@@ -172,3 +172,49 @@ fn fail_on_duplicates_exits_3() {
     );
     assert_exit(&out, 0);
 }
+
+#[test]
+fn a_copy_used_by_a_container_is_not_reclaimable() {
+    let lab = Scenario::fresh("dood.pin");
+    // Make pipeline:1 a duplicate: k3s's containerd (active) gets it too.
+    let tar = format!("{}/images/pipeline.tar", lab.get("LAB"));
+    assert_exit(
+        &lab.sh(&format!(
+            "ctr -a /run/k3s/containerd/containerd.sock -n k8s.io images import {tar}"
+        )),
+        0,
+    );
+    let report = node_report(&lab, &[]);
+    let pipeline = image(&report, "pipeline:1");
+    assert_eq!(pipeline["verdict"], "duplicate");
+    assert!(
+        pipeline["reclaimableBytes"].as_u64().unwrap() > (2.0 * MIB) as u64,
+        "{pipeline:#}"
+    );
+
+    // A stopped container in Docker pins its copy: nothing to reclaim any more.
+    assert_exit(
+        &lab.sh("docker create --name ci-job --network none imgdup.test/pipeline:1"),
+        0,
+    );
+    let report = node_report(&lab, &[]);
+    let pipeline = image(&report, "pipeline:1");
+    assert_eq!(pipeline["reclaimableBytes"], 0, "{pipeline:#}");
+    assert_eq!(
+        pipeline["removals"][0]["pinnedBy"],
+        serde_json::json!(["ci-job"])
+    );
+    assert_eq!(
+        store(&report, "dockerd", "/var/lib/docker")["containers"],
+        serde_json::json!(["ci-job"])
+    );
+    assert_eq!(report["reclaimableBytes"], 0);
+    let plan = stdout(&lab.exec(&bin(), &["prune", "--dry-run", "--local"]));
+    assert!(
+        plan.contains("skip")
+            && plan.contains("ci-job")
+            && !plan.lines().any(|l| l.starts_with("docker ")),
+        "{plan}"
+    );
+    lab.down();
+}

@@ -30,7 +30,7 @@ fn walker_bytes(lab: &Scenario, host_path: &str) -> u64 {
 
 #[test]
 fn running_the_prune_plan_frees_what_it_predicted() {
-    let lab = Scenario::up("two-containerds.proof");
+    let lab = Scenario::fresh("two-containerds.proof");
     let report = node_report(&lab, &[]);
     let predicted = report["reclaimableBytes"].as_u64().unwrap();
     assert!(predicted > 0, "{report:#}");
@@ -70,6 +70,9 @@ fn running_the_prune_plan_frees_what_it_predicted() {
     );
     let freed_du = before.0 - after.0;
     let freed_walker = before.1 - after.1;
+    eprintln!(
+        "prune proof: predicted {predicted} B, freed {freed_du} B per du, {freed_walker} B per our walker"
+    );
     assert_close(freed_du, predicted as f64, 2.0, 0.0, "freed per du");
     assert_close(
         freed_walker,

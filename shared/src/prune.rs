@@ -42,7 +42,7 @@ pub fn plan(report: &NodeReport) -> PrunePlan {
         }
         let bytes: u64 = removals.iter().map(|(_, r)| r.reclaimable_bytes).sum();
         steps.push(Step::Note(format!(
-            "{}: {} duplicate image(s), about {} freed by each alone",
+            "{}: remove {} duplicate image(s), {} counted per image",
             store.id,
             removals.len(),
             crate::report::human_bytes(bytes)

@@ -301,7 +301,7 @@ async fn read(node: &Node, p: Planned) -> Vec<(Store, StoreInventory)> {
             disk_bytes,
             partial: !inv.gaps.is_empty(),
             gaps: inv.gaps.clone(),
-            containers: inv.containers.len(),
+            containers: inv.containers.iter().map(|c| c.name.clone()).collect(),
         };
         out.push((store, inv));
     }

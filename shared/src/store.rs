@@ -53,7 +53,8 @@ pub struct Store {
     /// The inventory could not read everything (see `gaps`).
     pub partial: bool,
     pub gaps: Vec<String>,
-    pub containers: usize,
+    /// Containers (running or stopped) whose images this store must keep.
+    pub containers: Vec<String>,
 }
 
 impl Store {

@@ -20,7 +20,7 @@ fn store(id: &str, runtime: StoreRuntime, path: &str, live: bool, active: bool) 
         disk_bytes: 0,
         partial: false,
         gaps: Vec::new(),
-        containers: 0,
+        containers: Vec::new(),
     }
 }
 

@@ -58,7 +58,12 @@ fn assert_images(s: &Scenario, inv: &StoreInventory, root: &str, names: &[&str])
         assert_eq!(img.diff_ids, diff_ids(s, name), "{name} diff ids");
         assert_eq!(img.chain_ids, chain_ids(&img.diff_ids), "{name} chain ids");
         // manifest + config + one uncompressed layer blob per DiffID
-        assert_eq!(img.blobs.len(), 2 + img.diff_ids.len(), "{name}: {:?}", img.blobs);
+        assert_eq!(
+            img.blobs.len(),
+            2 + img.diff_ids.len(),
+            "{name}: {:?}",
+            img.blobs
+        );
         assert!(img.blobs.contains(&img.id), "{name}: config among blobs");
         for diff in &img.diff_ids {
             assert!(img.blobs.contains(diff), "{name}: layer blob {diff}");
@@ -66,7 +71,10 @@ fn assert_images(s: &Scenario, inv: &StoreInventory, root: &str, names: &[&str])
         for blob in &img.blobs {
             let on_disk = &inv.blobs[blob];
             let hex = blob.strip_prefix("sha256:").unwrap();
-            assert_eq!(on_disk.path.as_deref(), Some(format!("{root}/{BLOBS}/{hex}").as_str()));
+            assert_eq!(
+                on_disk.path.as_deref(),
+                Some(format!("{root}/{BLOBS}/{hex}").as_str())
+            );
             assert!(on_disk.disk_bytes > 0, "{blob} occupies blocks");
         }
     }
@@ -87,7 +95,10 @@ fn assert_app_a_bytes(s: &Scenario, inv: &StoreInventory) {
     let top = &img.diff_ids[1];
     assert_near("app-a 3 MiB blob", inv.blobs[top].disk_bytes, 3 * MIB);
     let key = layer_key(Some("k8s.io"), &img.chain_ids[1]);
-    let layer = inv.layers.get(&key).unwrap_or_else(|| panic!("no layer {key}"));
+    let layer = inv
+        .layers
+        .get(&key)
+        .unwrap_or_else(|| panic!("no layer {key}"));
     assert_eq!(layer.path, None, "the snapshot id is not in the API");
     assert_near("app-a 3 MiB snapshot", layer.disk_bytes, 3 * MIB);
     eprintln!(
@@ -105,14 +116,21 @@ fn assert_live(s: &Scenario, inv: &StoreInventory, root: &str, names: &[&str]) {
     for img in &inv.images {
         assert_eq!(img.namespace.as_deref(), Some("k8s.io"));
         // The CRI plugin's `sha256:<id>` ref is merged, never a tag.
-        assert!(img.tags.iter().all(|t| !t.starts_with("sha256:")), "{:?}", img.tags);
+        assert!(
+            img.tags.iter().all(|t| !t.starts_with("sha256:")),
+            "{:?}",
+            img.tags
+        );
         for chain in &img.chain_ids {
             assert!(inv.layers.contains_key(&layer_key(Some("k8s.io"), chain)));
         }
     }
     let app_a = image(inv, s.get("IMAGE_ID_APP_A"));
     assert_eq!(app_a.tags, vec!["imgdup.test/app-a:1".to_string()]);
-    assert!(app_a.repo_digests.is_empty(), "ctr import records no repo digest");
+    assert!(
+        app_a.repo_digests.is_empty(),
+        "ctr import records no repo digest"
+    );
     assert_app_a_bytes(s, inv);
 }
 
@@ -162,7 +180,10 @@ async fn runtime_switch_live_k3s_and_orphan_root() {
     // Docker 20.10 on overlay2 kept its images out of this containerd: the
     // orphan root holds no blob, which is an empty inventory, not an error.
     let orphan = read_containerd_blobs(&host(&s), SYS_ROOT).expect("orphan root");
-    assert!(orphan.images.is_empty() && orphan.blobs.is_empty(), "{orphan:#?}");
+    assert!(
+        orphan.images.is_empty() && orphan.blobs.is_empty(),
+        "{orphan:#?}"
+    );
     assert_eq!(orphan.gaps.len(), 1);
 }
 
@@ -171,11 +192,20 @@ async fn dead_socket_names_the_socket() {
     let dir = tempfile::tempdir().unwrap();
     let ns = ["k8s.io".to_string()];
     let socket = Path::new("/run/containerd/containerd.sock");
-    let err = read_containerd_api(&HostRoot::new(dir.path()), socket, SYS_ROOT, &ns, Duration::from_secs(1))
-        .await
-        .unwrap_err();
+    let err = read_containerd_api(
+        &HostRoot::new(dir.path()),
+        socket,
+        SYS_ROOT,
+        &ns,
+        Duration::from_secs(1),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, InventoryError::Runtime(_)), "{err:?}");
-    assert!(err.to_string().contains("/run/containerd/containerd.sock"), "{err}");
+    assert!(
+        err.to_string().contains("/run/containerd/containerd.sock"),
+        "{err}"
+    );
 }
 
 // ---- offline reader on generated content stores ----
@@ -212,21 +242,36 @@ fn offline_reads_generated_blobs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let layer = put(d, &vec![7u8; 20_000]);
-    let config = put(d, serde_json::json!({"os": "linux", "rootfs": {"type": "layers", "diff_ids": [layer]}}).to_string().as_bytes());
+    let config = put(
+        d,
+        serde_json::json!({"os": "linux", "rootfs": {"type": "layers", "diff_ids": [layer]}})
+            .to_string()
+            .as_bytes(),
+    );
     let good = put(d, &manifest(&config, &[&layer]));
     let missing_arm = format!("sha256:{}", "a".repeat(64));
-    let index = put(d, serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [
-            {"digest": missing_arm, "platform": {"os": "linux", "architecture": "arm64"}},
-            {"digest": good, "platform": {"os": "linux", "architecture": "amd64"}},
-        ],
-    }).to_string().as_bytes());
+    let index = put(
+        d,
+        serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {"digest": missing_arm, "platform": {"os": "linux", "architecture": "arm64"}},
+                {"digest": good, "platform": {"os": "linux", "architecture": "amd64"}},
+            ],
+        })
+        .to_string()
+        .as_bytes(),
+    );
     let no_config = format!("sha256:{}", "c".repeat(64));
     let orphan = put(d, &manifest(&no_config, &[&layer]));
     let no_layer = format!("sha256:{}", "d".repeat(64));
-    let config2 = put(d, serde_json::json!({"rootfs": {"diff_ids": [no_layer]}}).to_string().as_bytes());
+    let config2 = put(
+        d,
+        serde_json::json!({"rootfs": {"diff_ids": [no_layer]}})
+            .to_string()
+            .as_bytes(),
+    );
     let half = put(d, &manifest(&config2, &[&no_layer]));
     let good_text = manifest(&config, &[&layer]);
     put_as(d, &"e".repeat(64), &good_text[..good_text.len() / 2]); // truncated
@@ -240,20 +285,34 @@ fn offline_reads_generated_blobs() {
     let img = image(&inv, &config);
     assert_eq!(img.diff_ids, vec![layer.clone()]);
     assert_eq!(img.chain_ids, vec![layer.clone()]);
-    assert_eq!(img.blobs, vec![index.clone(), good.clone(), config.clone(), layer.clone()]);
+    assert_eq!(
+        img.blobs,
+        vec![index.clone(), good.clone(), config.clone(), layer.clone()]
+    );
     assert!(img.tags.is_empty() && img.namespace.is_none());
     // Every file that is a blob has an entry (10), measured in blocks.
     assert_eq!(inv.blobs.len(), 10, "{:?}", inv.blobs.keys());
     let hex = layer.strip_prefix("sha256:").unwrap();
     let on_disk = &inv.blobs[&layer];
-    assert_eq!(on_disk.path.as_deref(), Some(format!("/var/lib/containerd/{BLOBS}/{hex}").as_str()));
+    assert_eq!(
+        on_disk.path.as_deref(),
+        Some(format!("/var/lib/containerd/{BLOBS}/{hex}").as_str())
+    );
     assert!(on_disk.disk_bytes >= 20_000, "{on_disk:?}");
     // Gaps: the offline note, the missing config, the missing layer;
     // not the index's arm64 child (containerd fetches one platform).
     assert_eq!(inv.gaps.len(), 3, "{:#?}", inv.gaps);
     assert!(inv.gaps[0].contains("meta.db"));
-    assert!(inv.gaps.iter().any(|g| g.contains(&orphan) && g.contains(&no_config)));
-    assert!(inv.gaps.iter().any(|g| g.contains(&half) && g.contains(&no_layer)));
+    assert!(
+        inv.gaps
+            .iter()
+            .any(|g| g.contains(&orphan) && g.contains(&no_config))
+    );
+    assert!(
+        inv.gaps
+            .iter()
+            .any(|g| g.contains(&half) && g.contains(&no_layer))
+    );
     assert!(!inv.gaps.iter().any(|g| g.contains(&missing_arm)));
 }
 

@@ -96,6 +96,13 @@ impl Scenario {
         }
     }
 
+    /// A new instance, torn down first if an earlier run left one: for tests
+    /// that change their node (`two-containerds.proof`).
+    pub fn fresh(name: &str) -> Self {
+        let _ = Command::new(lab_script()).args(["down", name]).output();
+        Self::up(name)
+    }
+
     /// Stops this scenario (for instances a test changed, like `two-containerds.proof`).
     pub fn down(&self) {
         let out = Command::new(lab_script())
