@@ -7,6 +7,11 @@
 //! two namespaces of one containerd is stored twice while its blob is stored
 //! once. containerd layers are therefore always keyed `"<ns>/<chainid>"`
 //! (see [`layer_key`]); `Image::chain_ids` stay plain ChainIDs.
+//!
+//! Layer bytes come from Snapshots.Usage, which for overlayfs is a du of the
+//! snapshot's `fs` dir (equal to our own du in the lab); the snapshot's own
+//! dir and empty `work` dir (8 KiB) are outside it. The numeric snapshot dir
+//! is not in the API, so `OnDisk::path` stays `None` rather than guessed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -15,8 +20,8 @@ use std::time::Duration;
 use containerd_client::services::v1::containers_client::ContainersClient;
 use containerd_client::services::v1::content_client::ContentClient;
 use containerd_client::services::v1::images_client::ImagesClient;
+use containerd_client::services::v1::snapshots::UsageRequest;
 use containerd_client::services::v1::snapshots::snapshots_client::SnapshotsClient;
-use containerd_client::services::v1::snapshots::{StatSnapshotRequest, UsageRequest};
 use containerd_client::services::v1::{
     InfoRequest, ListContainersRequest, ListImagesRequest, ReadContentRequest,
 };
@@ -138,24 +143,11 @@ async fn read_namespace(api: &Api<'_>, inv: &mut StoreInventory) -> Result<(), I
             push_unique(&mut image.tags, [listed.name]);
         }
     }
-    let mut sized: BTreeSet<String> = BTreeSet::new();
     for image in images.values_mut() {
         image.tags.sort();
         image.repo_digests.sort();
-        note_other_snapshotters(api, image, &mut inv.gaps).await?;
-        for chain in &image.chain_ids {
-            if !sized.insert(chain.clone()) {
-                continue;
-            }
-            if let Some(bytes) = api.snapshot_usage(chain).await? {
-                let on_disk = OnDisk {
-                    path: None,
-                    disk_bytes: bytes,
-                };
-                inv.layers.insert(layer_key(Some(ns), chain), on_disk);
-            }
-        }
     }
+    size_layers(api, &images, inv).await?;
     let containers = api
         .call(
             "Containers.List",
@@ -178,6 +170,39 @@ async fn read_namespace(api: &Api<'_>, inv: &mut StoreInventory) -> Result<(), I
         });
     }
     inv.images.extend(images.into_values());
+    Ok(())
+}
+
+/// Sizes every unpacked layer once per namespace. A snapshotter that
+/// refuses (say overlayfs is not loaded on this node) is one gap, not one
+/// per layer, and not the end of the inventory.
+async fn size_layers(
+    api: &Api<'_>,
+    images: &BTreeMap<String, Image>,
+    inv: &mut StoreInventory,
+) -> Result<(), RuntimeError> {
+    let mut sized: BTreeSet<&str> = BTreeSet::new();
+    for image in images.values() {
+        note_other_snapshotters(api, image, &mut inv.gaps).await?;
+        for chain in image.chain_ids.iter().filter(|c| sized.insert(c)) {
+            match api.snapshot_usage(chain).await {
+                Ok(None) => {} // not unpacked in this namespace
+                Ok(Some(disk_bytes)) => {
+                    let on_disk = OnDisk {
+                        path: None,
+                        disk_bytes,
+                    };
+                    inv.layers.insert(layer_key(Some(api.ns), chain), on_disk);
+                }
+                Err(e @ RuntimeError::Call { .. }) => {
+                    inv.gaps
+                        .push(format!("{e}; layers of namespace {} not counted", api.ns));
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
     Ok(())
 }
 
@@ -263,14 +288,12 @@ async fn note_other_snapshotters(
     let req = InfoRequest {
         digest: image.id.clone(),
     };
-    let info = api
-        .call(
-            "Content.Info",
-            |ch, r| async move { ContentClient::new(ch).info(r).await },
-            req,
-        )
-        .await?
-        .and_then(|r| r.info);
+    let info = api.call(
+        "Content.Info",
+        |ch, r| async move { ContentClient::new(ch).info(r).await },
+        req,
+    );
+    let info = soft(info.await, gaps)?.and_then(|r| r.info);
     let labels = info.map(|i| i.labels).unwrap_or_default();
     for name in labels.keys().filter_map(|k| k.strip_prefix(SNAPSHOT_LABEL)) {
         if name != SNAPSHOTTER {
@@ -304,11 +327,20 @@ impl Api<'_> {
         F: FnOnce(Channel, Request<M>) -> Fut,
         Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
     {
-        let req = self.request(msg)?;
-        let fut = f(self.channel.clone(), req);
+        let fut = f(self.channel.clone(), self.request(msg)?);
+        self.finish(name, async { fut.await.map(tonic::Response::into_inner) })
+            .await
+    }
+
+    /// Puts `fut` under the deadline; NotFound becomes `Ok(None)`.
+    async fn finish<T>(
+        &self,
+        name: &'static str,
+        fut: impl std::future::Future<Output = Result<T, Status>>,
+    ) -> Result<Option<T>, RuntimeError> {
         with_deadline("containerd", name, self.socket, self.timeout, async {
             match fut.await {
-                Ok(r) => Ok(Some(r.into_inner())),
+                Ok(v) => Ok(Some(v)),
                 Err(s) if s.code() == Code::NotFound => Ok(None),
                 Err(s) => Err(format!(
                     "{:?}: {} (namespace {})",
@@ -324,12 +356,8 @@ impl Api<'_> {
     fn request<M>(&self, msg: M) -> Result<Request<M>, RuntimeError> {
         let mut req = Request::new(msg);
         let value = self.ns.parse().map_err(|_| {
-            RuntimeError::call(
-                "containerd",
-                "namespace",
-                self.socket,
-                format!("{:?} is not a valid namespace name", self.ns),
-            )
+            let why = format!("{:?} is not a valid namespace name", self.ns);
+            RuntimeError::call("containerd", "namespace", self.socket, why)
         })?;
         req.metadata_mut().insert("containerd-namespace", value);
         Ok(req)
@@ -344,61 +372,30 @@ impl Api<'_> {
             size: MAX_JSON as i64 + 1,
         })?;
         let mut client = ContentClient::new(self.channel.clone());
-        with_deadline(
-            "containerd",
-            "Content.Read",
-            self.socket,
-            self.timeout,
-            async {
-                let mut stream = match client.read(req).await {
-                    Ok(r) => r.into_inner(),
-                    Err(s) if s.code() == Code::NotFound => return Ok(None),
-                    Err(s) => {
-                        return Err(format!("{:?}: {} (blob {digest})", s.code(), s.message()));
-                    }
-                };
-                let mut buf = Vec::new();
-                loop {
-                    match stream.message().await {
-                        Ok(Some(chunk)) => buf.extend_from_slice(&chunk.data),
-                        Ok(None) => return Ok(Some(buf)),
-                        Err(s) if s.code() == Code::NotFound => return Ok(None),
-                        Err(s) => {
-                            return Err(format!("{:?}: {} (blob {digest})", s.code(), s.message()));
-                        }
-                    }
-                    if buf.len() as u64 > MAX_JSON {
-                        return Ok(None);
-                    }
+        let read = async move {
+            let mut stream = client.read(req).await?.into_inner();
+            let mut buf = Vec::new();
+            while let Some(chunk) = stream.message().await? {
+                buf.extend_from_slice(&chunk.data);
+                if buf.len() as u64 > MAX_JSON {
+                    return Ok(None);
                 }
-            },
-        )
-        .await
+            }
+            Ok(Some(buf))
+        };
+        Ok(self.finish("Content.Read", read).await?.flatten())
     }
 
     /// Bytes of the committed snapshot keyed by `chain` (the overlayfs
     /// snapshotter names committed layers by ChainID), `None` when the layer
-    /// is not unpacked here.
+    /// is not unpacked in this namespace (Usage answers NotFound).
     async fn snapshot_usage(&self, chain: &str) -> Result<Option<u64>, RuntimeError> {
-        let stat = StatSnapshotRequest {
+        let req = UsageRequest {
             snapshotter: SNAPSHOTTER.into(),
             key: chain.into(),
         };
-        let snaps = |ch, r| async move { SnapshotsClient::new(ch).stat(r).await };
-        if self.call("Snapshots.Stat", snaps, stat).await?.is_none() {
-            return Ok(None);
-        }
-        let usage = UsageRequest {
-            snapshotter: SNAPSHOTTER.into(),
-            key: chain.into(),
-        };
-        let usage = self
-            .call(
-                "Snapshots.Usage",
-                |ch, r| async move { SnapshotsClient::new(ch).usage(r).await },
-                usage,
-            )
-            .await?;
+        let usage = |ch, r| async move { SnapshotsClient::new(ch).usage(r).await };
+        let usage = self.call("Snapshots.Usage", usage, req).await?;
         Ok(usage.map(|u| u64::try_from(u.size).unwrap_or(0)))
     }
 }

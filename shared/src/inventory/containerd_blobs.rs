@@ -196,16 +196,21 @@ pub(crate) fn blob_on_disk(
     }
 }
 
-/// Reads a file when it is small enough to be JSON, else `None`.
+/// Reads a file when it is small enough to be JSON and starts like it,
+/// else `None`. Layer tars are skipped after their first bytes, not read whole.
 fn read_small(local: &Path) -> std::io::Result<Option<Vec<u8>>> {
     let file = std::fs::File::open(local)?;
     if file.metadata()?.len() > MAX_JSON {
         return Ok(None);
     }
+    let mut file = file.take(MAX_JSON + 1);
     let mut buf = Vec::new();
-    file.take(MAX_JSON + 1).read_to_end(&mut buf)?;
-    let json_like = buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    Ok(json_like.then_some(buf))
+    (&mut file).take(512).read_to_end(&mut buf)?;
+    if buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Ok(None);
+    }
+    file.read_to_end(&mut buf)?;
+    Ok(Some(buf))
 }
 
 /// Reads the content store under `root` (a host path) without the daemon:
@@ -224,7 +229,7 @@ pub fn read_containerd_blobs(
     })?;
     let mut inv = StoreInventory::default();
     inv.gaps.push(format!(
-        "{root}: containerd is not running, read offline: only packed blobs are counted; tags, namespaces and unpacked snapshots need the running containerd (or its meta.db)"
+        "{root}: read from disk without containerd: only packed blobs are counted; tags, namespaces and unpacked snapshots need the running containerd (or its meta.db)"
     ));
     let blobs_dir = format!("{}/{CONTENT_DIR}/blobs", root.trim_end_matches('/'));
     let mut docs: BTreeMap<String, Doc> = BTreeMap::new();

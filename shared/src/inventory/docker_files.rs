@@ -102,11 +102,10 @@ fn detect_driver(
     gaps: &mut Vec<String>,
 ) -> Result<String, InventoryError> {
     let image = root.join("image");
-    let mut drivers = list_dir(host, &image)?
+    let drivers: Vec<String> = list_dir(host, &image)?
         .into_iter()
         .filter(|name| host.local(image.join(name)).is_dir())
-        .collect::<Vec<_>>();
-    drivers.sort();
+        .collect();
     let with_layers: Vec<String> = drivers
         .iter()
         .filter(|d| host.local(root.join(d)).is_dir())
@@ -114,10 +113,11 @@ fn detect_driver(
         .collect();
     let pick = with_layers.first().or(drivers.first()).cloned();
     let Some(driver) = pick else {
-        return Err(read_error(
-            &image,
-            "no graph driver directory (such as overlay2) in it: not a Docker graph-driver store; Docker's containerd image store keeps images in containerd namespace moby",
-        ));
+        let why = "no graph driver directory (such as overlay2) in it: not a Docker graph-driver store; Docker's containerd image store keeps images in containerd namespace moby";
+        return Err(InventoryError::Read {
+            path: image.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, why),
+        });
     };
     let others: Vec<&String> = drivers.iter().filter(|d| **d != driver).collect();
     if !others.is_empty() {
@@ -144,24 +144,16 @@ fn read_imagedb(
             gaps.push(format!("{}: not an image digest; ignored", file.display()));
             continue;
         }
-        let bytes = match std::fs::read(host.local(&file)) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                gaps.push(format!(
-                    "{}: {e}; image sha256:{name} skipped",
-                    file.display()
-                ));
-                continue;
-            }
-        };
-        if format!("{:x}", Sha256::digest(&bytes)) != name {
-            gaps.push(format!(
-                "{}: content does not match its digest (half-written or corrupt); image skipped",
-                file.display()
-            ));
-            continue;
-        }
-        match config_diff_ids(&bytes) {
+        let parsed = std::fs::read(host.local(&file))
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                // Docker writes it atomically; a mismatch means corruption.
+                if format!("{:x}", Sha256::digest(&bytes)) != name {
+                    return Err("content does not match its digest (corrupt)".into());
+                }
+                config_diff_ids(&bytes)
+            });
+        match parsed {
             Ok(diff_ids) => images.push(Image {
                 id: format!("sha256:{name}"),
                 tags: Vec::new(),
@@ -400,13 +392,6 @@ fn read_small(host: &HostRoot, file: &Path) -> Result<String, String> {
         Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_string()),
         Ok(_) => Err(format!("{}: empty", file.display())),
         Err(e) => Err(format!("{}: {e}", file.display())),
-    }
-}
-
-fn read_error(path: &Path, why: &str) -> InventoryError {
-    InventoryError::Read {
-        path: path.display().to_string(),
-        source: std::io::Error::new(std::io::ErrorKind::NotFound, why.to_string()),
     }
 }
 
