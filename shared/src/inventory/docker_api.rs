@@ -7,11 +7,13 @@
 //! reader uses (`image/<driver>/layerdb/sha256/<chainid>/cache-id`), and
 //! wherever the two disagree the inventory carries a gap.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
 use std::path::Path;
 use std::time::Duration;
 
 use bollard::Docker;
+use bollard::errors::Error as BollardError;
 use bollard::models::ImageInspect;
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 
@@ -19,7 +21,7 @@ use super::docker_files::{StoreFiles, check_layers, read_files};
 use super::{Container, Image, InventoryError, StoreInventory, chain_ids};
 use crate::hostroot::HostRoot;
 use crate::runtime::docker::{connect, info_of};
-use crate::runtime::{RuntimeError, with_deadline};
+use crate::runtime::with_deadline;
 
 /// Reads the dockerd listening on `socket` (a host path). Returns its
 /// storage driver, its `DockerRootDir` (host path) and its inventory.
@@ -32,42 +34,54 @@ pub async fn read_docker_api(
     let docker = connect(&local, socket, timeout).await?;
     let info = info_of(&docker, socket, timeout).await?;
     let mut gaps = Vec::new();
-    let (mut images, graph) = read_images(&docker, socket, timeout, &mut gaps).await?;
+    let mut api = read_images(&docker, socket, timeout, &mut gaps).await?;
     let containers = read_containers(&docker, socket, timeout).await?;
 
-    let mut inventory = StoreInventory {
-        containers,
-        ..Default::default()
-    };
-    if info.uses_containerd_image_store() {
-        for image in &mut images {
-            image.namespace = Some("moby".into());
-        }
+    let moby = info.uses_containerd_image_store();
+    let files = if moby {
         gaps.push(format!(
             "Docker uses the containerd image store: layers live in containerd namespace moby (dockerd on {}, driver {})",
             socket.display(),
             info.driver
         ));
+        None
     } else if info.root_dir.is_empty() {
         gaps.push(format!(
             "dockerd on {} reports no DockerRootDir: its layers cannot be located",
             socket.display()
         ));
+        None
     } else {
         match read_files(host, Path::new(&info.root_dir), Some(&info.driver)) {
-            Ok(files) => {
-                compare(&images, &graph, &files, &mut gaps);
-                check_layers(&images, &files, &mut gaps);
-                gaps.splice(0..0, files.gaps);
-                inventory.layers = files.layers;
+            Ok(files) => Some(files),
+            Err(e) => {
+                gaps.push(format!(
+                    "{e}: dockerd on {} names this store, so its layers are not counted (is --host-root right?)",
+                    socket.display()
+                ));
+                None
             }
-            Err(e) => gaps.push(format!(
-                "{e}: dockerd on {} names this store, so its layers are not counted (is --host-root right?)",
-                socket.display()
-            )),
+        }
+    };
+    if let Some(files) = &files {
+        compare(&api, files, &mut gaps);
+    }
+    adopt_uninspected(&mut api, files.as_ref(), &mut gaps);
+    let mut inventory = StoreInventory {
+        containers,
+        ..Default::default()
+    };
+    if let Some(files) = files {
+        check_layers(&api.images, &files, &mut gaps);
+        gaps.splice(0..0, files.gaps);
+        inventory.layers = files.layers;
+    }
+    if moby {
+        for image in &mut api.images {
+            image.namespace = Some("moby".into());
         }
     }
-    inventory.images = images;
+    inventory.images = api.images;
     inventory.gaps = gaps;
     Ok((info.driver, info.root_dir, inventory))
 }
@@ -80,6 +94,18 @@ struct Graph {
     lower: Option<String>,
 }
 
+/// What the image endpoints answered.
+#[derive(Debug, Default)]
+struct ApiImages {
+    images: Vec<Image>,
+    graphs: BTreeMap<String, Graph>,
+    /// Every id `GET /images/json` listed (except those gone by inspect).
+    listed: BTreeSet<String>,
+    /// Listed but not inspectable (dockerd answers 500 when a layer
+    /// directory is missing): id → the error.
+    uninspected: BTreeMap<String, String>,
+}
+
 /// `GET /images/json?all=1` (intermediate images too: the imagedb holds
 /// them) and one inspect per image. An image removed between the two calls
 /// becomes a gap; a daemon that stops answering is an error.
@@ -88,35 +114,57 @@ async fn read_images(
     socket: &Path,
     timeout: Duration,
     gaps: &mut Vec<String>,
-) -> Result<(Vec<Image>, BTreeMap<String, Graph>), InventoryError> {
+) -> Result<ApiImages, InventoryError> {
     let options = ListImagesOptions {
         all: true,
         ..Default::default()
     };
     let list = docker.list_images(Some(options));
     let summaries = with_deadline("Docker", "GET /images/json", socket, timeout, list).await?;
-    let mut images = Vec::new();
-    let mut graphs = BTreeMap::new();
+    let mut api = ApiImages::default();
     for summary in summaries {
-        let call = docker.inspect_image(&summary.id);
-        let inspect =
-            match with_deadline("Docker", "GET /images/{id}/json", socket, timeout, call).await {
-                Ok(inspect) => inspect,
-                Err(e @ RuntimeError::Timeout { .. }) => return Err(e.into()),
-                Err(e) => {
-                    gaps.push(format!(
-                        "image {}: {e}; removed during the scan?",
-                        summary.id
-                    ));
-                    continue;
-                }
-            };
-        let (image, graph) = identity(summary.id, inspect);
-        graphs.insert(image.id.clone(), graph);
-        images.push(image);
+        // Keep bollard's error typed: a 404 means "deleted meanwhile".
+        let call = async { Ok::<_, Infallible>(docker.inspect_image(&summary.id).await) };
+        let answer = with_deadline("Docker", "GET /images/{id}/json", socket, timeout, call);
+        match answer.await? {
+            Ok(inspect) => {
+                let (image, graph) = identity(summary.id.clone(), inspect);
+                api.graphs.insert(image.id.clone(), graph);
+                api.images.push(image);
+            }
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {
+                gaps.push(format!("image {}: removed during the scan", summary.id));
+                continue;
+            }
+            Err(e) => {
+                api.uninspected.insert(summary.id.clone(), e.to_string());
+            }
+        }
+        api.listed.insert(summary.id);
     }
-    images.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok((images, graphs))
+    api.images.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(api)
+}
+
+/// Images dockerd lists but cannot inspect take their identity from the
+/// imagedb, so their (remaining) layers still count; each is a gap.
+fn adopt_uninspected(api: &mut ApiImages, files: Option<&StoreFiles>, gaps: &mut Vec<String>) {
+    for (id, error) in &api.uninspected {
+        let found = files.and_then(|f| f.images.iter().find(|i| i.id == *id));
+        let outcome = match found {
+            Some(image) => {
+                api.images.push(image.clone());
+                "identity read from its imagedb file"
+            }
+            None => "image skipped",
+        };
+        gaps.push(format!(
+            "image {id}: dockerd cannot inspect it ({error}); {outcome}"
+        ));
+    }
+    api.images.sort_by(|a, b| a.id.cmp(&b.id));
 }
 
 /// The image as the API knows it; dockerd 20.10 writes `<none>:<none>`
@@ -181,15 +229,10 @@ async fn read_containers(
 }
 
 /// Gaps wherever the API and the files tell different stories.
-fn compare(
-    images: &[Image],
-    graphs: &BTreeMap<String, Graph>,
-    files: &StoreFiles,
-    gaps: &mut Vec<String>,
-) {
+fn compare(api: &ApiImages, files: &StoreFiles, gaps: &mut Vec<String>) {
     let on_disk: BTreeMap<&str, &Image> = files.images.iter().map(|i| (i.id.as_str(), i)).collect();
     let content = files.image_dir.join("imagedb/content/sha256");
-    for image in images {
+    for image in &api.images {
         let hex = image.id.strip_prefix("sha256:").unwrap_or(&image.id);
         let Some(file) = on_disk.get(image.id.as_str()) else {
             let path = content.join(hex);
@@ -212,12 +255,11 @@ fn compare(
                 image.id, image.tags, image.repo_digests, file.tags, file.repo_digests
             ));
         }
-        if let Some(graph) = graphs.get(&image.id) {
+        if let Some(graph) = api.graphs.get(&image.id) {
             compare_graph(image, graph, files, gaps);
         }
     }
-    let listed: Vec<&str> = images.iter().map(|i| i.id.as_str()).collect();
-    for id in on_disk.keys().filter(|id| !listed.contains(id)) {
+    for id in on_disk.keys().filter(|id| !api.listed.contains(**id)) {
         gaps.push(format!(
             "the imagedb holds image {id}, which dockerd does not list (removed during the scan?)"
         ));

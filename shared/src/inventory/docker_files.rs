@@ -190,20 +190,10 @@ pub(crate) fn config_diff_ids(bytes: &[u8]) -> Result<Vec<String>, String> {
 
 /// Adds tags (`repo:tag`) and repo digests (`repo@sha256:…`) to `images`.
 fn read_repositories(host: &HostRoot, file: &Path, images: &mut [Image], gaps: &mut Vec<String>) {
-    let text = match std::fs::read(host.local(file)) {
-        Ok(text) => text,
-        Err(e) => {
-            gaps.push(format!("{}: {e}; tags unknown", file.display()));
-            return;
-        }
-    };
-    let repos = match serde_json::from_slice::<Value>(&text) {
+    let repos = match read_json(host, file) {
         Ok(v) => v.get("Repositories").cloned().unwrap_or(Value::Null),
-        Err(e) => {
-            gaps.push(format!(
-                "{}: not valid JSON ({e}); tags unknown",
-                file.display()
-            ));
+        Err(why) => {
+            gaps.push(format!("{}: {why}; tags unknown", file.display()));
             return;
         }
     };
@@ -336,11 +326,7 @@ pub(crate) fn read_containers(
     let mut containers = Vec::new();
     for id in names {
         let file = dir.join(&id).join("config.v2.json");
-        let parsed = std::fs::read(host.local(&file))
-            .map_err(|e| e.to_string())
-            .and_then(|b| {
-                serde_json::from_slice::<Value>(&b).map_err(|e| format!("not valid JSON ({e})"))
-            });
+        let parsed = read_json(host, &file);
         let config = match parsed {
             Ok(config) => config,
             Err(why) => {
@@ -384,6 +370,12 @@ fn list_dir(host: &HostRoot, dir: &Path) -> Result<Vec<String>, InventoryError> 
     }
     names.sort();
     Ok(names)
+}
+
+/// A JSON file; the error (unreadable, unparsable) is the text of a gap.
+fn read_json(host: &HostRoot, file: &Path) -> Result<Value, String> {
+    let bytes = std::fs::read(host.local(file)).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON ({e})"))
 }
 
 /// A one-line file such as `cache-id` or `diff`, trimmed; the error is a gap.
