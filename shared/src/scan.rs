@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::chain::{Chain, Hop, HopKind, StoreRef};
 use crate::defaults as d;
 use crate::endpoint::{CrictlInputs, Resolution};
-use crate::evidence::{Evidence, Source};
+use crate::evidence::Evidence;
 use crate::follow::follow_cri;
 use crate::inventory::{
     StoreInventory, containerd_api, containerd_blobs, docker_api, docker_files,
@@ -43,17 +43,17 @@ pub async fn scan(
     let mut chain = which(node, inputs, resolution).await;
     let kubelet = kubelet_endpoint(node, &mut chain.warnings);
     // The kubelet's store is the one pods use; follow it when crictl points elsewhere.
-    let kubelet_chain = match kubelet.as_ref().and_then(|k| k.url.as_deref()) {
-        Some(url) if !node.same_socket(Some(url), chain.image_endpoint.url.as_deref()) => {
-            let why = kubelet
-                .as_ref()
-                .map(|k| Evidence::new(k.source, k.detail.clone()))
-                .unwrap_or_else(|| Evidence::new(Source::Default, "kubelet endpoint"));
+    let kubelet_url = kubelet.as_ref().and_then(|k| Some((k, k.url.as_deref()?)));
+    let kubelet_chain = match kubelet_url {
+        Some((k, url)) if !node.same_socket(Some(url), chain.image_endpoint.url.as_deref()) => {
             chain.warnings.push(format!(
                 "crictl ({}) and the kubelet ({url}) use different runtimes: `crictl images` does not show what pods run from; the kubelet's store is the active one",
                 chain.image_endpoint.url.as_deref().unwrap_or("nothing")
             ));
-            Some(follow_cri(node, url, why).await)
+            let mut followed =
+                follow_cri(node, url, Evidence::new(k.source, k.detail.clone())).await;
+            chain.warnings.append(&mut followed.warnings);
+            Some(followed)
         }
         _ => None,
     };
@@ -74,7 +74,7 @@ pub async fn scan(
     let judgement = judge(&stores, &inventories);
     let mut report = NodeReport::new(node_name, chain);
     report.kubelet_endpoint = kubelet;
-    report.verdict = judgement.verdict.unwrap_or(crate::verdict::Verdict::Ok);
+    report.verdict = judgement.verdict;
     report.reclaimable_bytes = judgement.reclaimable_bytes;
     report.images = judgement.images;
     report.findings = judgement.findings;
@@ -90,12 +90,19 @@ fn plan(
     active: Option<&StoreRef>,
 ) -> Vec<Planned> {
     let mut out: Vec<Planned> = Vec::new();
+    // One store per canonical path, and per (device, inode) of its root, so a
+    // bind-mounted data root reached under two paths is still one store.
+    let identity = |root: &str| {
+        std::fs::metadata(node.host.local(root))
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
+    };
     let mut add = |p: Planned| {
         let canon = node.canonical(&p.root);
-        match out
-            .iter_mut()
-            .find(|o| o.runtime == p.runtime && node.canonical(&o.root) == canon)
-        {
+        let id = identity(&canon);
+        match out.iter_mut().find(|o| {
+            o.runtime == p.runtime && (o.root == canon || (id.is_some() && identity(&o.root) == id))
+        }) {
             Some(o) => {
                 o.live |= p.live;
                 o.active |= p.active;
@@ -279,12 +286,13 @@ async fn read(node: &Node, p: Planned) -> Vec<(Store, StoreInventory)> {
         if inv.images.is_empty() && inv.blobs.is_empty() && !p.active {
             continue;
         }
-        let disk_bytes = inv.layers.values().map(|l| l.disk_bytes).sum::<u64>()
-            + if ns_owns_blobs(&out) {
-                0
-            } else {
-                inv.blobs.values().map(|b| b.disk_bytes).sum::<u64>()
-            };
+        // One content store serves every namespace: count its blobs once.
+        let blob_bytes = if out.is_empty() {
+            inv.blobs.values().map(|b| b.disk_bytes).sum::<u64>()
+        } else {
+            0
+        };
+        let disk_bytes = inv.layers.values().map(|l| l.disk_bytes).sum::<u64>() + blob_bytes;
         let store = Store {
             id: Store::make_id(p.runtime, &p.root, ns.as_deref(), split),
             runtime: p.runtime,
@@ -306,9 +314,4 @@ async fn read(node: &Node, p: Planned) -> Vec<(Store, StoreInventory)> {
         out.push((store, inv));
     }
     out
-}
-
-/// The blobs of one content store are counted with its first namespace only.
-fn ns_owns_blobs(already: &[(Store, StoreInventory)]) -> bool {
-    !already.is_empty()
 }

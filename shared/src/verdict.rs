@@ -73,10 +73,10 @@ pub struct ImageFinding {
     pub removals: Vec<Removal>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judgement {
     pub images: Vec<ImageFinding>,
-    pub verdict: Option<Verdict>,
+    pub verdict: Verdict,
     pub reclaimable_bytes: u64,
     pub findings: Vec<String>,
 }
@@ -190,11 +190,15 @@ pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
 
     let reclaimable_bytes = usage.freed_all(&plan);
     let mut findings = Vec::new();
-    let mut verdict = images.iter().map(|f| f.verdict).max();
+    let mut verdict = images
+        .iter()
+        .map(|f| f.verdict)
+        .max()
+        .unwrap_or(Verdict::Ok);
     for (store, inv) in stores.iter().zip(inventories) {
         if !store.live && !inv.images.is_empty() {
             findings.push(format!("{}: its runtime is not running; {} image(s) stay on disk (a runtime-switch leftover)", store.id, inv.images.len()));
-            verdict = verdict.max(Some(Verdict::OrphanStore));
+            verdict = verdict.max(Verdict::OrphanStore);
         }
         if !inv.gaps.is_empty() {
             findings.push(format!(
@@ -206,7 +210,7 @@ pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
     }
     Judgement {
         images,
-        verdict: Some(verdict.unwrap_or(Verdict::Ok)),
+        verdict,
         reclaimable_bytes,
         findings,
     }

@@ -156,7 +156,7 @@ fn a_shared_base_layer_is_not_reclaimable_while_another_image_uses_it() {
     assert_eq!(appa.removals[0].refs, ["app-a:1"]);
     assert_eq!(j.reclaimable_bytes, 3 * MIB);
     assert_eq!(finding(&j, "appb").verdict, Verdict::OrphanStore);
-    assert_eq!(j.verdict, Some(Verdict::Duplicate));
+    assert_eq!(j.verdict, Verdict::Duplicate);
     assert!(j.findings[0].contains("not running"), "{:?}", j.findings);
 }
 
@@ -229,7 +229,7 @@ fn two_endpoints_reaching_one_store_are_an_alias() {
         "{}",
         j.images[0].reason
     );
-    assert_eq!((j.verdict, j.reclaimable_bytes), (Some(Verdict::Alias), 0));
+    assert_eq!((j.verdict, j.reclaimable_bytes), (Verdict::Alias, 0));
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn host_docker_beside_containerd_is_a_split_not_a_duplicate() {
     let j = judge(&stores, &[docker.inv, k3s.inv]);
     assert_eq!(finding(&j, "pipe").verdict, Verdict::Split);
     assert_eq!(finding(&j, "runner").verdict, Verdict::Ok);
-    assert_eq!((j.verdict, j.reclaimable_bytes), (Some(Verdict::Split), 0));
+    assert_eq!((j.verdict, j.reclaimable_bytes), (Verdict::Split, 0));
 }
 
 #[test]
@@ -341,6 +341,6 @@ fn an_empty_node_is_ok() {
     let j = judge(&[], &[]);
     assert_eq!(
         (j.verdict, j.reclaimable_bytes, j.images.len()),
-        (Some(Verdict::Ok), 0, 0)
+        (Verdict::Ok, 0, 0)
     );
 }
