@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+pub use testkit::cmd::{assert_exit, stderr, stdout};
 pub use testkit::lab::Scenario;
 
 /// The crictl-which binary under test.
@@ -25,25 +26,6 @@ pub fn timed(c: &mut Command) -> (Output, Duration) {
     let started = Instant::now();
     let out = c.output().expect("cannot run crictl-which");
     (out, started.elapsed())
-}
-
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-pub fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit status\nstdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
 }
 
 /// Runs `crictl-which -o json ARGS` inside a lab scenario and parses the Chain.

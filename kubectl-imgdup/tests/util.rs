@@ -1,28 +1,13 @@
 //! The harness: run kubectl-imgdup inside a lab node and read its documents.
 
 use std::path::PathBuf;
-use std::process::Output;
 
 use serde_json::Value;
+pub use testkit::cmd::{assert_exit, stdout};
 pub use testkit::lab::Scenario;
 
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_kubectl-imgdup"))
-}
-
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-#[track_caller]
-pub fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit status\nstdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// `kubectl imgdup node --local -o json ARGS` inside the scenario.

@@ -11,6 +11,7 @@ use crate::defaults as d;
 use crate::evidence::{Evidence, Source};
 use crate::k3s::K3sView;
 use crate::node::Node;
+use crate::process::Process;
 use crate::runtime::{containerd, docker};
 
 /// A runtime seen one way, before merging.
@@ -21,6 +22,23 @@ struct Candidate {
     root: Option<String>,
     pid: Option<u32>,
     evidence: Vec<Evidence>,
+}
+
+impl Candidate {
+    /// A runtime seen as a running process, with its cmdline as proof.
+    fn from_process(kind: HopKind, socket: String, root: String, p: &Process) -> Self {
+        let proof = Evidence::new(
+            Source::ProcessCmdline,
+            format!("pid {}: {}", p.pid, p.cmdline.display()),
+        );
+        Self {
+            kind,
+            socket: Some(socket),
+            root: Some(root),
+            pid: Some(p.pid),
+            evidence: vec![proof],
+        }
+    }
 }
 
 /// Lists the runtimes that are not on `chain`.
@@ -79,16 +97,12 @@ fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
             .value(&["--root"])
             .or_else(|| toml.as_ref().and_then(|t| t.root.clone()))
             .unwrap_or_else(|| d::CONTAINERD_ROOT.into());
-        out.push(Candidate {
-            kind: HopKind::Containerd,
-            socket: Some(socket),
-            root: Some(root),
-            pid: Some(p.pid),
-            evidence: vec![Evidence::new(
-                Source::ProcessCmdline,
-                format!("pid {}: {}", p.pid, p.cmdline.display()),
-            )],
-        });
+        out.push(Candidate::from_process(
+            HopKind::Containerd,
+            socket,
+            root,
+            p,
+        ));
     }
     for p in node.procs.named("dockerd") {
         let config_path = p
@@ -114,28 +128,15 @@ fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
                     .and_then(|j| j.data_root().map(str::to_string))
             })
             .unwrap_or_else(|| d::DOCKER_ROOT.into());
-        out.push(Candidate {
-            kind: HopKind::Dockerd,
-            socket: Some(socket),
-            root: Some(root),
-            pid: Some(p.pid),
-            evidence: vec![Evidence::new(
-                Source::ProcessCmdline,
-                format!("pid {}: {}", p.pid, p.cmdline.display()),
-            )],
-        });
+        out.push(Candidate::from_process(HopKind::Dockerd, socket, root, p));
     }
     for p in node.procs.named("crio") {
-        out.push(Candidate {
-            kind: HopKind::CriO,
-            socket: Some(d::CRIO_SOCKET.into()),
-            root: Some(d::CRIO_STORAGE_ROOT.into()),
-            pid: Some(p.pid),
-            evidence: vec![Evidence::new(
-                Source::ProcessCmdline,
-                format!("pid {}: {}", p.pid, p.cmdline.display()),
-            )],
-        });
+        out.push(Candidate::from_process(
+            HopKind::CriO,
+            d::CRIO_SOCKET.into(),
+            d::CRIO_STORAGE_ROOT.into(),
+            p,
+        ));
     }
     out
 }

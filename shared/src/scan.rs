@@ -127,11 +127,8 @@ fn plan(
             let Some(root) = hop.root.clone() else {
                 continue;
             };
-            let runtime = match hop.kind {
-                HopKind::Dockerd => StoreRuntime::Dockerd,
-                HopKind::Containerd => StoreRuntime::Containerd,
-                HopKind::CriO => StoreRuntime::CriO,
-                _ => continue,
+            let Some(runtime) = StoreRuntime::of(hop.kind) else {
+                continue;
             };
             let is_active =
                 active.is_some_and(|s| store_matches(node, s.runtime, &s.path, runtime, &root));
@@ -167,11 +164,8 @@ fn plan(
         let Some(root) = other.root.clone() else {
             continue;
         };
-        let runtime = match other.kind {
-            HopKind::Dockerd => StoreRuntime::Dockerd,
-            HopKind::Containerd => StoreRuntime::Containerd,
-            HopKind::CriO => StoreRuntime::CriO,
-            _ => continue,
+        let Some(runtime) = StoreRuntime::of(other.kind) else {
+            continue;
         };
         let reached_by = if other.running {
             other.endpoint.iter().cloned().collect()

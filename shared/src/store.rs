@@ -13,6 +13,17 @@ pub enum StoreRuntime {
 }
 
 impl StoreRuntime {
+    /// The store format a chain hop or another runtime writes, if it stores images.
+    pub fn of(kind: crate::chain::HopKind) -> Option<Self> {
+        use crate::chain::HopKind;
+        match kind {
+            HopKind::Dockerd => Some(StoreRuntime::Dockerd),
+            HopKind::Containerd => Some(StoreRuntime::Containerd),
+            HopKind::CriO => Some(StoreRuntime::CriO),
+            HopKind::CriDockerd | HopKind::K3s | HopKind::Unknown => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             StoreRuntime::Dockerd => "dockerd",
