@@ -5,5 +5,6 @@
 //! Mirantis cri-dockerd, so that "two endpoints, one store" cases can be
 //! built from a real dockerd. The binaries in `src/bin` are thin wrappers.
 
+pub mod cmd;
 pub mod cri_standin;
 pub mod lab;
