@@ -218,3 +218,34 @@ fn a_copy_used_by_a_container_is_not_reclaimable() {
     );
     lab.down();
 }
+
+#[test]
+fn a_daemon_that_stops_answering_is_read_from_disk_within_the_timeout() {
+    let lab = Scenario::fresh("k3s-docker.frozen");
+    let dockerd = lab.pid("PID_DOCKERD");
+    assert_exit(&lab.sh(&format!("kill -STOP {dockerd}")), 0);
+    let started = std::time::Instant::now();
+    let out = lab.exec(
+        &bin(),
+        &["node", "--local", "-o", "json", "--timeout", "500ms"],
+    );
+    let took = started.elapsed();
+    assert_exit(&lab.sh(&format!("kill -CONT {dockerd}")), 0);
+    assert_exit(&out, 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let docker = store(&report, "dockerd", "/var/lib/docker");
+    assert_eq!(docker["live"], false, "{docker:#}");
+    assert_eq!(
+        docker["images"], 3,
+        "the images are still read from the files"
+    );
+    assert!(
+        docker["gaps"][0]
+            .as_str()
+            .unwrap()
+            .contains("no answer from /var/run/docker.sock"),
+        "{docker:#}"
+    );
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    lab.down();
+}

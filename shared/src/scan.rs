@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use crate::chain::{Chain, Hop, HopKind, StoreRef};
 use crate::defaults as d;
 use crate::endpoint::{CrictlInputs, Resolution};
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Source};
 use crate::follow::follow_cri;
 use crate::inventory::{
-    StoreInventory, containerd_api, containerd_blobs, docker_api, docker_files,
+    InventoryError, StoreInventory, containerd_api, containerd_blobs, docker_api, docker_files,
 };
 use crate::kubelet::kubelet_endpoint;
 use crate::node::Node;
@@ -31,6 +31,8 @@ struct Planned {
     proof: Option<String>,
     /// The namespace the active chain reads (containerd); others are not active.
     active_namespace: Option<String>,
+    /// Why a runtime on the chain could not be asked (its hop's error).
+    unreachable: Option<String>,
 }
 
 /// Scans one node: proves its chain, reads every store, judges every image.
@@ -114,6 +116,7 @@ fn plan(
                 o.endpoint = o.endpoint.take().or(p.endpoint);
                 o.proof = o.proof.take().or(p.proof);
                 o.active_namespace = o.active_namespace.take().or(p.active_namespace);
+                o.unreachable = o.unreachable.take().or(p.unreachable);
             }
             None => out.push(Planned { root: canon, ..p }),
         }
@@ -124,6 +127,8 @@ fn plan(
         chain.image_hops.as_slice(),
     ] {
         for (i, hop) in hops.iter().enumerate() {
+            // Live: its runtime answered us (a CRI error alone does not make it dead).
+            let answered = !node.offline && hop.evidence.iter().any(|e| e.source == Source::Api);
             let Some(root) = hop.root.clone() else {
                 continue;
             };
@@ -150,13 +155,14 @@ fn plan(
                 runtime,
                 root,
                 endpoint: Some(hop.endpoint.clone()),
-                live: hop.error.is_none(),
+                live: answered,
                 active: is_active,
                 reached_by,
                 proof,
                 active_namespace: active
                     .filter(|_| is_active)
                     .and_then(|s| s.namespace.clone()),
+                unreachable: hop.error.clone().filter(|_| !answered),
             });
         }
     }
@@ -181,6 +187,7 @@ fn plan(
             reached_by,
             proof: None,
             active_namespace: None,
+            unreachable: None,
         });
     }
     out
@@ -204,29 +211,22 @@ fn store_matches(
     kind_ok && (store_path == root || Path::new(store_path).parent() == Some(Path::new(&root)))
 }
 
-/// Reads one planned store; a containerd with images in several namespaces
-/// becomes one store per namespace.
-async fn read(node: &Node, p: Planned) -> Vec<(Store, StoreInventory)> {
-    let socket = p
-        .endpoint
-        .as_deref()
-        .and_then(d::unix_path)
-        .map(PathBuf::from);
-    let result = match (p.runtime, p.live, &socket) {
-        (StoreRuntime::Dockerd, true, Some(sock)) if !node.offline => {
-            docker_api::read_docker_api(&node.host, sock, node.timeout)
-                .await
-                .map(|(_, _, inv)| inv)
-        }
-        (StoreRuntime::Dockerd, ..) => {
-            docker_files::read_docker_root(&node.host, &p.root).map(|(_, inv)| inv)
-        }
-        (StoreRuntime::Containerd, true, Some(sock)) if !node.offline => {
-            match containerd::info(&node.host.local(sock), sock, node.timeout).await {
+/// Asks the runtime itself, when it is live and reachable.
+async fn read_live(node: &Node, p: &Planned) -> Option<Result<StoreInventory, InventoryError>> {
+    let socket = PathBuf::from(d::unix_path(p.endpoint.as_deref()?)?);
+    if !p.live || node.offline {
+        return None;
+    }
+    Some(match p.runtime {
+        StoreRuntime::Dockerd => docker_api::read_docker_api(&node.host, &socket, node.timeout)
+            .await
+            .map(|(_, _, inventory)| inventory),
+        StoreRuntime::Containerd => {
+            match containerd::info(&node.host.local(&socket), &socket, node.timeout).await {
                 Ok(info) => {
                     containerd_api::read_containerd_api(
                         &node.host,
-                        sock,
+                        &socket,
                         &p.root,
                         &info.namespaces,
                         node.timeout,
@@ -236,10 +236,18 @@ async fn read(node: &Node, p: Planned) -> Vec<(Store, StoreInventory)> {
                 Err(e) => Err(e.into()),
             }
         }
-        (StoreRuntime::Containerd, ..) => {
-            containerd_blobs::read_containerd_blobs(&node.host, &p.root)
+        StoreRuntime::CriO => return None,
+    })
+}
+
+/// Reads the store's files: the runtime is not running (or not answering).
+fn read_offline(node: &Node, p: &Planned) -> StoreInventory {
+    let result = match p.runtime {
+        StoreRuntime::Dockerd => {
+            docker_files::read_docker_root(&node.host, &p.root).map(|(_, inventory)| inventory)
         }
-        (StoreRuntime::CriO, ..) => Ok(StoreInventory {
+        StoreRuntime::Containerd => containerd_blobs::read_containerd_blobs(&node.host, &p.root),
+        StoreRuntime::CriO => Ok(StoreInventory {
             gaps: vec![format!(
                 "{}: CRI-O stores are listed but not inventoried yet",
                 p.root
@@ -247,10 +255,36 @@ async fn read(node: &Node, p: Planned) -> Vec<(Store, StoreInventory)> {
             ..Default::default()
         }),
     };
-    let inventory = result.unwrap_or_else(|e| StoreInventory {
+    result.unwrap_or_else(|e| StoreInventory {
         gaps: vec![e.to_string()],
         ..Default::default()
-    });
+    })
+}
+
+/// Reads one planned store; a containerd with images in several namespaces
+/// becomes one store per namespace.
+async fn read(node: &Node, mut p: Planned) -> Vec<(Store, StoreInventory)> {
+    // A runtime that does not answer is read from disk, and is not live.
+    let inventory = match read_live(node, &p).await {
+        Some(Ok(inventory)) => inventory,
+        Some(Err(e)) => {
+            p.live = false;
+            let mut inventory = read_offline(node, &p);
+            inventory
+                .gaps
+                .insert(0, format!("{e}; read from disk instead"));
+            inventory
+        }
+        None => {
+            let mut inventory = read_offline(node, &p);
+            if let Some(why) = &p.unreachable {
+                inventory
+                    .gaps
+                    .insert(0, format!("{why}; read from disk instead"));
+            }
+            inventory
+        }
+    };
     let device = std::fs::metadata(node.host.local(&p.root))
         .ok()
         .map(|m| m.dev());
