@@ -68,6 +68,12 @@ fn runtime_switch_finds_the_duplicate_in_the_stopped_docker_store() {
     let bytes = app_a["reclaimableBytes"].as_u64().unwrap();
     assert_close(bytes, 3.0 * MIB, 1.0, 16384.0, "app-a reclaimable");
     assert_eq!(report["reclaimableBytes"].as_u64().unwrap(), bytes);
+    // Every layer of each copy is located: Docker's by directory, containerd's by snapshot key.
+    let layers = app_a["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 4, "{layers:#?}");
+    for layer in layers.iter().filter(|l| l["store"] == "dockerd:/var/lib/docker") {
+        assert!(layer["path"].as_str().unwrap().starts_with("/var/lib/docker/overlay2/"), "{layer:#}");
+    }
     assert_eq!(image(&report, "app-b:1")["verdict"], "orphan-store");
     assert!(
         report["findings"].to_string().contains("not running"),

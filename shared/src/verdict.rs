@@ -71,6 +71,19 @@ pub struct ImageFinding {
     pub diff_ids: Vec<String>,
     pub repo_digests: Vec<String>,
     pub removals: Vec<Removal>,
+    /// Where each layer of each copy lies on disk, and what it uses.
+    pub layers: Vec<LayerCopy>,
+}
+
+/// One unpacked layer of one copy of an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerCopy {
+    pub store: String,
+    pub diff_id: String,
+    /// Host path (Docker's layer dir); containerd snapshots are known by key only.
+    pub path: Option<String>,
+    pub disk_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +177,7 @@ pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
                 diff_ids: image.diff_ids.clone(),
                 repo_digests: digests.into_iter().collect(),
                 removals: Vec::new(),
+                layers: layer_copies(stores, inventories, members),
             },
             removals,
         ));
@@ -214,6 +228,29 @@ pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
         reclaimable_bytes,
         findings,
     }
+}
+
+/// The on-disk layers of every copy, in layer order.
+fn layer_copies(
+    stores: &[Store],
+    inventories: &[StoreInventory],
+    members: &[(usize, usize)],
+) -> Vec<LayerCopy> {
+    let mut out = Vec::new();
+    for &(s, i) in members {
+        let image = &inventories[s].images[i];
+        for (diff_id, chain_id) in image.diff_ids.iter().zip(&image.chain_ids) {
+            if let Some(on_disk) = inventories[s].layers.get(&layer_key(image, chain_id)) {
+                out.push(LayerCopy {
+                    store: stores[s].id.clone(),
+                    diff_id: diff_id.clone(),
+                    path: on_disk.path.clone(),
+                    disk_bytes: on_disk.disk_bytes,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Verdict for an image held in `holding` stores, keeping `keep`'s copy.
