@@ -7,17 +7,31 @@
 //! `openat2(RESOLVE_IN_ROOT)`: an absolute target restarts at the root and `..`
 //! never climbs above it, so a hostile symlink cannot lead us outside.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// How many symlinks one lookup may follow before we call it a loop (Linux uses 40).
 const MAX_SYMLINKS: usize = 40;
 
 /// The directory that stands for the node's `/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HostRoot {
     root: PathBuf,
+    /// Host directories already seen not to be symlinks: a store scan opens
+    /// tens of thousands of files under the same few directories, and one
+    /// `readlink` per path component each time dominated it.
+    plain_dirs: Arc<Mutex<HashSet<PathBuf>>>,
 }
+
+impl PartialEq for HostRoot {
+    fn eq(&self, other: &Self) -> bool {
+        self.root == other.root
+    }
+}
+
+impl Eq for HostRoot {}
 
 impl Default for HostRoot {
     fn default() -> Self {
@@ -33,7 +47,10 @@ impl HostRoot {
         } else {
             root
         };
-        Self { root }
+        Self {
+            root,
+            plain_dirs: Arc::default(),
+        }
     }
 
     /// The directory standing for `/`.
@@ -60,8 +77,17 @@ impl HostRoot {
                 continue;
             }
             let candidate = resolved.join(&name);
+            let is_dir_component = !pending.is_empty();
+            if is_dir_component && self.known_plain(&candidate) {
+                resolved = candidate;
+                continue;
+            }
             let local = self.join_raw(&candidate);
             match std::fs::read_link(&local) {
+                Err(_) if is_dir_component => {
+                    self.remember_plain(&candidate);
+                    resolved = candidate;
+                }
                 Ok(target) if followed < MAX_SYMLINKS => {
                     followed += 1;
                     if target.is_absolute() {
@@ -87,6 +113,19 @@ impl HostRoot {
         match local.strip_prefix(&self.root) {
             Ok(rest) => Path::new("/").join(rest),
             Err(_) => local.to_path_buf(),
+        }
+    }
+
+    fn known_plain(&self, dir: &Path) -> bool {
+        self.plain_dirs
+            .lock()
+            .map(|set| set.contains(dir))
+            .unwrap_or(false)
+    }
+
+    fn remember_plain(&self, dir: &Path) {
+        if let Ok(mut set) = self.plain_dirs.lock() {
+            set.insert(dir.to_path_buf());
         }
     }
 

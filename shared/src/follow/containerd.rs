@@ -7,6 +7,7 @@ use crate::chain::{Hop, HopKind, StoreRef};
 use crate::daemon_config::{self, ContainerdToml};
 use crate::defaults as d;
 use crate::evidence::{Evidence, Source, Sourced, confidence_of};
+use crate::k3s::K3sView;
 use crate::node::Node;
 use crate::process::Process;
 use crate::runtime::containerd;
@@ -70,7 +71,7 @@ pub(super) async fn describe_containerd(
             toml.as_ref().and_then(|t| t.root.as_deref()),
             &config_path.value,
             "root",
-            d::CONTAINERD_ROOT,
+            &default_root(node, socket),
         ),
     };
     hop.root = Some(root.value.clone());
@@ -109,4 +110,27 @@ pub(super) async fn describe_containerd(
         Some("overlayfs".into()),
         evidence,
     ))
+}
+
+/// The root a containerd serving `socket` has by default: k3s's, rke2's,
+/// microk8s's and Docker's managed containerd each keep their own.
+fn default_root(node: &Node, socket: &Path) -> String {
+    let socket = node.canonical(socket);
+    let is = |known: &str| socket == node.canonical(known);
+    if is(d::K3S_CONTAINERD_SOCKET) {
+        let k3s = node.procs.named("k3s").next();
+        let data_dir =
+            if k3s.is_none() && !node.exists(d::K3S_DATA_DIR) && node.exists(d::RKE2_DATA_DIR) {
+                d::RKE2_DATA_DIR.to_string()
+            } else {
+                K3sView::of(node, k3s, &mut Vec::new()).data_dir.value
+            };
+        d::agent_containerd_root(&data_dir)
+    } else if is(d::DOCKER_MANAGED_CONTAINERD_SOCKET) {
+        d::DOCKER_MANAGED_CONTAINERD_ROOT.to_string()
+    } else if is(d::MICROK8S_CONTAINERD_SOCKET) {
+        d::MICROK8S_CONTAINERD_ROOT.to_string()
+    } else {
+        d::CONTAINERD_ROOT.to_string()
+    }
 }

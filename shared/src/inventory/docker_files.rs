@@ -11,7 +11,7 @@
 //! Whatever is half-written or unparsable becomes a gap naming the file, so
 //! a partial store yields a partial answer that says so, never a wrong one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -197,11 +197,18 @@ fn read_repositories(host: &HostRoot, file: &Path, images: &mut [Image], gaps: &
             return;
         }
     };
+    // By id: a linear search per reference was quadratic (10k images: 0.2 s).
+    let by_id: HashMap<String, usize> = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| (image.id.clone(), i))
+        .collect();
     let refs = repos.as_object().into_iter().flat_map(|m| m.values());
     for (reference, id) in refs.filter_map(Value::as_object).flatten() {
         let Some(image) = id
             .as_str()
-            .and_then(|id| images.iter_mut().find(|i| i.id == id))
+            .and_then(|id| by_id.get(id))
+            .map(|i| &mut images[*i])
         else {
             gaps.push(format!(
                 "{}: {reference} points to {id}, which the imagedb does not hold",
