@@ -71,8 +71,17 @@ fn runtime_switch_finds_the_duplicate_in_the_stopped_docker_store() {
     // Every layer of each copy is located: Docker's by directory, containerd's by snapshot key.
     let layers = app_a["layers"].as_array().unwrap();
     assert_eq!(layers.len(), 4, "{layers:#?}");
-    for layer in layers.iter().filter(|l| l["store"] == "dockerd:/var/lib/docker") {
-        assert!(layer["path"].as_str().unwrap().starts_with("/var/lib/docker/overlay2/"), "{layer:#}");
+    for layer in layers
+        .iter()
+        .filter(|l| l["store"] == "dockerd:/var/lib/docker")
+    {
+        assert!(
+            layer["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("/var/lib/docker/overlay2/"),
+            "{layer:#}"
+        );
     }
     assert_eq!(image(&report, "app-b:1")["verdict"], "orphan-store");
     assert!(

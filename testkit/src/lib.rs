@@ -7,4 +7,5 @@
 
 pub mod cmd;
 pub mod cri_standin;
+pub mod gen_store;
 pub mod lab;
