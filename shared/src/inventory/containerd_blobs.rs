@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Image, InventoryError, OnDisk, StoreInventory, chain_ids};
+use super::{Image, InventoryError, OnDisk, StoreInventory};
 use crate::du::DiskUsage;
 use crate::hostroot::HostRoot;
 
@@ -297,15 +297,9 @@ pub fn read_containerd_blobs(
         blobs.push(manifest.clone());
         blobs.push(config.clone());
         blobs.extend(layers.iter().cloned());
-        let image = images.entry(config.clone()).or_insert_with(|| Image {
-            id: config.clone(),
-            tags: Vec::new(),
-            repo_digests: Vec::new(),
-            chain_ids: chain_ids(&diff_ids),
-            diff_ids,
-            blobs: Vec::new(),
-            namespace: None,
-        });
+        let image = images
+            .entry(config.clone())
+            .or_insert_with(|| Image::from_config(config.clone(), diff_ids));
         push_unique(&mut image.blobs, blobs);
     }
     inv.images = images.into_values().collect();

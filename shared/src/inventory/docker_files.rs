@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{Container, Image, InventoryError, OnDisk, StoreInventory, chain_ids};
+use super::{Container, Image, InventoryError, OnDisk, StoreInventory};
 use crate::hostroot::HostRoot;
 
 /// Reads the Docker data root `root` (a host path, e.g. `/var/lib/docker`)
@@ -154,15 +154,7 @@ fn read_imagedb(
                 config_diff_ids(&bytes)
             });
         match parsed {
-            Ok(diff_ids) => images.push(Image {
-                id: format!("sha256:{name}"),
-                tags: Vec::new(),
-                repo_digests: Vec::new(),
-                chain_ids: chain_ids(&diff_ids),
-                diff_ids,
-                blobs: Vec::new(),
-                namespace: None,
-            }),
+            Ok(diff_ids) => images.push(Image::from_config(format!("sha256:{name}"), diff_ids)),
             Err(why) => gaps.push(format!("{}: {why}; image skipped", file.display())),
         }
     }

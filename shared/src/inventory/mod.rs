@@ -49,6 +49,22 @@ pub struct Image {
     pub namespace: Option<String>,
 }
 
+impl Image {
+    /// An image known from its config alone (offline readers): its ChainIDs
+    /// follow from the DiffIDs; names, blobs and namespace are filled in later.
+    pub fn from_config(id: String, diff_ids: Vec<String>) -> Self {
+        Self {
+            id,
+            tags: Vec::new(),
+            repo_digests: Vec::new(),
+            chain_ids: chain_ids(&diff_ids),
+            diff_ids,
+            blobs: Vec::new(),
+            namespace: None,
+        }
+    }
+}
+
 /// A container and the image it pins (running or stopped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
