@@ -57,11 +57,15 @@ fn assert_images(s: &Scenario, inv: &StoreInventory, root: &str, names: &[&str])
         let img = image(inv, s.get(&format!("IMAGE_ID_{name}")));
         assert_eq!(img.diff_ids, diff_ids(s, name), "{name} diff ids");
         assert_eq!(img.chain_ids, chain_ids(&img.diff_ids), "{name} chain ids");
-        // manifest + config + one uncompressed layer blob per DiffID
-        assert_eq!(
+        // manifest + config + one uncompressed layer blob per DiffID, plus at
+        // most one index: `ctr import` writes an OCI index blob that no image
+        // references, and containerd's GC removes it only a moment later; an
+        // offline read that runs first (seen under load) finds it on disk.
+        let expected = 2 + img.diff_ids.len();
+        assert!(
+            (expected..=expected + 1).contains(&img.blobs.len()),
+            "{name}: {} blobs, want {expected} (+1 index): {:?}",
             img.blobs.len(),
-            2 + img.diff_ids.len(),
-            "{name}: {:?}",
             img.blobs
         );
         assert!(img.blobs.contains(&img.id), "{name}: config among blobs");
