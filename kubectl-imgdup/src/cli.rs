@@ -30,6 +30,9 @@ pub enum Command {
     Node(NodeArgs),
     /// Print the exact commands that reclaim the duplicated bytes (nothing is deleted)
     Prune(PruneArgs),
+    /// The node scan inside an agent pod: prints the NodeReport as JSON
+    #[command(hide = true)]
+    Agent(ScanFlags),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +65,13 @@ pub struct LocalScan {
     /// Scan the node this runs on (the cluster fan-out is not in this version)
     #[arg(long, required = true)]
     pub local: bool,
+    #[command(flatten)]
+    pub flags: ScanFlags,
+}
+
+/// Where the node's files are and how to reach its runtimes.
+#[derive(Debug, Args)]
+pub struct ScanFlags {
     /// Directory that stands for the node's /
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub host_root: PathBuf,
@@ -109,6 +119,12 @@ pub struct Scan {
 }
 
 impl LocalScan {
+    pub fn into_scan(self) -> Result<Scan> {
+        self.flags.into_scan()
+    }
+}
+
+impl ScanFlags {
     pub fn into_scan(self) -> Result<Scan> {
         let root = std::fs::canonicalize(&self.host_root).with_context(|| {
             format!(

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let result = match cli::Cli::parse().command {
         cli::Command::Node(args) => node::run(args),
         cli::Command::Prune(args) => prune::run(args),
+        cli::Command::Agent(flags) => node::agent(flags),
     };
     match result.and_then(|(text, exit)| {
         std::io::stdout()

@@ -1,9 +1,10 @@
 //! `kubectl imgdup node --local`: one node's verdict, with proof.
 
 use anyhow::Result;
+use imgdup::node_report::NodeReport;
 use imgdup::{report, scan, verdict::Verdict};
 
-use crate::cli::{NodeArgs, Output};
+use crate::cli::{NodeArgs, Output, Scan, ScanFlags};
 use crate::exit::Exit;
 
 pub fn run(args: NodeArgs) -> Result<(String, Exit)> {
@@ -24,4 +25,18 @@ pub fn run(args: NodeArgs) -> Result<(String, Exit)> {
         _ => Exit::Ok,
     };
     Ok((text, exit))
+}
+
+/// `agent`: what an agent pod runs. The NodeReport goes to stdout as JSON,
+/// which the plugin reads back from the pod log.
+pub fn agent(flags: ScanFlags) -> Result<(String, Exit)> {
+    let report = scan_report(flags.into_scan()?)?;
+    Ok((report::to_json(&report)?, Exit::Ok))
+}
+
+fn scan_report(s: Scan) -> Result<NodeReport> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(scan::scan(&s.node, s.node_name, &s.inputs, &s.resolution)))
 }

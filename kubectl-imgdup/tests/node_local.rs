@@ -264,3 +264,38 @@ fn a_daemon_that_stops_answering_is_read_from_disk_within_the_timeout() {
     assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
     lab.down();
 }
+
+/// What an agent pod sees: the node's /run, /var/lib, /etc and /proc mounted
+/// read-only under /host, nothing else of the node (no /var/run).
+fn in_pod_layout(lab: &Scenario, args: &str) -> std::process::Output {
+    let script = format!(
+        r#"set -e
+root=$(mktemp -d /tmp/imgdup-pod.XXXXXX)
+mount -t tmpfs pod "$root"
+for d in run var/lib etc proc; do
+  mkdir -p "$root/host/$d"
+  mount --rbind "/$d" "$root/host/$d"
+  mount -o remount,bind,ro "$root/host/$d"
+done
+{bin} agent --host-root "$root/host" --proc "$root/host/proc" {args}"#,
+        bin = bin().display()
+    );
+    lab.exec(std::path::Path::new("/usr/bin/unshare"), &["--mount", "--propagation", "private", "/bin/sh", "-c", &script])
+}
+
+#[test]
+fn the_agent_gives_the_same_verdict_through_read_only_pod_mounts() {
+    for scenario in ["k3s-docker", "runtime-switch"] {
+        let lab = Scenario::up(scenario);
+        let local = node_report(&lab, &[]);
+        let out = in_pod_layout(&lab, &format!("--node-name {scenario}"));
+        assert_exit(&out, 0);
+        let agent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+        assert_eq!(agent["verdict"], local["verdict"], "{scenario}");
+        assert_eq!(agent["reclaimableBytes"], local["reclaimableBytes"], "{scenario}");
+        let ids = |r: &serde_json::Value| r["stores"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+        assert_eq!(ids(&agent), ids(&local), "{scenario}: same stores, as host paths");
+        // Paths in the report are host paths, never prefixed with the mount point.
+        assert!(!agent.to_string().contains("imgdup-pod."), "{scenario}: {agent:#}");
+    }
+}

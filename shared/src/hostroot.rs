@@ -23,6 +23,10 @@ pub struct HostRoot {
     /// tens of thousands of files under the same few directories, and one
     /// `readlink` per path component each time dominated it.
     plain_dirs: Arc<Mutex<HashSet<PathBuf>>>,
+    /// `/var/run` is a symlink to `/run` on every current distro, but a pod
+    /// that mounts the node's `/run` gets no `/var/run` at all: then it is
+    /// taken as that symlink, so `/var/run/docker.sock` still resolves.
+    var_run_is_run: bool,
 }
 
 impl PartialEq for HostRoot {
@@ -47,9 +51,12 @@ impl HostRoot {
         } else {
             root
         };
+        let var_run_is_run =
+            root.join("var/run").symlink_metadata().is_err() && root.join("run").is_dir();
         Self {
             root,
             plain_dirs: Arc::default(),
+            var_run_is_run,
         }
     }
 
@@ -83,7 +90,12 @@ impl HostRoot {
                 continue;
             }
             let local = self.join_raw(&candidate);
-            match std::fs::read_link(&local) {
+            let link = if self.var_run_is_run && candidate == Path::new("/var/run") {
+                Ok(PathBuf::from("/run"))
+            } else {
+                std::fs::read_link(&local)
+            };
+            match link {
                 Err(_) if is_dir_component => {
                     self.remember_plain(&candidate);
                     resolved = candidate;
@@ -169,6 +181,25 @@ mod tests {
         assert_eq!(
             host.local("/var/run/docker.sock"),
             dir.path().join("run/docker.sock")
+        );
+    }
+
+    #[test]
+    fn a_missing_var_run_is_taken_as_the_run_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("run")).unwrap();
+        std::fs::create_dir_all(dir.path().join("var/lib")).unwrap();
+        let host = HostRoot::new(dir.path());
+        assert_eq!(
+            host.canonical("/var/run/docker.sock"),
+            Path::new("/run/docker.sock")
+        );
+        // A real /var/run directory is left alone.
+        std::fs::create_dir_all(dir.path().join("var/run")).unwrap();
+        let host = HostRoot::new(dir.path());
+        assert_eq!(
+            host.canonical("/var/run/docker.sock"),
+            Path::new("/var/run/docker.sock")
         );
     }
 

@@ -11,6 +11,8 @@ pub mod defaults;
 pub mod du;
 pub mod endpoint;
 pub mod evidence;
+#[cfg(feature = "cluster")]
+pub mod fanout;
 pub mod follow;
 pub mod hostroot;
 pub mod inventory;
