@@ -17,11 +17,58 @@ use imgdup::process::ProcessTable;
     name = "kubectl-imgdup",
     bin_name = "kubectl imgdup",
     version,
-    max_term_width = 100
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `kubectl imgdup [NODE...]`: every node, one short-lived agent pod each.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Nodes to scan [default: all, or those matching -l]
+    #[arg(value_name = "NODE")]
+    pub nodes: Vec<String>,
+    /// Only nodes matching this label selector
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// kubeconfig context to use
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Namespace for the agent pods [default: the context's, else "default"]
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Agent image (a FROM-scratch image holding this binary)
+    #[arg(long, value_name = "IMG", default_value = concat!("ghcr.io/imgdup/kubectl-imgdup:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+    /// Agent pods at a time
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub concurrency: usize,
+    /// Each node's scan deadline (the pod's activeDeadlineSeconds adds 60 s)
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "60s")]
+    pub timeout: Duration,
+    /// How long a pod may stay Pending before its node is `unknown`
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s")]
+    pub pending_timeout: Duration,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Exit 3 when any image is stored twice
+    #[arg(long)]
+    pub fail_on_duplicates: bool,
+    /// Leave the agent pods for debugging (they still end at their deadline)
+    #[arg(long)]
+    pub keep_pods: bool,
+    /// Print the pods it would create (-o yaml); contacts no cluster
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,8 @@ pub enum Exit {
     Duplicates = 3,
     /// Some nodes are `unknown`.
     Unknown = 4,
+    /// Ctrl-C, after the agent pods were deleted.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {

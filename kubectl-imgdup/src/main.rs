@@ -1,6 +1,7 @@
 //! `kubectl imgdup`: is this image stored twice on my nodes, and what do I get back?
 
 mod cli;
+mod cluster;
 mod exit;
 mod node;
 mod prune;
@@ -12,10 +13,12 @@ use clap::Parser;
 use exit::Exit;
 
 fn main() -> ExitCode {
-    let result = match cli::Cli::parse().command {
-        cli::Command::Node(args) => node::run(args),
-        cli::Command::Prune(args) => prune::run(args),
-        cli::Command::Agent(flags) => node::agent(flags),
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        Some(cli::Command::Node(args)) => node::run(args),
+        Some(cli::Command::Prune(args)) => prune::run(args),
+        Some(cli::Command::Agent(flags)) => node::agent(flags),
+        None => cluster::run(cli.cluster),
     };
     match result.and_then(|(text, exit)| {
         std::io::stdout()

@@ -280,7 +280,17 @@ done
 {bin} agent --host-root "$root/host" --proc "$root/host/proc" {args}"#,
         bin = bin().display()
     );
-    lab.exec(std::path::Path::new("/usr/bin/unshare"), &["--mount", "--propagation", "private", "/bin/sh", "-c", &script])
+    lab.exec(
+        std::path::Path::new("/usr/bin/unshare"),
+        &[
+            "--mount",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            &script,
+        ],
+    )
 }
 
 #[test]
@@ -290,12 +300,30 @@ fn the_agent_gives_the_same_verdict_through_read_only_pod_mounts() {
         let local = node_report(&lab, &[]);
         let out = in_pod_layout(&lab, &format!("--node-name {scenario}"));
         assert_exit(&out, 0);
-        let agent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+        let agent: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
         assert_eq!(agent["verdict"], local["verdict"], "{scenario}");
-        assert_eq!(agent["reclaimableBytes"], local["reclaimableBytes"], "{scenario}");
-        let ids = |r: &serde_json::Value| r["stores"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
-        assert_eq!(ids(&agent), ids(&local), "{scenario}: same stores, as host paths");
+        assert_eq!(
+            agent["reclaimableBytes"], local["reclaimableBytes"],
+            "{scenario}"
+        );
+        let ids = |r: &serde_json::Value| {
+            r["stores"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(&agent),
+            ids(&local),
+            "{scenario}: same stores, as host paths"
+        );
         // Paths in the report are host paths, never prefixed with the mount point.
-        assert!(!agent.to_string().contains("imgdup-pod."), "{scenario}: {agent:#}");
+        assert!(
+            !agent.to_string().contains("imgdup-pod."),
+            "{scenario}: {agent:#}"
+        );
     }
 }

@@ -1,14 +1,14 @@
 //! The chain from crictl's endpoint down to the store: the `Chain` document
 //! of SPEC §7 (`apiVersion: imgdup/v1`, `kind: Chain`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::evidence::{Confidence, Evidence, Source, confidence_of};
 
 pub const API_VERSION: &str = "imgdup/v1";
 
 /// What a hop is (SPEC §7 `hops[].kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HopKind {
     CriDockerd,
@@ -33,7 +33,7 @@ impl HopKind {
 }
 
 /// One daemon on the chain, with the proof of each fact about it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Hop {
     pub kind: HopKind,
@@ -84,7 +84,7 @@ impl Hop {
 }
 
 /// The physical place that holds the image bytes for this chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoreRef {
     pub path: String,
@@ -96,7 +96,7 @@ pub struct StoreRef {
 }
 
 /// A runtime found on the node but not on crictl's chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OtherRuntime {
     pub kind: HopKind,
@@ -110,7 +110,7 @@ pub struct OtherRuntime {
 }
 
 /// An endpoint as crictl resolves it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointRef {
     /// `None` when nothing answered crictl's default list.
@@ -120,7 +120,7 @@ pub struct EndpointRef {
 }
 
 /// One dial of crictl's default list, in order, with what it cost.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Probe {
     pub endpoint: String,
@@ -130,7 +130,7 @@ pub struct Probe {
 }
 
 /// Which crictl config a command reads.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigRef {
     pub path: String,
@@ -140,7 +140,7 @@ pub struct ConfigRef {
 }
 
 /// What `k3s crictl` (the multicall binary) would talk to instead.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct K3sCrictl {
     pub config_file: Option<String>,
@@ -148,11 +148,11 @@ pub struct K3sCrictl {
     pub same_as_crictl: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Chain {
-    pub api_version: &'static str,
-    pub kind: &'static str,
+    pub api_version: String,
+    pub kind: String,
     pub runtime_endpoint: EndpointRef,
     pub image_endpoint: EndpointRef,
     pub config: ConfigRef,

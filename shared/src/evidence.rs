@@ -1,9 +1,9 @@
 //! How a fact was learned (SPEC §1): every hop and store carries its proof.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a fact came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     Flag,
@@ -44,7 +44,7 @@ impl std::fmt::Display for Source {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Inferred,
@@ -52,7 +52,7 @@ pub enum Confidence {
 }
 
 /// One piece of proof: its source and a human-readable detail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     pub source: Source,
     pub detail: String,

@@ -1,14 +1,14 @@
 //! The `NodeReport` document (SPEC §7): a node's stores, its images with
 //! their verdicts, and the bytes removing the extra copies frees.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::chain::{API_VERSION, Chain, EndpointRef};
 use crate::store::Store;
 use crate::verdict::{ImageFinding, Verdict};
 
 /// A workload finding (DooD / DinD pods); filled by the cluster scan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodFinding {
     pub namespace: String,
@@ -16,11 +16,11 @@ pub struct PodFinding {
     pub finding: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeReport {
-    pub api_version: &'static str,
-    pub kind: &'static str,
+    pub api_version: String,
+    pub kind: String,
     pub node: String,
     pub verdict: Verdict,
     /// Why the node is `unknown`, or a one-line summary otherwise.
@@ -34,14 +34,15 @@ pub struct NodeReport {
     /// The kubelet's CRI endpoint (its store is `active`), when a kubelet or k3s runs.
     pub kubelet_endpoint: Option<EndpointRef>,
     /// crictl's chain, with its proof.
-    pub chain: Chain,
+    /// Absent for a node that could not be scanned.
+    pub chain: Option<Chain>,
 }
 
 impl NodeReport {
-    pub fn new(node: String, chain: Chain) -> Self {
+    pub fn new(node: String, chain: Option<Chain>) -> Self {
         Self {
-            api_version: API_VERSION,
-            kind: "NodeReport",
+            api_version: API_VERSION.into(),
+            kind: "NodeReport".into(),
             node,
             verdict: Verdict::Ok,
             reason: None,
@@ -53,6 +54,14 @@ impl NodeReport {
             kubelet_endpoint: None,
             chain,
         }
+    }
+
+    /// A node that could not be scanned, with a one-line reason (SPEC §4).
+    pub fn unknown(node: String, reason: impl Into<String>) -> Self {
+        let mut report = Self::new(node, None);
+        report.verdict = Verdict::Unknown;
+        report.reason = Some(reason.into());
+        report
     }
 
     /// Images worth a line in the table: everything that is not plain `ok`.

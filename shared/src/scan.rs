@@ -74,7 +74,7 @@ pub async fn scan(
         }
     }
     let judgement = judge(&stores, &inventories);
-    let mut report = NodeReport::new(node_name, chain);
+    let mut report = NodeReport::new(node_name, Some(chain));
     report.kubelet_endpoint = kubelet;
     report.verdict = judgement.verdict;
     report.reclaimable_bytes = judgement.reclaimable_bytes;

@@ -1,10 +1,10 @@
 //! Stores: the physical places image bytes live, found from the chain (live)
 //! and from `others` (live or offline), one entry per canonical path.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which runtime's on-disk format a store is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StoreRuntime {
     Dockerd,
@@ -34,7 +34,7 @@ impl StoreRuntime {
 }
 
 /// One physical store (SPEC §7 `stores[]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Store {
     /// `dockerd:/var/lib/docker`, `containerd:/var/lib/containerd`; a

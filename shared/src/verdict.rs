@@ -13,13 +13,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::inventory::{Image, StoreInventory};
 use crate::store::{Store, StoreRuntime};
 
 /// SPEC §4 verdicts, in rising severity: a node takes the worst of its images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Ok,
@@ -46,7 +46,7 @@ impl Verdict {
 }
 
 /// Removing one copy of an image from one store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Removal {
     pub store: String,
@@ -59,7 +59,7 @@ pub struct Removal {
 }
 
 /// One image across the node's stores (SPEC §7 `images[]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageFinding {
     pub id: String,
@@ -76,7 +76,7 @@ pub struct ImageFinding {
 }
 
 /// One unpacked layer of one copy of an image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LayerCopy {
     pub store: String,

@@ -81,8 +81,8 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
     }
     let config = &resolution.config;
     Chain {
-        api_version: API_VERSION,
-        kind: "Chain",
+        api_version: API_VERSION.into(),
+        kind: "Chain".into(),
         runtime_endpoint: runtime,
         image_endpoint: image,
         config: ConfigRef {

@@ -3,5 +3,8 @@
 //!
 //! Built only with the `cluster` feature: crictl-which needs none of it.
 
+pub mod cluster_report;
 pub mod pod;
+pub mod preflight;
+pub mod run;
 pub mod workload;

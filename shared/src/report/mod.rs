@@ -2,9 +2,13 @@
 //! `imgdup/v1` documents for machines (`-o json|yaml` carry the same fields).
 
 mod chain;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod node;
 
 pub use chain::chain_text;
+#[cfg(feature = "cluster")]
+pub use cluster::cluster_text;
 pub use node::{human_bytes, node_text, prune_text};
 
 use comfy_table::{Table, presets::NOTHING};
