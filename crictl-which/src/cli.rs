@@ -42,6 +42,9 @@ pub struct Args {
     /// Never dial a socket: read processes, config files and defaults only
     #[arg(long)]
     offline: bool,
+    /// Print a shell completion script and exit
+    #[arg(long, value_name = "SHELL", hide = true)]
+    pub completions: Option<clap_complete::Shell>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,7 +10,18 @@ use clap::Parser;
 use imgdup::{endpoint, node::Node, process::ProcessTable, report, which};
 
 fn main() -> ExitCode {
-    let config = match cli::Args::parse().into_config() {
+    let args = cli::Args::parse();
+    if let Some(shell) = args.completions {
+        use clap::CommandFactory;
+        clap_complete::generate(
+            shell,
+            &mut cli::Args::command(),
+            "crictl-which",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
+    let config = match args.into_config() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("crictl-which: {e:#}");

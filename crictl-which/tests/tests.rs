@@ -3,4 +3,5 @@
 mod util;
 
 mod bad_sockets;
+mod completions;
 mod lab_chains;

@@ -77,6 +77,11 @@ pub enum Command {
     Node(NodeArgs),
     /// Print the exact commands that reclaim the duplicated bytes (nothing is deleted)
     Prune(PruneArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// The node scan inside an agent pod: prints the NodeReport as JSON
     #[command(hide = true)]
     Agent(ScanFlags),

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Node(args)) => node::run(args),
         Some(cli::Command::Prune(args)) => prune::run(args),
         Some(cli::Command::Agent(flags)) => node::agent(flags),
+        Some(cli::Command::Completion { shell }) => Ok((completion(shell), Exit::Ok)),
         None => cluster::run(cli.cluster),
     };
     match result.and_then(|(text, exit)| {
@@ -39,4 +40,13 @@ fn main() -> ExitCode {
             Exit::Error.into()
         }
     }
+}
+
+/// The completion script for the `kubectl-imgdup` executable (checked in
+/// under completions/; `scripts/gen-completions` regenerates them).
+fn completion(shell: clap_complete::Shell) -> String {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cli::Cli::command(), "kubectl-imgdup", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }

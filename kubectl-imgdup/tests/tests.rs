@@ -2,5 +2,6 @@
 
 mod util;
 
+mod completions;
 mod node_local;
 mod prune_proof;

@@ -1,0 +1,89 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_imgdup_global_optspecs
+    string join \n l/selector= context= kubeconfig= n/namespace= image= concurrency= timeout= pending-timeout= o/output= fail-on-duplicates keep-pods dry-run h/help V/version
+end
+
+function __fish_kubectl_imgdup_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_imgdup_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_imgdup_using_subcommand
+    set -l cmd (__fish_kubectl_imgdup_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s l -l selector -d 'Only nodes matching this label selector' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l image -d 'Agent image (a FROM-scratch image holding this binary)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l concurrency -d 'Agent pods at a time' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l timeout -d 'Each node\'s scan deadline (the pod\'s activeDeadlineSeconds adds 60 s)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l pending-timeout -d 'How long a pod may stay Pending before its node is `unknown`' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l fail-on-duplicates -d 'Exit 3 when any image is stored twice'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l keep-pods -d 'Leave the agent pods for debugging (they still end at their deadline)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l dry-run -d 'Print the pods it would create (-o yaml); contacts no cluster'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "node" -d 'Scan one node: its stores, a verdict per image, and the reclaimable bytes'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "prune" -d 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "agent" -d 'The node scan inside an agent pod: prints the NodeReport as JSON'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l host-root -d 'Directory that stands for the node\'s /' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l proc -d 'procfs to scan for runtime processes [default: <host-root>/proc]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l node-name -d 'Node name in the report [default: the node\'s /etc/hostname]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s r -l runtime-endpoint -d 'CRI runtime endpoint, as crictl\'s -r (env CONTAINER_RUNTIME_ENDPOINT)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s i -l image-endpoint -d 'CRI image endpoint, as crictl\'s -i (env IMAGE_SERVICE_ENDPOINT)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l crictl-config -d 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l timeout -d 'Deadline for each dial and API call, e.g. 2s' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l local -d 'Scan the node this runs on (the cluster fan-out is not in this version)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l fail-on-duplicates -d 'Exit 3 when any image is stored twice'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l host-root -d 'Directory that stands for the node\'s /' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l proc -d 'procfs to scan for runtime processes [default: <host-root>/proc]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l node-name -d 'Node name in the report [default: the node\'s /etc/hostname]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s r -l runtime-endpoint -d 'CRI runtime endpoint, as crictl\'s -r (env CONTAINER_RUNTIME_ENDPOINT)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s i -l image-endpoint -d 'CRI image endpoint, as crictl\'s -i (env IMAGE_SERVICE_ENDPOINT)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l crictl-config -d 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l timeout -d 'Deadline for each dial and API call, e.g. 2s' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s o -l output -d 'Output format (text is a paste-able script)' -r -f -a "text\t''
+json\t''
+yaml\t''"
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l local -d 'Scan the node this runs on (the cluster fan-out is not in this version)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l dry-run -d 'Print the plan only. Required: this version never deletes anything'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l host-root -d 'Directory that stands for the node\'s /' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l proc -d 'procfs to scan for runtime processes [default: <host-root>/proc]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l node-name -d 'Node name in the report [default: the node\'s /etc/hostname]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s r -l runtime-endpoint -d 'CRI runtime endpoint, as crictl\'s -r (env CONTAINER_RUNTIME_ENDPOINT)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s i -l image-endpoint -d 'CRI image endpoint, as crictl\'s -i (env IMAGE_SERVICE_ENDPOINT)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l crictl-config -d 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l timeout -d 'Deadline for each dial and API call, e.g. 2s' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "node" -d 'Scan one node: its stores, a verdict per image, and the reclaimable bytes'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "prune" -d 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "agent" -d 'The node scan inside an agent pod: prints the NodeReport as JSON'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

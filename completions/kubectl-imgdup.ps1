@@ -1,0 +1,132 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'kubectl-imgdup'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'kubectl-imgdup' {
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Agent image (a FROM-scratch image holding this binary)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Agent pods at a time')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Each node''s scan deadline (the pod''s activeDeadlineSeconds adds 60 s)')
+            [CompletionResult]::new('--pending-timeout', '--pending-timeout', [CompletionResultType]::ParameterName, 'How long a pod may stay Pending before its node is `unknown`')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--fail-on-duplicates', '--fail-on-duplicates', [CompletionResultType]::ParameterName, 'Exit 3 when any image is stored twice')
+            [CompletionResult]::new('--keep-pods', '--keep-pods', [CompletionResultType]::ParameterName, 'Leave the agent pods for debugging (they still end at their deadline)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the pods it would create (-o yaml); contacts no cluster')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'Scan one node: its stores, a verdict per image, and the reclaimable bytes')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The node scan inside an agent pod: prints the NodeReport as JSON')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-imgdup;node' {
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Directory that stands for the node''s /')
+            [CompletionResult]::new('--proc', '--proc', [CompletionResultType]::ParameterName, 'procfs to scan for runtime processes [default: <host-root>/proc]')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'Node name in the report [default: the node''s /etc/hostname]')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('--runtime-endpoint', '--runtime-endpoint', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--image-endpoint', '--image-endpoint', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--crictl-config', '--crictl-config', [CompletionResultType]::ParameterName, 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Scan the node this runs on (the cluster fan-out is not in this version)')
+            [CompletionResult]::new('--fail-on-duplicates', '--fail-on-duplicates', [CompletionResultType]::ParameterName, 'Exit 3 when any image is stored twice')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-imgdup;prune' {
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Directory that stands for the node''s /')
+            [CompletionResult]::new('--proc', '--proc', [CompletionResultType]::ParameterName, 'procfs to scan for runtime processes [default: <host-root>/proc]')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'Node name in the report [default: the node''s /etc/hostname]')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('--runtime-endpoint', '--runtime-endpoint', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--image-endpoint', '--image-endpoint', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--crictl-config', '--crictl-config', [CompletionResultType]::ParameterName, 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (text is a paste-able script)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (text is a paste-able script)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Scan the node this runs on (the cluster fan-out is not in this version)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan only. Required: this version never deletes anything')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-imgdup;completion' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-imgdup;agent' {
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Directory that stands for the node''s /')
+            [CompletionResult]::new('--proc', '--proc', [CompletionResultType]::ParameterName, 'procfs to scan for runtime processes [default: <host-root>/proc]')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'Node name in the report [default: the node''s /etc/hostname]')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('--runtime-endpoint', '--runtime-endpoint', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--image-endpoint', '--image-endpoint', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--crictl-config', '--crictl-config', [CompletionResultType]::ParameterName, 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-imgdup;help' {
+            [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'Scan one node: its stores, a verdict per image, and the reclaimable bytes')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The node scan inside an agent pod: prints the NodeReport as JSON')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-imgdup;help;node' {
+            break
+        }
+        'kubectl-imgdup;help;prune' {
+            break
+        }
+        'kubectl-imgdup;help;completion' {
+            break
+        }
+        'kubectl-imgdup;help;agent' {
+            break
+        }
+        'kubectl-imgdup;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}
