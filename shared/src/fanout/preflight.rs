@@ -58,7 +58,13 @@ pub fn needs(namespace: &str) -> Vec<Need> {
         need("watch", "pods", None, ns(), "watch the agent pods"),
         need("get", "pods", Some("log"), ns(), "read each node's report"),
         need("delete", "pods", None, ns(), "remove every agent pod"),
-        need("deletecollection", "pods", None, ns(), "remove a run's pods by label after Ctrl-C"),
+        need(
+            "deletecollection",
+            "pods",
+            None,
+            ns(),
+            "remove a run's pods by label after Ctrl-C",
+        ),
         need("list", "events", None, ns(), "explain a pod stuck Pending"),
         need(
             "get",
