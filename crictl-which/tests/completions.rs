@@ -4,21 +4,9 @@ use crate::util::*;
 
 #[test]
 fn checked_in_completions_are_fresh() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../completions");
-    for (shell, ext) in [
-        ("bash", "bash"),
-        ("zsh", "zsh"),
-        ("fish", "fish"),
-        ("powershell", "ps1"),
-    ] {
-        let out = cmd().args(["--completions", shell]).output().unwrap();
-        assert_exit(&out, 0);
-        let path = dir.join(format!("crictl-which.{ext}"));
-        let checked_in = std::fs::read(&path).unwrap_or_default();
-        assert!(
-            checked_in == out.stdout,
-            "{} is stale: run scripts/gen-completions",
-            path.display()
-        );
-    }
+    testkit::cmd::assert_completions_fresh("crictl-which", |shell| {
+        let mut c = cmd();
+        c.args(["--completions", shell]);
+        c
+    });
 }
