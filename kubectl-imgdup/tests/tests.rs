@@ -3,5 +3,6 @@
 mod util;
 
 mod completions;
+mod dry_run;
 mod node_local;
 mod prune_proof;
