@@ -79,10 +79,11 @@ async fn client(args: &ClusterArgs) -> Result<(Client, String)> {
 async fn scan_cluster(args: ClusterArgs) -> Result<(String, Exit)> {
     let (client, namespace) = client(&args).await?;
     let counters = Arc::new(run::Counters::default());
-    let preflight_calls = preflight::check_access(&client, &namespace).await?;
+    let preflight_calls = preflight::check_access(&client, &namespace).await? + 1;
     preflight::check_pod_security(&client, &namespace).await?;
 
     let nodes_api: Api<Node> = Api::all(client.clone());
+    counters.note_list();
     let mut listed = nodes_api
         .list(&ListParams {
             label_selector: args.selector.clone(),

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod cluster;
 mod completions;
 mod dry_run;
 mod node_local;

@@ -156,11 +156,11 @@ pub struct Chain {
     pub runtime_endpoint: EndpointRef,
     pub image_endpoint: EndpointRef,
     pub config: ConfigRef,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<Probe>,
     pub hops: Vec<Hop>,
     /// The image endpoint's own chain, only when it reaches another daemon.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_hops: Vec<Hop>,
     pub store: Option<StoreRef>,
     pub others: Vec<OtherRuntime>,

@@ -5,6 +5,7 @@
 //! Mirantis cri-dockerd, so that "two endpoints, one store" cases can be
 //! built from a real dockerd. The binaries in `src/bin` are thin wrappers.
 
+pub mod apiserver;
 pub mod cmd;
 pub mod cri_standin;
 pub mod gen_store;

@@ -120,7 +120,8 @@ pub async fn check_access(client: &Client, namespace: &str) -> Result<u32, Prefl
     }
 }
 
-/// The namespace's enforced PodSecurity level must admit hostPath volumes.
+/// The namespace's enforced PodSecurity level must admit hostPath volumes
+/// (one request).
 pub async fn check_pod_security(client: &Client, namespace: &str) -> Result<(), PreflightError> {
     let api: Api<Namespace> = Api::all(client.clone());
     let ns = api.get(namespace).await?;

@@ -48,6 +48,11 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Counts a list made outside the fan-out (the node list).
+    pub fn note_list(&self) {
+        self.list.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self, preflight: u32) -> ApiCalls {
         let n = |c: &AtomicU32| c.load(Ordering::Relaxed);
         ApiCalls {

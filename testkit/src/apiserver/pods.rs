@@ -1,0 +1,388 @@
+//! Pods: create (validation, defaulting, PodSecurity admission, dryRun),
+//! get, list, watch, delete (graceful, as the real registry does it),
+//! deletecollection and `log`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use serde_json::{Value, json};
+
+use super::kubelet::Ctl;
+use super::kubelet::status::{is_terminal, phase};
+use super::logs::LogOptions;
+use super::middleware::DropAfter;
+use super::objects::{default_pod, name_suffix, new_uid, now, qos_class, validate_pod};
+use super::routes::{ListParams, Q, get_one, list_or_watch};
+use super::status::{ApiError, ApiResult, json_response};
+use super::store::Kind;
+use super::{Sim, psa};
+
+async fn list_all(
+    State(sim): State<Arc<Sim>>,
+    Query(q): Q,
+    headers: HeaderMap,
+    drop: Option<axum::Extension<DropAfter>>,
+) -> ApiResult {
+    list_or_watch(sim, Kind::Pod, None, &q, &headers, drop.map(|d| d.0)).await
+}
+
+async fn list(
+    State(sim): State<Arc<Sim>>,
+    Path(ns): Path<String>,
+    Query(q): Q,
+    headers: HeaderMap,
+    drop: Option<axum::Extension<DropAfter>>,
+) -> ApiResult {
+    list_or_watch(sim, Kind::Pod, Some(ns), &q, &headers, drop.map(|d| d.0)).await
+}
+
+async fn get_pod(
+    State(sim): State<Arc<Sim>>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(q): Q,
+    headers: HeaderMap,
+) -> ApiResult {
+    get_one(&sim, Kind::Pod, &ns, &name, &q, &headers)
+}
+
+async fn create(
+    State(sim): State<Arc<Sim>>,
+    Path(ns): Path<String>,
+    Query(q): Q,
+    body: Bytes,
+) -> ApiResult {
+    let ns_obj: Namespace = sim
+        .store
+        .get_typed(Kind::Namespace, &(String::new(), ns.clone()))
+        .ok_or_else(|| ApiError::not_found("namespaces", &ns))?;
+    let mut pod: Pod = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "Pod in version \"v1\" cannot be handled as a Pod: {e}"
+        ))
+    })?;
+    let body_ns = pod.metadata.namespace.clone().unwrap_or_default();
+    if !body_ns.is_empty() && body_ns != ns {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    pod.metadata.namespace = Some(ns.clone());
+    if pod.metadata.name.as_deref().unwrap_or_default().is_empty() {
+        match pod.metadata.generate_name.as_deref() {
+            Some(g) if !g.is_empty() => pod.metadata.name = Some(format!("{g}{}", name_suffix())),
+            _ => {
+                return Err(ApiError::invalid(
+                    "Pod",
+                    "",
+                    &[(
+                        "metadata.name".into(),
+                        "Required value: name or generateName is required".into(),
+                        "FieldValueRequired",
+                    )],
+                ));
+            }
+        }
+    }
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    validate_pod(&pod)?;
+    default_pod(&mut pod);
+    // PodSecurity admission.
+    let labels = ns_obj.metadata.labels.clone().unwrap_or_default();
+    let (level, version) = psa::policy(&labels, "enforce", &sim.cfg.pod_security_default);
+    if let Some(v) = psa::violations(&level, &pod) {
+        return Err(ApiError::forbidden(
+            "pods",
+            &name,
+            &format!("violates PodSecurity \"{level}:{version}\": {v}"),
+        ));
+    }
+    let mut warning = None;
+    if labels.contains_key("pod-security.kubernetes.io/warn") {
+        let (wl, wv) = psa::policy(&labels, "warn", "privileged");
+        warning = psa::violations(&wl, &pod)
+            .map(|v| format!("would violate PodSecurity \"{wl}:{wv}\": {v}"));
+    }
+    pod.metadata.uid = Some(new_uid());
+    pod.metadata.creation_timestamp = Some(now());
+    let qos = qos_class(&pod);
+    pod.status = Some(k8s_openapi::api::core::v1::PodStatus {
+        phase: Some("Pending".into()),
+        qos_class: Some(qos),
+        ..Default::default()
+    });
+    let value = serde_json::to_value(&pod).map_err(|e| ApiError::internal(&e.to_string()))?;
+    let dry_run = q.get("dryRun").is_some_and(|d| d == "All");
+    let stored = if dry_run {
+        Arc::new(value)
+    } else {
+        sim.store.create(Kind::Pod, value)?
+    };
+    if !dry_run {
+        let typed: Pod = serde_json::from_value((*stored).clone())
+            .map_err(|e| ApiError::internal(&e.to_string()))?;
+        sim.start_pod(&typed);
+    }
+    let mut resp = json_response(201, &stored);
+    if let Some(v) = warning
+        .and_then(|w| HeaderValue::from_str(&format!("299 - \"{}\"", w.replace('"', "\\\""))).ok())
+    {
+        resp.headers_mut().insert("warning", v);
+    }
+    Ok(resp)
+}
+
+fn grace_of(q: &BTreeMap<String, String>, body: &[u8]) -> Option<i64> {
+    if let Some(g) = q.get("gracePeriodSeconds").and_then(|g| g.parse().ok()) {
+        return Some(g);
+    }
+    let v: Value = serde_json::from_slice(body).ok()?;
+    v["gracePeriodSeconds"].as_i64()
+}
+
+/// Deletes a pod the way the pod registry does: unscheduled and finished
+/// pods, and any pod with gracePeriodSeconds=0, leave the API at once (the
+/// kubelet then kills what still runs); others get a deletionTimestamp and
+/// their kubelet stops the containers within the grace period, then removes
+/// the pod (DELETED after the process is gone).
+pub fn delete_pod(sim: &Sim, ns: &str, name: &str, grace: Option<i64>) -> ApiResult<Value> {
+    let key = (ns.to_string(), name.to_string());
+    let pod: Pod = sim
+        .store
+        .get_typed(Kind::Pod, &key)
+        .ok_or_else(|| ApiError::not_found("pods", name))?;
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let unscheduled = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .unwrap_or_default()
+        .is_empty();
+    let default_grace = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.termination_grace_period_seconds)
+        .unwrap_or(30);
+    let grace = grace.unwrap_or(default_grace).max(0);
+    if unscheduled || is_terminal(&pod) || grace == 0 {
+        // Immediate deletion: the pod leaves the API now (DELETED); with
+        // gracePeriodSeconds=0 its kubelet kills the containers afterwards.
+        let running = grace == 0 && !unscheduled && !is_terminal(&pod);
+        if !(running && sim.kubelet.send(&uid, Ctl::Delete(Duration::ZERO))) {
+            sim.kubelet.forget(&uid);
+        }
+        let mut v = sim
+            .store
+            .delete(Kind::Pod, &key)
+            .map(|v| (*v).clone())
+            .unwrap_or_default();
+        v["metadata"]["deletionTimestamp"] = json!(now());
+        v["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+        return Ok(v);
+    }
+    let marked = sim.update_pod(&key, &uid, |p| {
+        let shorter = p
+            .metadata
+            .deletion_grace_period_seconds
+            .is_none_or(|g| grace < g);
+        if shorter {
+            p.metadata.deletion_timestamp = Some(now());
+            p.metadata.deletion_grace_period_seconds = Some(grace);
+        }
+    });
+    if !sim
+        .kubelet
+        .send(&uid, Ctl::Delete(Duration::from_secs(grace as u64)))
+    {
+        sim.remove_pod(&key, &uid);
+    }
+    Ok(marked
+        .map(|p| serde_json::to_value(p).unwrap_or_default())
+        .unwrap_or_default())
+}
+
+async fn delete(
+    State(sim): State<Arc<Sim>>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(q): Q,
+    body: Bytes,
+) -> ApiResult {
+    let v = delete_pod(&sim, &ns, &name, grace_of(&q, &body))?;
+    Ok(json_response(200, &v))
+}
+
+async fn delete_collection(
+    State(sim): State<Arc<Sim>>,
+    Path(ns): Path<String>,
+    Query(q): Q,
+    body: Bytes,
+) -> ApiResult {
+    let p = ListParams::parse(&q, Kind::Pod)?;
+    let grace = grace_of(&q, &body);
+    let (items, rv) = sim.store.list(Kind::Pod, Some(&ns));
+    let mut out = Vec::new();
+    for o in items.iter().filter(|o| p.matches(o)) {
+        let name = o["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if let Ok(v) = delete_pod(&sim, &ns, &name, grace) {
+            out.push(v);
+        }
+    }
+    Ok(json_response(
+        200,
+        &json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": rv.to_string()}, "items": out}),
+    ))
+}
+
+fn waiting_reason(pod: &Pod, container: &str) -> Option<String> {
+    let st = pod
+        .status
+        .as_ref()?
+        .container_statuses
+        .as_ref()?
+        .iter()
+        .find(|c| c.name == container)?;
+    st.state
+        .as_ref()?
+        .waiting
+        .as_ref()
+        .map(|w| w.reason.clone().unwrap_or_default())
+}
+
+async fn log(
+    State(sim): State<Arc<Sim>>,
+    Path((ns, name)): Path<(String, String)>,
+    Query(opts): Query<LogOptions>,
+) -> ApiResult {
+    let pod: Pod = sim
+        .store
+        .get_typed(Kind::Pod, &(ns.clone(), name.clone()))
+        .ok_or_else(|| ApiError::not_found("pods", &name))?;
+    let containers: Vec<String> = pod
+        .spec
+        .iter()
+        .flat_map(|s| s.containers.iter())
+        .map(|c| c.name.clone())
+        .collect();
+    let container = match &opts.container {
+        Some(c) if !c.is_empty() => c.clone(),
+        _ if containers.len() == 1 => containers[0].clone(),
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "a container name must be specified for pod {name}, choose one of: [{}]",
+                containers.join(" ")
+            )));
+        }
+    };
+    if !containers.contains(&container) {
+        return Err(ApiError::bad_request(format!(
+            "container {container} is not valid for pod {name}"
+        )));
+    }
+    if pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .unwrap_or_default()
+        .is_empty()
+    {
+        return Err(ApiError::bad_request(format!(
+            "pod {name} does not have a host assigned"
+        )));
+    }
+    if opts.previous {
+        return Err(ApiError::bad_request(format!(
+            "previous terminated container \"{container}\" in pod \"{name}\" not found"
+        )));
+    }
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let buf = sim.kubelet.logs(&uid, &container);
+    let reason = waiting_reason(&pod, &container);
+    let Some(buf) = buf.filter(|_| reason.is_none() && phase(&pod) != "Pending") else {
+        let why = match reason.as_deref() {
+            Some("ErrImagePull") => "trying and failing to pull image".to_string(),
+            Some("ImagePullBackOff") => "image can't be pulled".to_string(),
+            Some(r) if !r.is_empty() => r.to_string(),
+            _ => "ContainerCreating".to_string(),
+        };
+        return Err(ApiError::bad_request(format!(
+            "container \"{container}\" in pod \"{name}\" is waiting to start: {why}"
+        )));
+    };
+    let limit = opts.limit_bytes;
+    if !opts.follow {
+        let (mut out, _) = buf.render(0, &opts);
+        if let Some(l) = limit {
+            out.truncate(l);
+        }
+        return Ok(text(Body::from(out)));
+    }
+    let closing = sim.closing();
+    let stream = futures::stream::unfold((0usize, 0usize, false), move |(from, sent, done)| {
+        let buf = buf.clone();
+        let opts = opts.clone();
+        let mut closing = closing.clone();
+        async move {
+            if done {
+                return None;
+            }
+            loop {
+                let closed = buf.is_closed();
+                let (chunk, next) = buf.render(
+                    from,
+                    &LogOptions {
+                        tail_lines: if from == 0 { opts.tail_lines } else { None },
+                        ..opts.clone()
+                    },
+                );
+                let mut chunk = chunk;
+                if let Some(l) = limit {
+                    chunk.truncate(l.saturating_sub(sent));
+                }
+                let full = limit.is_some_and(|l| sent + chunk.len() >= l);
+                if !chunk.is_empty() || closed || full {
+                    let n = chunk.len();
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(Bytes::from(chunk)),
+                        (next, sent + n, closed || full),
+                    ));
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    _ = closing.changed() => return None,
+                }
+            }
+        }
+    });
+    Ok(text(Body::from_stream(stream)))
+}
+
+fn text(body: Body) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    r
+}
+
+pub fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/api/v1/pods", get(list_all))
+        .route(
+            "/api/v1/namespaces/{ns}/pods",
+            get(list).post(create).delete(delete_collection),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{name}",
+            get(get_pod).delete(delete),
+        )
+        .route("/api/v1/namespaces/{ns}/pods/{name}/log", get(log))
+}

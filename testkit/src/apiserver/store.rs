@@ -1,0 +1,300 @@
+//! The object store: JSON objects per kind, one global resourceVersion (like
+//! etcd's revision), and a bounded history of changes that watches resume
+//! from. Writers notify watchers through a `tokio::sync::watch` of the
+//! newest resourceVersion.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use super::status::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Pod,
+    Node,
+    Namespace,
+    Event,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Pod, Kind::Node, Kind::Namespace, Kind::Event];
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Pod => "pods",
+            Kind::Node => "nodes",
+            Kind::Namespace => "namespaces",
+            Kind::Event => "events",
+        }
+    }
+
+    pub fn kind(self) -> &'static str {
+        match self {
+            Kind::Pod => "Pod",
+            Kind::Node => "Node",
+            Kind::Namespace => "Namespace",
+            Kind::Event => "Event",
+        }
+    }
+
+    pub fn namespaced(self) -> bool {
+        matches!(self, Kind::Pod | Kind::Event)
+    }
+
+    pub fn from_plural(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.plural() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl ChangeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeType::Added => "ADDED",
+            ChangeType::Modified => "MODIFIED",
+            ChangeType::Deleted => "DELETED",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub rv: u64,
+    pub kind: Kind,
+    pub typ: ChangeType,
+    pub object: Arc<Value>,
+    /// The object before a MODIFIED (so selector watches can turn it into
+    /// ADDED or DELETED).
+    pub prev: Option<Arc<Value>>,
+}
+
+pub type Key = (String, String);
+
+#[derive(Default)]
+pub struct State {
+    pub rv: u64,
+    objects: BTreeMap<Kind, BTreeMap<Key, Arc<Value>>>,
+    history: VecDeque<Change>,
+    /// Changes with rv > this are all in `history`.
+    compacted: u64,
+    cap: usize,
+}
+
+pub struct Store {
+    state: Mutex<State>,
+    notify: watch::Sender<u64>,
+}
+
+pub fn key_of(obj: &Value) -> Key {
+    let m = &obj["metadata"];
+    (
+        m["namespace"].as_str().unwrap_or_default().to_string(),
+        m["name"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+impl Store {
+    pub fn new(history: usize) -> Self {
+        Self {
+            state: Mutex::new(State {
+                rv: 1,
+                cap: history.max(1),
+                ..State::default()
+            }),
+            notify: watch::channel(1).0,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, mut st: MutexGuard<'_, State>, change: Change) {
+        let rv = change.rv;
+        st.history.push_back(change);
+        while st.history.len() > st.cap {
+            if let Some(old) = st.history.pop_front() {
+                st.compacted = old.rv;
+            }
+        }
+        drop(st);
+        self.notify.send_replace(rv);
+    }
+
+    /// Adds an object (its metadata.resourceVersion is set). 409 if it exists.
+    pub fn create(&self, kind: Kind, mut obj: Value) -> Result<Arc<Value>, ApiError> {
+        let key = key_of(&obj);
+        let mut st = self.lock();
+        if st.objects.get(&kind).is_some_and(|m| m.contains_key(&key)) {
+            return Err(ApiError::already_exists(kind.plural(), &key.1));
+        }
+        st.rv += 1;
+        let rv = st.rv;
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let obj = Arc::new(obj);
+        st.objects.entry(kind).or_default().insert(key, obj.clone());
+        let change = Change {
+            rv,
+            kind,
+            typ: ChangeType::Added,
+            object: obj.clone(),
+            prev: None,
+        };
+        self.record(st, change);
+        Ok(obj)
+    }
+
+    /// Changes an object in place through its typed form. `f` returns false
+    /// to leave it unchanged. None when the object does not exist.
+    pub fn update<T, F>(&self, kind: Kind, key: &Key, f: F) -> Option<T>
+    where
+        T: DeserializeOwned + Serialize,
+        F: FnOnce(&mut T) -> bool,
+    {
+        let mut st = self.lock();
+        let prev = st.objects.get(&kind)?.get(key)?.clone();
+        let mut typed: T = serde_json::from_value((*prev).clone()).ok()?;
+        if !f(&mut typed) {
+            return Some(typed);
+        }
+        let mut obj = serde_json::to_value(&typed).ok()?;
+        st.rv += 1;
+        let rv = st.rv;
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let obj = Arc::new(obj);
+        st.objects
+            .entry(kind)
+            .or_default()
+            .insert(key.clone(), obj.clone());
+        let out = serde_json::from_value((*obj).clone()).ok();
+        let change = Change {
+            rv,
+            kind,
+            typ: ChangeType::Modified,
+            object: obj,
+            prev: Some(prev),
+        };
+        self.record(st, change);
+        out
+    }
+
+    /// Replaces an object with a JSON value (used by PATCH).
+    pub fn replace(&self, kind: Kind, key: &Key, mut obj: Value) -> Option<Arc<Value>> {
+        let mut st = self.lock();
+        let prev = st.objects.get(&kind)?.get(key)?.clone();
+        st.rv += 1;
+        let rv = st.rv;
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let obj = Arc::new(obj);
+        st.objects
+            .entry(kind)
+            .or_default()
+            .insert(key.clone(), obj.clone());
+        let change = Change {
+            rv,
+            kind,
+            typ: ChangeType::Modified,
+            object: obj.clone(),
+            prev: Some(prev),
+        };
+        self.record(st, change);
+        Some(obj)
+    }
+
+    /// Removes an object; the DELETED event carries its last state with the
+    /// deletion's resourceVersion.
+    pub fn delete(&self, kind: Kind, key: &Key) -> Option<Arc<Value>> {
+        let mut st = self.lock();
+        let old = st.objects.get_mut(&kind)?.remove(key)?;
+        st.rv += 1;
+        let rv = st.rv;
+        let mut obj = (*old).clone();
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let obj = Arc::new(obj);
+        let change = Change {
+            rv,
+            kind,
+            typ: ChangeType::Deleted,
+            object: obj.clone(),
+            prev: Some(old),
+        };
+        self.record(st, change);
+        Some(obj)
+    }
+
+    pub fn get(&self, kind: Kind, key: &Key) -> Option<Arc<Value>> {
+        self.lock().objects.get(&kind)?.get(key).cloned()
+    }
+
+    pub fn get_typed<T: DeserializeOwned>(&self, kind: Kind, key: &Key) -> Option<T> {
+        let v = self.get(kind, key)?;
+        serde_json::from_value((*v).clone()).ok()
+    }
+
+    /// Objects of a kind (in one namespace when given), sorted by key, and
+    /// the current resourceVersion.
+    pub fn list(&self, kind: Kind, ns: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+        let st = self.lock();
+        let items = match st.objects.get(&kind) {
+            None => Vec::new(),
+            Some(m) => match ns {
+                None => m.values().cloned().collect(),
+                Some(ns) => m
+                    .range((ns.to_string(), String::new())..)
+                    .take_while(|((n, _), _)| n == ns)
+                    .map(|(_, v)| v.clone())
+                    .collect(),
+            },
+        };
+        (items, st.rv)
+    }
+
+    pub fn list_typed<T: DeserializeOwned>(&self, kind: Kind, ns: Option<&str>) -> Vec<T> {
+        self.list(kind, ns)
+            .0
+            .iter()
+            .filter_map(|v| serde_json::from_value((**v).clone()).ok())
+            .collect()
+    }
+
+    pub fn count(&self, kind: Kind) -> usize {
+        self.lock().objects.get(&kind).map_or(0, BTreeMap::len)
+    }
+
+    pub fn current_rv(&self) -> u64 {
+        self.lock().rv
+    }
+
+    /// Changes after `rv`; Err(oldest available - 1) when compacted away.
+    pub fn changes_since(&self, rv: u64) -> Result<Vec<Change>, u64> {
+        let st = self.lock();
+        if rv < st.compacted {
+            return Err(st.compacted);
+        }
+        let start = st.history.partition_point(|c| c.rv <= rv);
+        Ok(st.history.range(start..).cloned().collect())
+    }
+
+    /// Drops the whole history (tests use it to get "too old resource version").
+    pub fn compact(&self) -> u64 {
+        let mut st = self.lock();
+        st.history.clear();
+        st.compacted = st.rv;
+        st.rv
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.notify.subscribe()
+    }
+}

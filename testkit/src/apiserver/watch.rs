@@ -1,0 +1,180 @@
+//! Watches: newline-delimited `{"type":..., "object":...}` events over a
+//! chunked answer, from a resourceVersion (history permitting: otherwise
+//! one ERROR event with a 410 Expired Status, as the real server sends),
+//! with label/field selectors (an object leaving the selection is DELETED,
+//! one entering it ADDED), bookmarks, timeoutSeconds, sendInitialEvents, and
+//! the `dropAfterEvents` fault.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::Sim;
+use super::routes::{ListParams, render_one};
+use super::status::ApiError;
+use super::store::{ChangeType, Kind};
+use super::table::Format;
+
+struct Watcher {
+    kind: Kind,
+    ns: Option<String>,
+    p: ListParams,
+    format: Format,
+    tx: mpsc::Sender<Bytes>,
+    sent: usize,
+    drop_after: Option<usize>,
+}
+
+impl Watcher {
+    fn in_scope(&self, obj: &Value) -> bool {
+        self.ns
+            .as_deref()
+            .is_none_or(|ns| obj["metadata"]["namespace"].as_str() == Some(ns))
+    }
+
+    /// Sends an event; false when the watch must end.
+    async fn send(&mut self, typ: &str, obj: &Value, rv: u64) -> bool {
+        let object = if typ == "BOOKMARK" || typ == "ERROR" {
+            obj.clone()
+        } else {
+            render_one(self.kind, obj, self.format, &self.p.include_object, rv)
+        };
+        let mut line =
+            serde_json::to_vec(&json!({"type": typ, "object": object})).unwrap_or_default();
+        line.push(b'\n');
+        if self.tx.send(Bytes::from(line)).await.is_err() {
+            return false;
+        }
+        self.sent += 1;
+        self.drop_after.is_none_or(|n| self.sent < n)
+    }
+
+    async fn bookmark(&mut self, rv: u64, initial_end: bool) -> bool {
+        let mut meta = json!({"resourceVersion": rv.to_string(), "creationTimestamp": null});
+        if initial_end {
+            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let obj = json!({"kind": self.kind.kind(), "apiVersion": "v1", "metadata": meta});
+        self.send("BOOKMARK", &obj, rv).await
+    }
+}
+
+fn expired(rv: u64, oldest: u64) -> Value {
+    ApiError::expired(format!("too old resource version: {rv} ({oldest})")).status()
+}
+
+pub fn serve(
+    sim: Arc<Sim>,
+    kind: Kind,
+    ns: Option<String>,
+    p: ListParams,
+    format: Format,
+    drop_after: Option<usize>,
+) -> Response {
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let mut w = Watcher {
+        kind,
+        ns,
+        p,
+        format,
+        tx,
+        sent: 0,
+        drop_after,
+    };
+    let mut changes = sim.store.subscribe();
+    let mut closing = sim.closing();
+    tokio::spawn(async move {
+        let rv_param = w.p.resource_version.clone();
+        let initial = rv_param.is_empty() || rv_param == "0" || w.p.send_initial_events;
+        let mut cursor: u64 = if initial {
+            let (items, rv) = sim.store.list(w.kind, w.ns.as_deref());
+            for o in &items {
+                if !w.p.matches(o) {
+                    continue;
+                }
+                if !w.send("ADDED", o, rv).await {
+                    return;
+                }
+            }
+            if w.p.send_initial_events && w.p.allow_bookmarks && !w.bookmark(rv, true).await {
+                return;
+            }
+            rv
+        } else {
+            match rv_param.parse::<u64>() {
+                Ok(rv) => rv,
+                Err(_) => {
+                    let st = ApiError::bad_request(format!("invalid resource version: {rv_param}"))
+                        .status();
+                    w.send("ERROR", &st, 0).await;
+                    return;
+                }
+            }
+        };
+        let timeout = tokio::time::sleep(Duration::from_secs(w.p.timeout_seconds.unwrap_or(1800)));
+        tokio::pin!(timeout);
+        let every = Duration::from_secs_f64(sim.cfg.bookmark_interval_seconds.max(0.05));
+        let mut bookmarks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            match sim.store.changes_since(cursor) {
+                Err(oldest) => {
+                    w.send("ERROR", &expired(cursor, oldest), cursor).await;
+                    return;
+                }
+                Ok(list) => {
+                    for c in list {
+                        cursor = c.rv;
+                        if c.kind != w.kind || !w.in_scope(&c.object) {
+                            continue;
+                        }
+                        let now_in = w.p.matches(&c.object);
+                        let was_in = c.prev.as_ref().is_some_and(|p| w.p.matches(p));
+                        let typ = match (c.typ, was_in, now_in) {
+                            (ChangeType::Added, _, true) => "ADDED",
+                            (ChangeType::Modified, true, true) => "MODIFIED",
+                            (ChangeType::Modified, false, true) => "ADDED",
+                            (ChangeType::Modified, true, false) => "DELETED",
+                            (ChangeType::Deleted, true, _) => "DELETED",
+                            _ => continue,
+                        };
+                        if !w.send(typ, &c.object, c.rv).await {
+                            return;
+                        }
+                    }
+                }
+            }
+            tokio::select! {
+                r = changes.changed() => if r.is_err() { return },
+                _ = bookmarks.tick() => {
+                    if w.p.allow_bookmarks && !w.bookmark(cursor, false).await {
+                        return;
+                    }
+                }
+                _ = &mut timeout => return,
+                _ = w.tx.closed() => return,
+                _ = closing.changed() => return,
+            }
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+    });
+    let mut resp = Body::from_stream(stream).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
+    resp
+}
