@@ -28,7 +28,13 @@ fn stuck_pending_is_unschedulable_with_an_event() {
     });
     assert_eq!(p["status"]["phase"], "Pending");
     assert_eq!(condition(&p, "PodScheduled")["status"], "False");
-    let ev = c.events("default", "p");
+    // The event is recorded just after the condition: wait for it too.
+    let started = Instant::now();
+    let mut ev = c.events("default", "p");
+    while ev.is_empty() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+        ev = c.events("default", "p");
+    }
     assert!(
         ev.iter()
             .any(|(r, m)| r == "FailedScheduling" && m.starts_with("0/2 nodes are available")),

@@ -60,7 +60,7 @@ requireToken: true
 nodes:
   - {name: n1, fake: {seconds: 0.3, output: "report for {node}\n"}}
   - {name: w1, fake: {seconds: 0.3}, os: windows}
-  - {name: slow, fake: {seconds: 30}}
+  - {name: slow, fake: {seconds: 30}, labels: {kubernetes.io/os: other}}
 rbac: {default: allow, deny: [{verbs: [delete], resources: [nodes]}]}
 "#,
     );
