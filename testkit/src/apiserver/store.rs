@@ -162,37 +162,34 @@ impl Store {
         T: DeserializeOwned + Serialize,
         F: FnOnce(&mut T) -> bool,
     {
-        let mut st = self.lock();
+        let st = self.lock();
         let prev = st.objects.get(&kind)?.get(key)?.clone();
         let mut typed: T = serde_json::from_value((*prev).clone()).ok()?;
         if !f(&mut typed) {
             return Some(typed);
         }
-        let mut obj = serde_json::to_value(&typed).ok()?;
-        st.rv += 1;
-        let rv = st.rv;
-        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let obj = Arc::new(obj);
-        st.objects
-            .entry(kind)
-            .or_default()
-            .insert(key.clone(), obj.clone());
-        let out = serde_json::from_value((*obj).clone()).ok();
-        let change = Change {
-            rv,
-            kind,
-            typ: ChangeType::Modified,
-            object: obj,
-            prev: Some(prev),
-        };
-        self.record(st, change);
-        out
+        let obj = serde_json::to_value(&typed).ok()?;
+        let obj = self.put_modified(st, kind, key, prev, obj);
+        serde_json::from_value((*obj).clone()).ok()
     }
 
     /// Replaces an object with a JSON value (used by PATCH).
-    pub fn replace(&self, kind: Kind, key: &Key, mut obj: Value) -> Option<Arc<Value>> {
-        let mut st = self.lock();
+    pub fn replace(&self, kind: Kind, key: &Key, obj: Value) -> Option<Arc<Value>> {
+        let st = self.lock();
         let prev = st.objects.get(&kind)?.get(key)?.clone();
+        Some(self.put_modified(st, kind, key, prev, obj))
+    }
+
+    /// Stores a new state of an existing object under the next
+    /// resourceVersion and records the MODIFIED change for watches.
+    fn put_modified(
+        &self,
+        mut st: MutexGuard<'_, State>,
+        kind: Kind,
+        key: &Key,
+        prev: Arc<Value>,
+        mut obj: Value,
+    ) -> Arc<Value> {
         st.rv += 1;
         let rv = st.rv;
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
@@ -209,7 +206,7 @@ impl Store {
             prev: Some(prev),
         };
         self.record(st, change);
-        Some(obj)
+        obj
     }
 
     /// Removes an object; the DELETED event carries its last state with the

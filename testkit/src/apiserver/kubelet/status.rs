@@ -105,21 +105,21 @@ pub fn admit(pod: &mut Pod, host_ip: &str, pod_ip: &str) {
     );
     set_condition(pod, "PodReadyToStartContainers", false, None, None);
     set_condition(pod, "Initialized", true, None, None);
-    set_condition(
-        pod,
-        "Ready",
-        false,
-        Some("ContainersNotReady"),
-        Some(&unready),
-    );
-    set_condition(
-        pod,
-        "ContainersReady",
-        false,
-        Some("ContainersNotReady"),
-        Some(&unready),
-    );
+    containers_not_ready(pod, &unready);
     set_condition(pod, "PodScheduled", true, None, None);
+}
+
+/// Ready and ContainersReady go False together, with the kubelet's message.
+fn containers_not_ready(pod: &mut Pod, unready: &str) {
+    for condition in ["Ready", "ContainersReady"] {
+        set_condition(
+            pod,
+            condition,
+            false,
+            Some("ContainersNotReady"),
+            Some(unready),
+        );
+    }
 }
 
 fn container<'a>(pod: &'a mut Pod, name: &str) -> Option<&'a mut ContainerStatus> {
@@ -197,20 +197,7 @@ pub fn terminated(pod: &mut Pod, name: &str, t: Terminated<'_>) {
         c.started = Some(false);
     }
     let unready = format!("containers with unready status: [{name}]");
-    set_condition(
-        pod,
-        "Ready",
-        false,
-        Some("ContainersNotReady"),
-        Some(&unready),
-    );
-    set_condition(
-        pod,
-        "ContainersReady",
-        false,
-        Some("ContainersNotReady"),
-        Some(&unready),
-    );
+    containers_not_ready(pod, &unready);
 }
 
 /// restartPolicy Never: once every container has terminated the pod is
