@@ -23,7 +23,7 @@ _crictl__which() {
 
     case "${cmd}" in
         crictl__which)
-            opts="-r -i -c -o -t -h -V --runtime-endpoint --image-endpoint --config --host-root --proc --output --timeout --offline --completions --help --version"
+            opts="-r -i -c -o -t -h -V --runtime-endpoint --image-endpoint --config --host-root --proc --output --timeout --offline --completions --man --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

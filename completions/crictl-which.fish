@@ -13,5 +13,6 @@ fish\t''
 powershell\t''
 zsh\t''"
 complete -c crictl-which -l offline -d 'Never dial a socket: read processes, config files and defaults only'
+complete -c crictl-which -l man -d 'Print the man page (roff) and exit'
 complete -c crictl-which -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c crictl-which -s V -l version -d 'Print version'

@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'crictl-which' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s or 500ms [default: crictl''s: config timeout, else 2s]')
             [CompletionResult]::new('--completions', '--completions', [CompletionResultType]::ParameterName, 'Print a shell completion script and exit')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never dial a socket: read processes, config files and defaults only')
+            [CompletionResult]::new('--man', '--man', [CompletionResultType]::ParameterName, 'Print the man page (roff) and exit')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

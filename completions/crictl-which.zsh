@@ -29,6 +29,7 @@ _crictl-which() {
 '--timeout=[Deadline for each dial and API call, e.g. 2s or 500ms \[default\: crictl'\''s\: config timeout, else 2s\]]:DUR:_default' \
 '--completions=[Print a shell completion script and exit]:SHELL:(bash elvish fish powershell zsh)' \
 '--offline[Never dial a socket\: read processes, config files and defaults only]' \
+'--man[Print the man page (roff) and exit]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \

@@ -16,8 +16,14 @@ _kubectl__imgdup() {
             ",$1")
                 cmd="kubectl__imgdup"
                 ;;
+            kubectl__imgdup,__complete)
+                cmd="kubectl__imgdup__subcmd____complete"
+                ;;
             kubectl__imgdup,agent)
                 cmd="kubectl__imgdup__subcmd__agent"
+                ;;
+            kubectl__imgdup,cleanup)
+                cmd="kubectl__imgdup__subcmd__cleanup"
                 ;;
             kubectl__imgdup,completion)
                 cmd="kubectl__imgdup__subcmd__completion"
@@ -25,14 +31,26 @@ _kubectl__imgdup() {
             kubectl__imgdup,help)
                 cmd="kubectl__imgdup__subcmd__help"
                 ;;
+            kubectl__imgdup,man)
+                cmd="kubectl__imgdup__subcmd__man"
+                ;;
             kubectl__imgdup,node)
                 cmd="kubectl__imgdup__subcmd__node"
                 ;;
             kubectl__imgdup,prune)
                 cmd="kubectl__imgdup__subcmd__prune"
                 ;;
+            kubectl__imgdup,which)
+                cmd="kubectl__imgdup__subcmd__which"
+                ;;
+            kubectl__imgdup__subcmd__help,__complete)
+                cmd="kubectl__imgdup__subcmd__help__subcmd____complete"
+                ;;
             kubectl__imgdup__subcmd__help,agent)
                 cmd="kubectl__imgdup__subcmd__help__subcmd__agent"
+                ;;
+            kubectl__imgdup__subcmd__help,cleanup)
+                cmd="kubectl__imgdup__subcmd__help__subcmd__cleanup"
                 ;;
             kubectl__imgdup__subcmd__help,completion)
                 cmd="kubectl__imgdup__subcmd__help__subcmd__completion"
@@ -40,11 +58,17 @@ _kubectl__imgdup() {
             kubectl__imgdup__subcmd__help,help)
                 cmd="kubectl__imgdup__subcmd__help__subcmd__help"
                 ;;
+            kubectl__imgdup__subcmd__help,man)
+                cmd="kubectl__imgdup__subcmd__help__subcmd__man"
+                ;;
             kubectl__imgdup__subcmd__help,node)
                 cmd="kubectl__imgdup__subcmd__help__subcmd__node"
                 ;;
             kubectl__imgdup__subcmd__help,prune)
                 cmd="kubectl__imgdup__subcmd__help__subcmd__prune"
+                ;;
+            kubectl__imgdup__subcmd__help,which)
+                cmd="kubectl__imgdup__subcmd__help__subcmd__which"
                 ;;
             *)
                 ;;
@@ -53,20 +77,12 @@ _kubectl__imgdup() {
 
     case "${cmd}" in
         kubectl__imgdup)
-            opts="-l -n -o -h -V --selector --context --kubeconfig --namespace --image --concurrency --timeout --pending-timeout --output --fail-on-duplicates --keep-pods --dry-run --help --version node prune completion agent help"
+            opts="-n -v -l -o -h -V --context --kubeconfig --namespace --verbose --selector --image --timeout --pending-timeout --keep-pods --agent-binary --concurrency --output --fail-on-duplicates --dry-run --help --version node prune which cleanup completion agent man __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --selector)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -l)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -83,11 +99,15 @@ _kubectl__imgdup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --image)
+                --selector)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --concurrency)
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -96,6 +116,25 @@ _kubectl__imgdup() {
                     return 0
                     ;;
                 --pending-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent-binary)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -114,8 +153,38 @@ _kubectl__imgdup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__imgdup__subcmd____complete)
+            opts="-n -v --context --kubeconfig --namespace --verbose"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__imgdup__subcmd__agent)
-            opts="-r -i -h --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --help"
+            opts="-r -i -n -v -h --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --chain --context --kubeconfig --namespace --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,6 +226,52 @@ _kubectl__imgdup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__imgdup__subcmd__cleanup)
+            opts="-n -v -h --dry-run --context --kubeconfig --namespace --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -165,7 +280,37 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__completion)
-            opts="-h --help bash elvish fish powershell zsh"
+            opts="-n -v -h --context --kubeconfig --namespace --verbose --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__imgdup__subcmd__help)
+            opts="node prune which cleanup completion agent man __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,9 +323,9 @@ _kubectl__imgdup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        kubectl__subcmd__imgdup__subcmd__help)
-            opts="node prune completion agent help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+        kubectl__subcmd__imgdup__subcmd__help__subcmd____complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -193,6 +338,20 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__help__subcmd__agent)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__imgdup__subcmd__help__subcmd__cleanup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -234,6 +393,20 @@ _kubectl__imgdup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__imgdup__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__imgdup__subcmd__help__subcmd__node)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -262,8 +435,52 @@ _kubectl__imgdup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__imgdup__subcmd__help__subcmd__which)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__imgdup__subcmd__man)
+            opts="-n -v -h --context --kubeconfig --namespace --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__imgdup__subcmd__node)
-            opts="-r -i -o -h --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --output --fail-on-duplicates --help"
+            opts="-r -i -o -n -v -h --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --output --fail-on-duplicates --context --kubeconfig --namespace --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,6 +528,22 @@ _kubectl__imgdup() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -321,7 +554,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__prune)
-            opts="-r -i -o -h --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --dry-run --output --help"
+            opts="-r -i -o -n -v -h --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --dry-run --output --context --kubeconfig --namespace --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +602,87 @@ _kubectl__imgdup() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__imgdup__subcmd__which)
+            opts="-o -n -v -h --image --timeout --pending-timeout --keep-pods --agent-binary --output --context --kubeconfig --namespace --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pending-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent-binary)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_imgdup_global_optspecs
-    string join \n l/selector= context= kubeconfig= n/namespace= image= concurrency= timeout= pending-timeout= o/output= fail-on-duplicates keep-pods dry-run h/help V/version
+    string join \n context= kubeconfig= n/namespace= v/verbose l/selector= image= timeout= pending-timeout= keep-pods agent-binary= concurrency= o/output= fail-on-duplicates dry-run h/help V/version
 end
 
 function __fish_kubectl_imgdup_needs_command
@@ -24,27 +24,33 @@ function __fish_kubectl_imgdup_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s l -l selector -d 'Only nodes matching this label selector' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l context -d 'kubeconfig context to use' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s l -l selector -d 'Only nodes matching this label selector' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l image -d 'Agent image (a FROM-scratch image holding this binary)' -r
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l concurrency -d 'Agent pods at a time' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l timeout -d 'Each node\'s scan deadline (the pod\'s activeDeadlineSeconds adds 60 s)' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l pending-timeout -d 'How long a pod may stay Pending before its node is `unknown`' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l agent-binary -d 'Air-gapped: upload this Linux kubectl-imgdup binary into pods of --image (an image the nodes already have, with sh, cat, chmod, mv and sleep) and run it there' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l concurrency -d 'Agent pods at a time' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''"
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l fail-on-duplicates -d 'Exit 3 when any image is stored twice'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l keep-pods -d 'Leave the agent pods for debugging (they still end at their deadline)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l fail-on-duplicates -d 'Exit 3 when any image is stored twice'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l dry-run -d 'Print the pods it would create (-o yaml); contacts no cluster'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "node" -d 'Scan one node: its stores, a verdict per image, and the reclaimable bytes'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "prune" -d 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "which" -d 'Show crictl\'s endpoint chain on one node, hop by hop (crictl-which, run there)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "cleanup" -d 'Delete every agent pod this tool left, in any namespace (by label)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "agent" -d 'The node scan inside an agent pod: prints the NodeReport as JSON'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "man" -d 'Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "__complete" -d 'kubectl\'s plugin completion: `kubectl_complete-imgdup` runs this'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l host-root -d 'Directory that stands for the node\'s /' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l proc -d 'procfs to scan for runtime processes [default: <host-root>/proc]' -r -F
@@ -57,8 +63,12 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s o
 wide\t''
 json\t''
 yaml\t''"
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l local -d 'Scan the node this runs on (the cluster fan-out is not in this version)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l fail-on-duplicates -d 'Exit 3 when any image is stored twice'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l host-root -d 'Directory that stands for the node\'s /' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l proc -d 'procfs to scan for runtime processes [default: <host-root>/proc]' -r -F
@@ -70,9 +80,36 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l 
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s o -l output -d 'Output format (text is a paste-able script)' -r -f -a "text\t''
 json\t''
 yaml\t''"
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l local -d 'Scan the node this runs on (the cluster fan-out is not in this version)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l dry-run -d 'Print the plan only. Required: this version never deletes anything'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l image -d 'Agent image (a FROM-scratch image holding this binary)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l timeout -d 'Each node\'s scan deadline (the pod\'s activeDeadlineSeconds adds 60 s)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l pending-timeout -d 'How long a pod may stay Pending before its node is `unknown`' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l agent-binary -d 'Air-gapped: upload this Linux kubectl-imgdup binary into pods of --image (an image the nodes already have, with sh, cat, chmod, mv and sleep) and run it there' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -s o -l output -d 'Output format' -r -f -a "text\t''
+json\t''
+yaml\t''"
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l keep-pods -d 'Leave the agent pods for debugging (they still end at their deadline)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -l dry-run -d 'List what would be deleted, delete nothing'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l host-root -d 'Directory that stands for the node\'s /' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l proc -d 'procfs to scan for runtime processes [default: <host-root>/proc]' -r -F
@@ -81,9 +118,27 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s 
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s i -l image-endpoint -d 'CRI image endpoint, as crictl\'s -i (env IMAGE_SERVICE_ENDPOINT)' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l crictl-config -d 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l timeout -d 'Deadline for each dial and API call, e.g. 2s' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l chain -d 'Print crictl\'s chain (`crictl-which -o json`) instead of the NodeReport'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s h -l help -d 'Print help'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "node" -d 'Scan one node: its stores, a verdict per image, and the reclaimable bytes'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "prune" -d 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "agent" -d 'The node scan inside an agent pod: prints the NodeReport as JSON'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune completion agent help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "node" -d 'Scan one node: its stores, a verdict per image, and the reclaimable bytes'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "prune" -d 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "which" -d 'Show crictl\'s endpoint chain on one node, hop by hop (crictl-which, run there)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "cleanup" -d 'Delete every agent pod this tool left, in any namespace (by label)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "agent" -d 'The node scan inside an agent pod: prints the NodeReport as JSON'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "man" -d 'Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "__complete" -d 'kubectl\'s plugin completion: `kubectl_complete-imgdup` runs this'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -21,20 +21,23 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'kubectl-imgdup' {
-            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
-            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Agent image (a FROM-scratch image holding this binary)')
-            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Agent pods at a time')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Each node''s scan deadline (the pod''s activeDeadlineSeconds adds 60 s)')
             [CompletionResult]::new('--pending-timeout', '--pending-timeout', [CompletionResultType]::ParameterName, 'How long a pod may stay Pending before its node is `unknown`')
+            [CompletionResult]::new('--agent-binary', '--agent-binary', [CompletionResultType]::ParameterName, 'Air-gapped: upload this Linux kubectl-imgdup binary into pods of --image (an image the nodes already have, with sh, cat, chmod, mv and sleep) and run it there')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Agent pods at a time')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--fail-on-duplicates', '--fail-on-duplicates', [CompletionResultType]::ParameterName, 'Exit 3 when any image is stored twice')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
             [CompletionResult]::new('--keep-pods', '--keep-pods', [CompletionResultType]::ParameterName, 'Leave the agent pods for debugging (they still end at their deadline)')
+            [CompletionResult]::new('--fail-on-duplicates', '--fail-on-duplicates', [CompletionResultType]::ParameterName, 'Exit 3 when any image is stored twice')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the pods it would create (-o yaml); contacts no cluster')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -42,8 +45,12 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'Scan one node: its stores, a verdict per image, and the reclaimable bytes')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)')
+            [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show crictl''s endpoint chain on one node, hop by hop (crictl-which, run there)')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Delete every agent pod this tool left, in any namespace (by label)')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The node scan inside an agent pod: prints the NodeReport as JSON')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR')
+            [CompletionResult]::new('__complete', '__complete', [CompletionResultType]::ParameterValue, 'kubectl''s plugin completion: `kubectl_complete-imgdup` runs this')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -59,8 +66,14 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Scan the node this runs on (the cluster fan-out is not in this version)')
             [CompletionResult]::new('--fail-on-duplicates', '--fail-on-duplicates', [CompletionResultType]::ParameterName, 'Exit 3 when any image is stored twice')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -77,13 +90,55 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (text is a paste-able script)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (text is a paste-able script)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Scan the node this runs on (the cluster fan-out is not in this version)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan only. Required: this version never deletes anything')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-imgdup;which' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Agent image (a FROM-scratch image holding this binary)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Each node''s scan deadline (the pod''s activeDeadlineSeconds adds 60 s)')
+            [CompletionResult]::new('--pending-timeout', '--pending-timeout', [CompletionResultType]::ParameterName, 'How long a pod may stay Pending before its node is `unknown`')
+            [CompletionResult]::new('--agent-binary', '--agent-binary', [CompletionResultType]::ParameterName, 'Air-gapped: upload this Linux kubectl-imgdup binary into pods of --image (an image the nodes already have, with sh, cat, chmod, mv and sleep) and run it there')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--keep-pods', '--keep-pods', [CompletionResultType]::ParameterName, 'Leave the agent pods for debugging (they still end at their deadline)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-imgdup;cleanup' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'List what would be deleted, delete nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'kubectl-imgdup;completion' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -98,15 +153,46 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--image-endpoint', '--image-endpoint', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
             [CompletionResult]::new('--crictl-config', '--crictl-config', [CompletionResultType]::ParameterName, 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--chain', '--chain', [CompletionResultType]::ParameterName, 'Print crictl''s chain (`crictl-which -o json`) instead of the NodeReport')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-imgdup;man' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-imgdup;__complete' {
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr')
             break
         }
         'kubectl-imgdup;help' {
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'Scan one node: its stores, a verdict per image, and the reclaimable bytes')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)')
+            [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show crictl''s endpoint chain on one node, hop by hop (crictl-which, run there)')
+            [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Delete every agent pod this tool left, in any namespace (by label)')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The node scan inside an agent pod: prints the NodeReport as JSON')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR')
+            [CompletionResult]::new('__complete', '__complete', [CompletionResultType]::ParameterValue, 'kubectl''s plugin completion: `kubectl_complete-imgdup` runs this')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -116,10 +202,22 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
         'kubectl-imgdup;help;prune' {
             break
         }
+        'kubectl-imgdup;help;which' {
+            break
+        }
+        'kubectl-imgdup;help;cleanup' {
+            break
+        }
         'kubectl-imgdup;help;completion' {
             break
         }
         'kubectl-imgdup;help;agent' {
+            break
+        }
+        'kubectl-imgdup;help;man' {
+            break
+        }
+        'kubectl-imgdup;help;__complete' {
             break
         }
         'kubectl-imgdup;help;help' {

@@ -15,20 +15,23 @@ _kubectl-imgdup() {
 
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
-'-l+[Only nodes matching this label selector]:SELECTOR:_default' \
-'--selector=[Only nodes matching this label selector]:SELECTOR:_default' \
 '--context=[kubeconfig context to use]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-l+[Only nodes matching this label selector]:SELECTOR:_default' \
+'--selector=[Only nodes matching this label selector]:SELECTOR:_default' \
 '--image=[Agent image (a FROM-scratch image holding this binary)]:IMG:_default' \
-'--concurrency=[Agent pods at a time]:N:_default' \
 '--timeout=[Each node'\''s scan deadline (the pod'\''s activeDeadlineSeconds adds 60 s)]:DUR:_default' \
 '--pending-timeout=[How long a pod may stay Pending before its node is \`unknown\`]:DUR:_default' \
+'--agent-binary=[Air-gapped\: upload this Linux kubectl-imgdup binary into pods of --image (an image the nodes already have, with sh, cat, chmod, mv and sleep) and run it there]:PATH:_files' \
+'--concurrency=[Agent pods at a time]:N:_default' \
 '-o+[Output format]:OUTPUT:(table wide json yaml)' \
 '--output=[Output format]:OUTPUT:(table wide json yaml)' \
-'--fail-on-duplicates[Exit 3 when any image is stored twice]' \
+'*-v[Report the API requests made, per node and by verb, on stderr]' \
+'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '--keep-pods[Leave the agent pods for debugging (they still end at their deadline)]' \
+'--fail-on-duplicates[Exit 3 when any image is stored twice]' \
 '--dry-run[Print the pods it would create (-o yaml); contacts no cluster]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -57,8 +60,14 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
 '-o+[Output format]:OUTPUT:(table wide json yaml)' \
 '--output=[Output format]:OUTPUT:(table wide json yaml)' \
+'--context=[kubeconfig context to use]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--local[Scan the node this runs on (the cluster fan-out is not in this version)]' \
 '--fail-on-duplicates[Exit 3 when any image is stored twice]' \
+'*-v[Report the API requests made, per node and by verb, on stderr]' \
+'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -76,14 +85,59 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
 '-o+[Output format (text is a paste-able script)]:OUTPUT:(text json yaml)' \
 '--output=[Output format (text is a paste-able script)]:OUTPUT:(text json yaml)' \
+'--context=[kubeconfig context to use]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--local[Scan the node this runs on (the cluster fan-out is not in this version)]' \
 '--dry-run[Print the plan only. Required\: this version never deletes anything]' \
+'*-v[Report the API requests made, per node and by verb, on stderr]' \
+'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(which)
+_arguments "${_arguments_options[@]}" : \
+'--image=[Agent image (a FROM-scratch image holding this binary)]:IMG:_default' \
+'--timeout=[Each node'\''s scan deadline (the pod'\''s activeDeadlineSeconds adds 60 s)]:DUR:_default' \
+'--pending-timeout=[How long a pod may stay Pending before its node is \`unknown\`]:DUR:_default' \
+'--agent-binary=[Air-gapped\: upload this Linux kubectl-imgdup binary into pods of --image (an image the nodes already have, with sh, cat, chmod, mv and sleep) and run it there]:PATH:_files' \
+'-o+[Output format]:OUTPUT:(text json yaml)' \
+'--output=[Output format]:OUTPUT:(text json yaml)' \
+'--context=[kubeconfig context to use]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--keep-pods[Leave the agent pods for debugging (they still end at their deadline)]' \
+'*-v[Report the API requests made, per node and by verb, on stderr]' \
+'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':node -- The node whose chain to show:_default' \
+&& ret=0
+;;
+(cleanup)
+_arguments "${_arguments_options[@]}" : \
+'--context=[kubeconfig context to use]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--dry-run[List what would be deleted, delete nothing]' \
+'*-v[Report the API requests made, per node and by verb, on stderr]' \
+'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
 ;;
 (completion)
 _arguments "${_arguments_options[@]}" : \
+'--context=[kubeconfig context to use]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'*-v[Report the API requests made, per node and by verb, on stderr]' \
+'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':shell:(bash elvish fish powershell zsh)' \
@@ -100,8 +154,39 @@ _arguments "${_arguments_options[@]}" : \
 '--image-endpoint=[CRI image endpoint, as crictl'\''s -i (env IMAGE_SERVICE_ENDPOINT)]:URL:_default' \
 '--crictl-config=[crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)]:FILE:_files' \
 '--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
+'--context=[kubeconfig context to use]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--chain[Print crictl'\''s chain (\`crictl-which -o json\`) instead of the NodeReport]' \
+'*-v[Report the API requests made, per node and by verb, on stderr]' \
+'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'--context=[kubeconfig context to use]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'*-v[Report the API requests made, per node and by verb, on stderr]' \
+'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':dir:_files' \
+&& ret=0
+;;
+(__complete)
+_arguments "${_arguments_options[@]}" : \
+'--context=[kubeconfig context to use]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'*-v[Report the API requests made, per node and by verb, on stderr]' \
+'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
+'*::words -- The words after `kubectl imgdup`; the last one is being completed:_default' \
 && ret=0
 ;;
 (help)
@@ -124,11 +209,27 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(which)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(cleanup)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completion)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (agent)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(__complete)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -150,16 +251,30 @@ _kubectl-imgdup_commands() {
     local commands; commands=(
 'node:Scan one node\: its stores, a verdict per image, and the reclaimable bytes' \
 'prune:Print the exact commands that reclaim the duplicated bytes (nothing is deleted)' \
+'which:Show crictl'\''s endpoint chain on one node, hop by hop (crictl-which, run there)' \
+'cleanup:Delete every agent pod this tool left, in any namespace (by label)' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell, elvish)' \
 'agent:The node scan inside an agent pod\: prints the NodeReport as JSON' \
+'man:Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR' \
+'__complete:kubectl'\''s plugin completion\: \`kubectl_complete-imgdup\` runs this' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'kubectl-imgdup commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd____complete_commands] )) ||
+_kubectl-imgdup__subcmd____complete_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup __complete commands' commands "$@"
 }
 (( $+functions[_kubectl-imgdup__subcmd__agent_commands] )) ||
 _kubectl-imgdup__subcmd__agent_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup agent commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__cleanup_commands] )) ||
+_kubectl-imgdup__subcmd__cleanup_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup cleanup commands' commands "$@"
 }
 (( $+functions[_kubectl-imgdup__subcmd__completion_commands] )) ||
 _kubectl-imgdup__subcmd__completion_commands() {
@@ -171,16 +286,30 @@ _kubectl-imgdup__subcmd__help_commands() {
     local commands; commands=(
 'node:Scan one node\: its stores, a verdict per image, and the reclaimable bytes' \
 'prune:Print the exact commands that reclaim the duplicated bytes (nothing is deleted)' \
+'which:Show crictl'\''s endpoint chain on one node, hop by hop (crictl-which, run there)' \
+'cleanup:Delete every agent pod this tool left, in any namespace (by label)' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell, elvish)' \
 'agent:The node scan inside an agent pod\: prints the NodeReport as JSON' \
+'man:Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR' \
+'__complete:kubectl'\''s plugin completion\: \`kubectl_complete-imgdup\` runs this' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'kubectl-imgdup help commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__help__subcmd____complete_commands] )) ||
+_kubectl-imgdup__subcmd__help__subcmd____complete_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup help __complete commands' commands "$@"
 }
 (( $+functions[_kubectl-imgdup__subcmd__help__subcmd__agent_commands] )) ||
 _kubectl-imgdup__subcmd__help__subcmd__agent_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup help agent commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__help__subcmd__cleanup_commands] )) ||
+_kubectl-imgdup__subcmd__help__subcmd__cleanup_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup help cleanup commands' commands "$@"
 }
 (( $+functions[_kubectl-imgdup__subcmd__help__subcmd__completion_commands] )) ||
 _kubectl-imgdup__subcmd__help__subcmd__completion_commands() {
@@ -192,6 +321,11 @@ _kubectl-imgdup__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup help help commands' commands "$@"
 }
+(( $+functions[_kubectl-imgdup__subcmd__help__subcmd__man_commands] )) ||
+_kubectl-imgdup__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup help man commands' commands "$@"
+}
 (( $+functions[_kubectl-imgdup__subcmd__help__subcmd__node_commands] )) ||
 _kubectl-imgdup__subcmd__help__subcmd__node_commands() {
     local commands; commands=()
@@ -202,6 +336,16 @@ _kubectl-imgdup__subcmd__help__subcmd__prune_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup help prune commands' commands "$@"
 }
+(( $+functions[_kubectl-imgdup__subcmd__help__subcmd__which_commands] )) ||
+_kubectl-imgdup__subcmd__help__subcmd__which_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup help which commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__man_commands] )) ||
+_kubectl-imgdup__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup man commands' commands "$@"
+}
 (( $+functions[_kubectl-imgdup__subcmd__node_commands] )) ||
 _kubectl-imgdup__subcmd__node_commands() {
     local commands; commands=()
@@ -211,6 +355,11 @@ _kubectl-imgdup__subcmd__node_commands() {
 _kubectl-imgdup__subcmd__prune_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup prune commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__which_commands] )) ||
+_kubectl-imgdup__subcmd__which_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup which commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_kubectl-imgdup" ]; then

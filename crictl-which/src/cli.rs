@@ -16,7 +16,12 @@ use imgdup::hostroot::HostRoot;
 /// its default list), follows it hop by hop down to the directory on disk,
 /// and lists the runtimes on the node that are not on that chain.
 #[derive(Debug, Parser)]
-#[command(name = "crictl-which", version, max_term_width = 100)]
+#[command(
+    name = "crictl-which",
+    version,
+    max_term_width = 100,
+    after_help = crate::examples::WHICH
+)]
 pub struct Args {
     /// CRI runtime endpoint, as crictl's -r (env CONTAINER_RUNTIME_ENDPOINT)
     #[arg(short = 'r', long = "runtime-endpoint", value_name = "URL")]
@@ -45,6 +50,9 @@ pub struct Args {
     /// Print a shell completion script and exit
     #[arg(long, value_name = "SHELL", hide = true)]
     pub completions: Option<clap_complete::Shell>,
+    /// Print the man page (roff) and exit
+    #[arg(long, hide = true)]
+    pub man: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,8 @@
 //! `crictl-which`: which runtime, daemon chain and store crictl really uses.
 
 mod cli;
+mod examples;
+mod man;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -20,6 +22,12 @@ fn main() -> ExitCode {
             &mut std::io::stdout(),
         );
         return ExitCode::SUCCESS;
+    }
+    if args.man {
+        return match man::print() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
     }
     let config = match args.into_config() {
         Ok(c) => c,

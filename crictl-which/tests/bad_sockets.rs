@@ -1,24 +1,16 @@
 //! Sockets that exist but do not answer: each must fail fast, naming the
 //! socket and the fix. No lab needed: a temp host root and a real listener.
 
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixListener;
 use std::time::Duration;
 
-use crate::util::*;
+use testkit::bad_socket::{self, point_crictl_at as pointing_at};
 
-fn pointing_at(host: &HostDir, socket: &str) {
-    host.write(
-        "/etc/crictl.yaml",
-        &format!("runtime-endpoint: unix://{socket}\ntimeout: 1\n"),
-    );
-}
+use crate::util::*;
 
 #[test]
 fn a_socket_file_with_no_listener_is_refused_fast() {
     let host = HostDir::new();
-    std::fs::create_dir_all(host.path("/run")).unwrap();
-    drop(UnixListener::bind(host.path("/run/dead.sock")).unwrap()); // the file stays, nobody listens
+    bad_socket::dead(&host, "/run/dead.sock");
     pointing_at(&host, "/run/dead.sock");
     let (out, took) = timed(
         cmd()
@@ -59,15 +51,7 @@ fn a_missing_socket_names_the_path() {
 #[test]
 fn a_daemon_that_accepts_but_never_answers_times_out() {
     let host = HostDir::new();
-    std::fs::create_dir_all(host.path("/run")).unwrap();
-    let listener = UnixListener::bind(host.path("/run/hang.sock")).unwrap();
-    // Accept and hold connections without ever replying.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming() {
-            held.push(conn);
-        }
-    });
+    bad_socket::hanging(&host, "/run/hang.sock");
     pointing_at(&host, "/run/hang.sock");
     let (out, took) = timed(cmd().arg("--host-root").arg(host.root()).args([
         "--proc",
@@ -87,32 +71,10 @@ fn a_daemon_that_accepts_but_never_answers_times_out() {
 #[test]
 fn a_socket_the_caller_may_not_open_says_permission_denied() {
     let host = HostDir::new();
-    std::fs::create_dir_all(host.path("/run/secure")).unwrap();
-    let _listener = UnixListener::bind(host.path("/run/secure/c.sock")).unwrap();
-    std::fs::set_permissions(
-        host.path("/run/secure/c.sock"),
-        std::fs::Permissions::from_mode(0o000),
-    )
-    .unwrap();
     pointing_at(&host, "/run/secure/c.sock");
-    for dir in [
-        host.root().to_path_buf(),
-        host.path("/run"),
-        host.path("/run/secure"),
-        host.path("/etc"),
-    ] {
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    std::fs::set_permissions(
-        host.path("/etc/crictl.yaml"),
-        std::fs::Permissions::from_mode(0o644),
-    )
-    .unwrap();
-    // Root ignores socket permissions, so drop to nobody like an operator without sudo.
+    let _listener = bad_socket::forbidden(&host, "/run/secure/c.sock");
     let (out, took) = timed(
-        std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(bin())
+        bad_socket::as_nobody(&bin())
             .arg("--host-root")
             .arg(host.root())
             .args(["--proc", "/proc"]),

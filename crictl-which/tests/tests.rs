@@ -4,4 +4,6 @@ mod util;
 
 mod bad_sockets;
 mod completions;
+mod host_root_escape;
 mod lab_chains;
+mod man_page;

@@ -1,10 +1,11 @@
 //! The small harness every integration test goes through.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 pub use testkit::cmd::{assert_exit, stderr, stdout};
+pub use testkit::host_dir::HostDir;
 pub use testkit::lab::Scenario;
 
 /// The crictl-which binary under test.
@@ -36,32 +37,6 @@ pub fn chain_in(scenario: &Scenario, args: &[&str]) -> serde_json::Value {
     assert_exit(&out, 0);
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(&out)))
-}
-
-/// A throwaway host root: write files at host paths under it.
-pub struct HostDir {
-    pub dir: tempfile::TempDir,
-}
-
-impl HostDir {
-    pub fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("cw")
-            .tempdir_in("/tmp")
-            .unwrap();
-        Self { dir }
-    }
-    pub fn path(&self, host_path: &str) -> PathBuf {
-        self.dir.path().join(host_path.trim_start_matches('/'))
-    }
-    pub fn write(&self, host_path: &str, text: &str) {
-        let p = self.path(host_path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    pub fn root(&self) -> &Path {
-        self.dir.path()
-    }
 }
 
 /// The kinds of a chain's hops, in order.

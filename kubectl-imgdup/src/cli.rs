@@ -18,11 +18,13 @@ use imgdup::process::ProcessTable;
     bin_name = "kubectl imgdup",
     version,
     max_term_width = 100,
-    args_conflicts_with_subcommands = true
+    after_help = crate::examples::CLUSTER
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
 }
@@ -36,55 +38,133 @@ pub struct ClusterArgs {
     /// Only nodes matching this label selector
     #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
     pub selector: Option<String>,
-    /// kubeconfig context to use
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-    /// Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Namespace for the agent pods [default: the context's, else "default"]
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
-    /// Agent image (a FROM-scratch image holding this binary)
-    #[arg(long, value_name = "IMG", default_value = concat!("ghcr.io/imgdup/kubectl-imgdup:", env!("CARGO_PKG_VERSION")))]
-    pub image: String,
+    #[command(flatten)]
+    pub agent: AgentArgs,
     /// Agent pods at a time
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub concurrency: usize,
-    /// Each node's scan deadline (the pod's activeDeadlineSeconds adds 60 s)
-    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "60s")]
-    pub timeout: Duration,
-    /// How long a pod may stay Pending before its node is `unknown`
-    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s")]
-    pub pending_timeout: Duration,
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
     /// Exit 3 when any image is stored twice
     #[arg(long)]
     pub fail_on_duplicates: bool,
-    /// Leave the agent pods for debugging (they still end at their deadline)
-    #[arg(long)]
-    pub keep_pods: bool,
     /// Print the pods it would create (-o yaml); contacts no cluster
     #[arg(long)]
     pub dry_run: bool,
 }
 
+/// How to reach the cluster, as kubectl's own flags: global, so they may
+/// come before or after a subcommand (`kubectl imgdup --context prod cleanup`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectArgs {
+    /// kubeconfig context to use
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+    /// Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Namespace for the agent pods [default: the context's, else "default"]
+    #[arg(short = 'n', long, value_name = "NAMESPACE", global = true)]
+    pub namespace: Option<String>,
+    /// Report the API requests made, per node and by verb, on stderr
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// The agent pods: image and deadlines.
+#[derive(Debug, Clone, Args)]
+pub struct AgentArgs {
+    /// Agent image (a FROM-scratch image holding this binary)
+    #[arg(long, value_name = "IMG", default_value = concat!("ghcr.io/imgdup/kubectl-imgdup:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+    /// Each node's scan deadline (the pod's activeDeadlineSeconds adds 60 s)
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "60s")]
+    pub timeout: Duration,
+    /// How long a pod may stay Pending before its node is `unknown`
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s")]
+    pub pending_timeout: Duration,
+    /// Leave the agent pods for debugging (they still end at their deadline)
+    #[arg(long)]
+    pub keep_pods: bool,
+    /// Air-gapped: upload this Linux kubectl-imgdup binary into pods of --image (an image the nodes already have, with sh, cat, chmod, mv and sleep) and run it there
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath, requires = "image")]
+    pub agent_binary: Option<PathBuf>,
+}
+
+/// `kubectl imgdup which NODE`.
+#[derive(Debug, Args)]
+pub struct WhichArgs {
+    /// The node whose chain to show
+    #[arg(value_name = "NODE")]
+    pub node: String,
+    #[command(flatten)]
+    pub agent: AgentArgs,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = ChainOutput::Text)]
+    pub output: ChainOutput,
+}
+
+/// `kubectl imgdup cleanup`: every namespace, unless -n names one.
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// List what would be deleted, delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChainOutput {
+    Text,
+    Json,
+    Yaml,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan one node: its stores, a verdict per image, and the reclaimable bytes
+    #[command(after_help = crate::examples::NODE)]
     Node(NodeArgs),
     /// Print the exact commands that reclaim the duplicated bytes (nothing is deleted)
+    #[command(after_help = crate::examples::PRUNE)]
     Prune(PruneArgs),
+    /// Show crictl's endpoint chain on one node, hop by hop (crictl-which, run there)
+    #[command(after_help = crate::examples::WHICH)]
+    Which(WhichArgs),
+    /// Delete every agent pod this tool left, in any namespace (by label)
+    #[command(after_help = crate::examples::CLEANUP)]
+    Cleanup(CleanupArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = crate::examples::COMPLETION)]
     Completion {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// The node scan inside an agent pod: prints the NodeReport as JSON
     #[command(hide = true)]
-    Agent(ScanFlags),
+    Agent(AgentFlags),
+    /// Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR
+    #[command(hide = true)]
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// kubectl's plugin completion: `kubectl_complete-imgdup` runs this
+    #[command(name = "__complete", hide = true, disable_help_flag = true)]
+    Complete {
+        /// The words after `kubectl imgdup`; the last one is being completed
+        #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
+        words: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AgentFlags {
+    #[command(flatten)]
+    pub scan: ScanFlags,
+    /// Print crictl's chain (`crictl-which -o json`) instead of the NodeReport
+    #[arg(long)]
+    pub chain: bool,
 }
 
 #[derive(Debug, Args)]

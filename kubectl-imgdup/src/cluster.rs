@@ -4,91 +4,69 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use imgdup::fanout::calls::{Calls, Verb};
 use imgdup::fanout::cluster_report::ClusterReport;
-use imgdup::fanout::pod::AgentPod;
-use imgdup::fanout::{preflight, run};
+use imgdup::fanout::pod::AgentMode;
+use imgdup::fanout::{preflight, run, targets};
 use imgdup::node_report::NodeReport;
 use imgdup::report;
 use imgdup::verdict::Verdict;
 use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::api::core::v1::Node;
+use kube::Api;
 use kube::api::ListParams;
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Api, Client, Config};
 
-use crate::cli::{ClusterArgs, Output};
+use crate::airgap;
+use crate::cli::{AgentArgs, ClusterArgs, ConnectArgs, Output};
+use crate::connect;
 use crate::exit::Exit;
 
-pub fn run(args: ClusterArgs) -> Result<(String, Exit)> {
+pub fn run(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     if args.dry_run {
-        return dry_run(&args);
+        return dry_run(&args, conn);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(scan_cluster(args))
+    connect::runtime()?.block_on(scan_cluster(args, conn))
 }
 
 /// The pods a run would create, for review; nothing is contacted.
-fn dry_run(args: &ClusterArgs) -> Result<(String, Exit)> {
+fn dry_run(args: &ClusterArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     if args.nodes.is_empty() {
         bail!("--dry-run needs the NODE names: it does not contact the cluster to list them");
     }
-    let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
+    let namespace = conn.namespace.clone().unwrap_or_else(|| "default".into());
+    let mut cfg = fanout_config(&args.agent, namespace, args.concurrency, AgentMode::Scan);
+    cfg.run_id = "dry-run".into();
+    let binary = airgap::binary(&args.agent)?;
     let mut out = String::new();
     for node in &args.nodes {
-        let pod = AgentPod {
-            node: node.clone(),
-            namespace: namespace.clone(),
-            image: args.image.clone(),
-            run_id: "dry-run".into(),
-            timeout: args.timeout,
-        }
-        .build();
+        let pod = cfg.pod(node);
         let doc = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": pod.metadata, "spec": pod.spec});
         out.push_str(&match args.output {
             Output::Json => report::to_json(&doc)?,
-            _ => format!("---\n{}", report::to_yaml(&doc)?),
+            _ => format!(
+                "---\n{}{}",
+                airgap::dry_run_note(binary.as_ref(), node),
+                report::to_yaml(&doc)?
+            ),
         });
     }
     Ok((out, Exit::Ok))
 }
 
-async fn client(args: &ClusterArgs) -> Result<(Client, String)> {
-    let options = KubeConfigOptions {
-        context: args.context.clone(),
-        ..Default::default()
-    };
-    let config = match &args.kubeconfig {
-        Some(path) => {
-            let file = Kubeconfig::read_from(path)
-                .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
-            Config::from_custom_kubeconfig(file, &options).await
-        }
-        None => Config::from_kubeconfig(&options).await,
-    }
-    .context("cannot load a kubeconfig (pass --kubeconfig or set KUBECONFIG)")?;
-    let namespace = args
-        .namespace
-        .clone()
-        .unwrap_or_else(|| config.default_namespace.clone());
-    Ok((Client::try_from(config)?, namespace))
-}
-
-async fn scan_cluster(args: ClusterArgs) -> Result<(String, Exit)> {
-    let (client, namespace) = client(&args).await?;
-    let counters = Arc::new(run::Counters::default());
-    let preflight_calls = preflight::check_access(&client, &namespace).await? + 1;
-    preflight::check_pod_security(&client, &namespace).await?;
+async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
+    let binary = airgap::binary(&args.agent)?;
+    let (client, namespace) = connect::client(conn).await?;
+    let calls = Arc::new(Calls::default());
+    let needs = airgap::needs(preflight::needs(&namespace), binary.as_ref(), &namespace);
+    preflight::check_access(&client, needs, &calls).await?;
 
     let nodes_api: Api<Node> = Api::all(client.clone());
-    counters.note_list();
-    let mut listed = nodes_api
-        .list(&ListParams {
-            label_selector: args.selector.clone(),
-            ..Default::default()
-        })
+    let params = ListParams {
+        label_selector: args.selector.clone(),
+        ..Default::default()
+    };
+    let mut listed = calls
+        .run(Verb::List, None, |_| nodes_api.list(&params))
         .await
         .context("cannot list nodes")?
         .items;
@@ -112,26 +90,26 @@ async fn scan_cluster(args: ClusterArgs) -> Result<(String, Exit)> {
     let mut targets = Vec::new();
     for node in &listed {
         let name = node.metadata.name.clone().unwrap_or_default();
-        match run::skip_reason(node) {
+        match airgap::skip_reason(binary.as_ref(), node) {
             Some(reason) => reports.push(NodeReport::unknown(name, reason)),
             None => targets.push(name),
         }
     }
-    let workloads = run::findings_by_node(
-        &run::list_all_pods(&client, &counters)
+    let cfg = fanout_config(
+        &args.agent,
+        namespace.clone(),
+        args.concurrency,
+        AgentMode::Scan,
+    );
+    if let Some(first) = targets.first() {
+        preflight::check_admission(&client, &namespace, &cfg.pod(first), &calls).await?;
+    }
+    let workloads = targets::findings_by_node(
+        &targets::list_all_pods(&client, &calls)
             .await
             .context("cannot list pods")?,
     );
 
-    let cfg = run::FanoutConfig {
-        namespace: namespace.clone(),
-        image: args.image.clone(),
-        run_id: run_id(),
-        concurrency: args.concurrency,
-        timeout: args.timeout,
-        pending_timeout: args.pending_timeout,
-        keep_pods: args.keep_pods,
-    };
     let progress = progress_bar(targets.len());
     let done = |r: &NodeReport| {
         progress.inc(1);
@@ -141,11 +119,11 @@ async fn scan_cluster(args: ClusterArgs) -> Result<(String, Exit)> {
     };
     let pods_api = Api::namespaced(client.clone(), &namespace);
     let scanned = tokio::select! {
-        scanned = run::fan_out(client.clone(), targets, &cfg, counters.clone(), done) => scanned,
-        _ = tokio::signal::ctrl_c() => {
-            progress.abandon_with_message("interrupted: deleting agent pods");
-            run::sweep(&pods_api, &cfg.run_id, &counters).await;
-            return Ok((String::new(), Exit::Interrupted));
+        scanned = run::fan_out(client.clone(), targets, &cfg, calls.clone(), done) => scanned,
+        stop = connect::stop_signal() => {
+            progress.abandon_with_message("stopping: deleting agent pods");
+            run::sweep(&pods_api, &cfg.run_id, &calls).await;
+            return Ok((String::new(), stop));
         }
     };
     progress.finish_and_clear();
@@ -155,11 +133,13 @@ async fn scan_cluster(args: ClusterArgs) -> Result<(String, Exit)> {
             report.pods = found.clone();
         }
     }
-    let cluster = ClusterReport::new(
-        cfg.run_id.clone(),
-        reports,
-        counters.snapshot(preflight_calls),
-    );
+    let cluster = ClusterReport::new(cfg.run_id.clone(), reports, calls.snapshot());
+    if conn.verbose > 0 {
+        eprint!(
+            "{}",
+            report::api_calls_text(&cluster.api_calls, &calls.per_node())
+        );
+    }
     let text = match args.output {
         Output::Table => report::cluster_text(&cluster, false),
         Output::Wide => report::cluster_text(&cluster, true),
@@ -176,17 +156,24 @@ async fn scan_cluster(args: ClusterArgs) -> Result<(String, Exit)> {
     Ok((text, exit))
 }
 
-/// A short id for this run's pod labels: time and pid, no randomness needed.
-fn run_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{:x}{:x}",
-        (nanos / 1_000_000) % 0xffff_ffff,
-        std::process::id()
-    )
+/// The fan-out settings shared by the scan and `which`.
+pub fn fanout_config(
+    agent: &AgentArgs,
+    namespace: String,
+    concurrency: usize,
+    mode: AgentMode,
+) -> run::FanoutConfig {
+    run::FanoutConfig {
+        namespace,
+        image: agent.image.clone(),
+        run_id: connect::run_id(),
+        concurrency,
+        timeout: agent.timeout,
+        pending_timeout: agent.pending_timeout,
+        keep_pods: agent.keep_pods,
+        mode,
+        agent_binary: agent.agent_binary.clone(),
+    }
 }
 
 /// Nodes done out of total on stderr, only when stderr is a terminal.

@@ -14,6 +14,8 @@ pub enum Exit {
     Unknown = 4,
     /// Ctrl-C, after the agent pods were deleted.
     Interrupted = 130,
+    /// SIGTERM, after the agent pods were deleted (128 + 15).
+    Terminated = 143,
 }
 
 impl From<Exit> for ExitCode {

@@ -1,10 +1,17 @@
 //! `kubectl imgdup`: is this image stored twice on my nodes, and what do I get back?
 
+mod airgap;
+mod cleanup;
 mod cli;
 mod cluster;
+mod complete;
+mod connect;
+mod examples;
 mod exit;
+mod man;
 mod node;
 mod prune;
+mod which;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -18,8 +25,12 @@ fn main() -> ExitCode {
         Some(cli::Command::Node(args)) => node::run(args),
         Some(cli::Command::Prune(args)) => prune::run(args),
         Some(cli::Command::Agent(flags)) => node::agent(flags),
+        Some(cli::Command::Which(args)) => which::run(args, &cli.connect),
+        Some(cli::Command::Cleanup(args)) => cleanup::run(args, &cli.connect),
         Some(cli::Command::Completion { shell }) => Ok((completion(shell), Exit::Ok)),
-        None => cluster::run(cli.cluster),
+        Some(cli::Command::Man { dir }) => man::run(&dir),
+        Some(cli::Command::Complete { words }) => Ok((complete::run(words), Exit::Ok)),
+        None => cluster::run(cli.cluster, &cli.connect),
     };
     match result.and_then(|(text, exit)| {
         std::io::stdout()

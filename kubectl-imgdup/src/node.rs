@@ -2,9 +2,9 @@
 
 use anyhow::Result;
 use imgdup::node_report::NodeReport;
-use imgdup::{report, scan, verdict::Verdict};
+use imgdup::{report, scan, verdict::Verdict, which};
 
-use crate::cli::{NodeArgs, Output, Scan, ScanFlags};
+use crate::cli::{AgentFlags, NodeArgs, Output};
 use crate::exit::Exit;
 
 pub fn run(args: NodeArgs) -> Result<(String, Exit)> {
@@ -27,16 +27,20 @@ pub fn run(args: NodeArgs) -> Result<(String, Exit)> {
     Ok((text, exit))
 }
 
-/// `agent`: what an agent pod runs. The NodeReport goes to stdout as JSON,
-/// which the plugin reads back from the pod log.
-pub fn agent(flags: ScanFlags) -> Result<(String, Exit)> {
-    let report = scan_report(flags.into_scan()?)?;
-    Ok((report::to_json(&report)?, Exit::Ok))
-}
-
-fn scan_report(s: Scan) -> Result<NodeReport> {
+/// `agent`: what an agent pod runs. The NodeReport (or with `--chain`,
+/// crictl's Chain) goes to stdout as JSON, which the plugin reads back from
+/// the pod log.
+pub fn agent(flags: AgentFlags) -> Result<(String, Exit)> {
+    let s = flags.scan.into_scan()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    Ok(runtime.block_on(scan::scan(&s.node, s.node_name, &s.inputs, &s.resolution)))
+    let text = if flags.chain {
+        report::to_json(&runtime.block_on(which::which(&s.node, &s.inputs, &s.resolution)))?
+    } else {
+        let report: NodeReport =
+            runtime.block_on(scan::scan(&s.node, s.node_name, &s.inputs, &s.resolution));
+        report::to_json(&report)?
+    };
+    Ok((text, Exit::Ok))
 }

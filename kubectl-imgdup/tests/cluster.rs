@@ -7,6 +7,7 @@ use serde_json::Value;
 use testkit::apiserver::SimApiServer;
 use testkit::apiserver::config::{Config, ImageConfig, NamespaceConfig, NodeConfig};
 
+use crate::util::sim::our_pods;
 use crate::util::*;
 
 const SCENARIOS: [&str; 4] = ["k3s-docker", "runtime-switch", "two-containerds", "dood"];
@@ -37,19 +38,6 @@ fn cluster(dir: &std::path::Path) -> SimApiServer {
         ..Default::default()
     };
     SimApiServer::start(cfg).expect("the simulated API server starts")
-}
-
-fn our_pods(server: &SimApiServer) -> usize {
-    server
-        .sim
-        .pods()
-        .iter()
-        .filter(|p| {
-            p.metadata.labels.as_ref().is_some_and(|l| {
-                l.get("app.kubernetes.io/managed-by").map(String::as_str) == Some("kubectl-imgdup")
-            })
-        })
-        .count()
 }
 
 #[test]
@@ -180,51 +168,48 @@ fn a_node_stuck_pending_is_unknown_and_the_others_still_report() {
 }
 
 #[test]
-fn ctrl_c_mid_run_deletes_every_pod_and_exits_130() {
+fn which_shows_a_lab_nodes_chain_read_on_that_node() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = Config {
-        kubeconfig: Some(dir.path().join("kubeconfig")),
-        nodes: (0..3)
-            .map(|i| NodeConfig {
-                name: format!("slow-{i}"),
-                fake: Some(testkit::apiserver::config::FakeSpec {
-                    seconds: 60.0,
-                    exit_code: 0,
-                    output: String::new(),
-                }),
-                ..Default::default()
-            })
-            .collect(),
-        images: BTreeMap::from([(IMAGE.to_string(), ImageConfig::Binary(bin()))]),
+    let lab = Scenario::up("k3s-docker");
+    let mut cfg = crate::util::sim::config(dir.path());
+    cfg.nodes = vec![NodeConfig {
+        name: "worker-1".into(),
+        lab: Some("k3s-docker".into()),
         ..Default::default()
-    };
+    }];
     let server = SimApiServer::start(cfg).unwrap();
-    let mut child = std::process::Command::new(bin())
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .args(["-o", "json"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while our_pods(&server) < 3 {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "the agent pods never appeared"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    let (out, _) = crate::util::sim::run(&server, &["which", "worker-1", "-o", "json"]);
+    assert_exit(&out, 0);
+    let chain: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(chain["kind"], "Chain");
     assert_eq!(
-        our_pods(&server),
-        0,
-        "the sweep deleted every pod of the run"
+        chain["runtimeEndpoint"]["url"],
+        "unix:///run/k3s/cri-dockerd/cri-dockerd.sock"
     );
+    let kinds: Vec<&str> = chain["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["cri-dockerd", "dockerd", "containerd"]);
+    assert_eq!(chain["hops"][1]["root"], "/var/lib/docker");
+    // Read on the node itself: the API answers of that node's daemons. (Its
+    // pids need /proc/PID/fd, which the pod cannot read without
+    // CAP_SYS_PTRACE, deliberately not granted: `pid` stays null there.)
+    assert_eq!(chain["hops"][1]["driver"], "overlay2");
+    assert!(lab.pid("PID_DOCKERD") > 0);
+    assert_eq!(our_pods(&server), 0);
+
+    let (text, _) = crate::util::sim::run(&server, &["which", "worker-1"]);
+    assert_exit(&text, 0);
+    assert!(
+        stdout(&text).contains("STORE  /var/lib/docker/overlay2"),
+        "{}",
+        stdout(&text)
+    );
+    let (missing, _) = crate::util::sim::run(&server, &["which", "worker-9"]);
+    assert_exit(&missing, 1);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("node \"worker-9\" not found"));
     server.stop();
 }

@@ -2,8 +2,20 @@
 
 mod util;
 
+mod agent_image;
+mod airgap;
 mod cluster;
+mod cluster_faults;
+mod cluster_scale;
+mod cluster_security;
+mod cluster_signals;
 mod completions;
 mod dry_run;
+mod krew;
+mod man_pages;
+mod node_bad_sockets;
+mod node_host_root;
 mod node_local;
+mod node_partial_stores;
+mod plugin_completion;
 mod prune_proof;

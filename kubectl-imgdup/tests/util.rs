@@ -56,3 +56,118 @@ pub fn assert_close(actual: u64, expected: f64, pct: f64, slack: f64, what: &str
         "{what}: {actual} bytes, expected {expected} ± {pct}% + {slack}"
     );
 }
+
+/// Helpers for runs against the simulated API server.
+pub mod sim {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::process::{Command, Output};
+    use std::time::{Duration, Instant};
+
+    use serde_json::Value;
+    use testkit::apiserver::SimApiServer;
+    use testkit::apiserver::config::{Config, FakeSpec, ImageConfig, NodeConfig};
+
+    pub const IMAGE: &str = concat!("ghcr.io/imgdup/kubectl-imgdup:", env!("CARGO_PKG_VERSION"));
+
+    /// A cluster config with the agent image mapped to this build.
+    pub fn config(dir: &Path) -> Config {
+        Config {
+            kubeconfig: Some(dir.join("kubeconfig")),
+            images: BTreeMap::from([(IMAGE.to_string(), ImageConfig::Binary(super::bin()))]),
+            ..Default::default()
+        }
+    }
+
+    /// What a healthy agent prints: a valid NodeReport, verdict ok.
+    pub fn ok_output() -> String {
+        serde_json::to_string(&imgdup::node_report::NodeReport::new("{node}".into(), None)).unwrap()
+    }
+
+    /// A fake node whose agent "runs" for `seconds` and prints `output`.
+    pub fn fake_node(name: &str, seconds: f64, exit_code: i32, output: &str) -> NodeConfig {
+        NodeConfig {
+            name: name.into(),
+            fake: Some(FakeSpec {
+                seconds,
+                exit_code,
+                output: output.into(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Pods labelled as ours that the server still holds.
+    pub fn our_pods(server: &SimApiServer) -> usize {
+        server
+            .pods()
+            .iter()
+            .filter(|p| {
+                p.metadata.labels.as_ref().is_some_and(|l| {
+                    l.get("app.kubernetes.io/managed-by").map(String::as_str)
+                        == Some("kubectl-imgdup")
+                })
+            })
+            .count()
+    }
+
+    /// Runs the plugin against `server` and times it.
+    pub fn run(server: &SimApiServer, args: &[&str]) -> (Output, Duration) {
+        let started = Instant::now();
+        let out = Command::new(super::bin())
+            .arg("--kubeconfig")
+            .arg(&server.kubeconfig)
+            .args(args)
+            .output()
+            .unwrap();
+        (out, started.elapsed())
+    }
+
+    /// `node -> "verdict reason"` from a ClusterReport on stdout.
+    pub fn verdicts(out: &Output) -> BTreeMap<String, String> {
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", super::stdout(out)));
+        report["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                let reason = n["reason"].as_str().unwrap_or("");
+                (
+                    n["node"].as_str().unwrap().to_string(),
+                    format!("{} {reason}", n["verdict"].as_str().unwrap())
+                        .trim()
+                        .to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The ClusterReport's `apiCalls`.
+    pub fn api_calls(out: &Output) -> Value {
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["apiCalls"].clone()
+    }
+}
+
+/// `kubectl imgdup node --local` on a hand-built host root, with no process
+/// visible (`--proc` empty) so the machine's other daemons stay out of it;
+/// returns the output and how long it took.
+pub fn node_on(
+    host: &testkit::host_dir::HostDir,
+    args: &[&str],
+) -> (std::process::Output, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(bin())
+        .args(["node", "--local", "--node-name", "n1", "--host-root"])
+        .arg(host.root())
+        .arg("--proc")
+        .arg(host.empty_proc())
+        .args(args)
+        .env_remove("CONTAINER_RUNTIME_ENDPOINT")
+        .env_remove("IMAGE_SERVICE_ENDPOINT")
+        .env_remove("CRI_CONFIG_FILE")
+        .output()
+        .expect("cannot run kubectl-imgdup");
+    (out, started.elapsed())
+}

@@ -43,6 +43,7 @@ pub fn parse(bytes: &[u8]) -> Result<CrictlYaml, CrictlYamlError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(config);
     }
+    crate::yaml_depth::check(bytes).map_err(|e| CrictlYamlError::Syntax(e.to_string()))?;
     let doc: Value =
         serde_yaml::from_slice(bytes).map_err(|e| CrictlYamlError::Syntax(e.to_string()))?;
     let pairs: Vec<(String, String)> = match doc {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::hostroot::HostRoot;
+use crate::hostroot::{HostRoot, is_loop};
+use crate::node_file::{MAX_CONFIG, read_capped};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -103,6 +104,7 @@ impl K3sConfig {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
+        crate::yaml_depth::check(bytes).map_err(|e| parse_error(path, "YAML", e))?;
         serde_yaml::from_slice::<Option<Self>>(bytes)
             .map(Option::unwrap_or_default)
             .map_err(|e| parse_error(path, "YAML", e))
@@ -117,19 +119,26 @@ fn parse_error(path: &Path, format: &'static str, e: impl std::fmt::Display) -> 
     }
 }
 
-/// Reads and parses a host config file; a missing file is `Ok(None)`.
+/// Reads and parses a host config file; a missing file is `Ok(None)`, a
+/// symlink loop or a file too large for a config is an error naming it.
 pub fn read<T>(
     host: &HostRoot,
     path: &Path,
     parse: fn(&[u8], &Path) -> Result<T, ConfigError>,
 ) -> Result<Option<T>, ConfigError> {
-    match std::fs::read(host.local(path)) {
+    let error = |source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    if is_loop(&host.canonical(path)) {
+        return Err(error(std::io::Error::other(
+            "too many levels of symbolic links (a loop); fix or remove the link",
+        )));
+    }
+    match read_capped(&host.local(path), MAX_CONFIG) {
         Ok(bytes) => parse(&bytes, path).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
+        Err(source) => Err(error(source)),
     }
 }
 

@@ -4,17 +4,27 @@
 //! 512), not their apparent sizes and never what a runtime API reports. One
 //! [`DiskUsage`] remembers every inode it has counted, so summing several
 //! layer directories (which may share hard links) counts each inode once.
+//!
+//! A big tree is walked by several threads ([`walk`]): a store of a million
+//! files costs one `statx` per entry, and threads overlap those calls.
+
+mod walk;
 
 use std::collections::HashSet;
 use std::io;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A du-style walker that counts each inode once across all its calls.
 #[derive(Debug, Default, Clone)]
 pub struct DiskUsage {
-    /// `(st_dev, st_ino)` of everything counted so far.
+    /// `(st_dev, st_ino)` of every directory, every file with more than one
+    /// link and every top path counted so far. A file with one link can only
+    /// be met again through its directory, whose subtree is then skipped, so
+    /// most inodes never need an entry.
     seen: HashSet<(u64, u64)>,
+    /// Some top path was a file with one link: walks look up every file.
+    loose: bool,
     /// Sum of all bytes returned by [`DiskUsage::add`].
     total: u64,
 }
@@ -32,41 +42,16 @@ impl DiskUsage {
     /// deleting a layer while we look. A missing `path` itself is an error.
     pub fn add(&mut self, path: &Path) -> io::Result<u64> {
         let top = std::fs::symlink_metadata(path).map_err(|e| named(path, e))?;
-        let dev = top.dev();
-        let mut bytes = 0;
-        if !self.count(&top, &mut bytes) || !top.is_dir() {
-            self.total += bytes;
-            return Ok(bytes);
+        if !self.seen.insert((top.dev(), top.ino())) {
+            return Ok(0); // counted before, and so was its subtree
         }
-        // Iterative depth-first walk: deep trees cannot overflow the stack,
-        // and only one directory handle is open at a time.
-        let mut dirs: Vec<PathBuf> = vec![path.to_path_buf()];
-        while let Some(dir) = dirs.pop() {
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(e) if vanished(&e) => continue,
-                Err(e) => return Err(named(&dir, e)),
-            };
-            for entry in entries {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(e) if vanished(&e) => continue,
-                    Err(e) => return Err(named(&dir, e)),
-                };
-                // DirEntry::metadata is an lstat: symlinks are not followed.
-                let meta = match entry.metadata() {
-                    Ok(meta) => meta,
-                    Err(e) if vanished(&e) => continue,
-                    Err(e) => return Err(named(&entry.path(), e)),
-                };
-                if meta.dev() != dev {
-                    continue; // a mount point: another filesystem's bytes
-                }
-                // A directory seen before was walked before: skip its subtree.
-                if self.count(&meta, &mut bytes) && meta.is_dir() {
-                    dirs.push(entry.path());
-                }
-            }
+        let mut bytes = top.blocks() * 512;
+        if top.is_dir() {
+            bytes += walk::Walk::new(top.dev(), self.loose, &mut self.seen).run(path)?;
+        } else if top.nlink() <= 1 {
+            // This file is in `seen` although it has one link: from now on
+            // every file a walk meets must be looked up there.
+            self.loose = true;
         }
         self.total += bytes;
         Ok(bytes)
@@ -75,15 +60,6 @@ impl DiskUsage {
     /// Everything this walker has counted.
     pub fn total(&self) -> u64 {
         self.total
-    }
-
-    /// Adds the inode's blocks unless already seen; true when it was new.
-    fn count(&mut self, meta: &std::fs::Metadata, bytes: &mut u64) -> bool {
-        let fresh = self.seen.insert((meta.dev(), meta.ino()));
-        if fresh {
-            *bytes += meta.blocks() * 512;
-        }
-        fresh
     }
 }
 

@@ -27,7 +27,8 @@ use std::time::Duration;
 
 use crate::crictl_yaml::{self, CrictlYaml};
 use crate::evidence::Source;
-use crate::hostroot::HostRoot;
+use crate::hostroot::{HostRoot, is_loop};
+use crate::node_file::{MAX_CONFIG, read_capped};
 
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/crictl.yaml";
 /// `defaultRuntimeEndpoints` in cri-tools `cmd/crictl/main_unix.go` (v1.30+).
@@ -292,7 +293,7 @@ fn load_config(
             return Ok((usage, none));
         }
     };
-    let yaml = match std::fs::read(host.local(&path)) {
+    let yaml = match read_capped(&host.local(&path), MAX_CONFIG) {
         Ok(bytes) => match crictl_yaml::parse(&bytes) {
             Ok(y) => Some(y),
             Err(e) => fail(&path, e.to_string(), &mut usage, warnings)?,
@@ -312,6 +313,12 @@ fn locate(
     crictl_dir: Option<&Path>,
     host: &HostRoot,
 ) -> Result<PathBuf, Option<String>> {
+    if is_loop(&host.canonical(requested)) {
+        return Err(Some(
+            "it is a symlink loop (too many levels of symbolic links); fix or remove the link"
+                .into(),
+        ));
+    }
     match std::fs::metadata(host.local(requested)) {
         Ok(_) => return Ok(requested.to_path_buf()),
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

@@ -15,6 +15,16 @@ use std::sync::{Arc, Mutex};
 /// How many symlinks one lookup may follow before we call it a loop (Linux uses 40).
 const MAX_SYMLINKS: usize = 40;
 
+/// Appended to a path component whose symlinks never end (see [`is_loop`]).
+pub const SYMLINK_LOOP: &str = " (symlink loop)";
+
+/// Whether a canonical path went through a symlink loop: nothing there can be read.
+pub fn is_loop(canonical: &Path) -> bool {
+    canonical
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().ends_with(SYMLINK_LOOP))
+}
+
 /// The directory that stands for the node's `/`.
 #[derive(Debug, Clone)]
 pub struct HostRoot {
@@ -109,7 +119,15 @@ impl HostRoot {
                     more.reverse();
                     pending.extend(more);
                 }
-                _ => resolved = candidate,
+                // Still a symlink after 40: handing it to the kernel would
+                // follow it from the real `/`, out of the root. A name that
+                // cannot exist makes every open fail instead, and says why.
+                Ok(_) => {
+                    let mut looped = name;
+                    looped.push(SYMLINK_LOOP);
+                    resolved.push(looped);
+                }
+                Err(_) => resolved = candidate,
             }
         }
         resolved
@@ -223,6 +241,36 @@ mod tests {
         let host = HostRoot::new(dir.path());
         // Terminates; the result is some path inside the root.
         assert!(host.local("/a/x").starts_with(dir.path()));
+    }
+
+    #[test]
+    fn a_loop_never_hands_the_kernel_a_symlink_to_follow_from_the_real_root() {
+        // Outside the root: what the kernel would reach if it followed
+        // `/var/lib/docker -> /var/lib/docker` itself, from the real `/`.
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), b"outside").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/lib")).unwrap();
+        symlink("/var/lib/docker", dir.path().join("var/lib/docker")).unwrap();
+        // A chain as long as our budget, then one link that points outside.
+        let far = outside.path().display().to_string();
+        symlink(&far, dir.path().join("l40")).unwrap();
+        for i in 0..40 {
+            symlink(format!("/l{}", i + 1), dir.path().join(format!("l{i}"))).unwrap();
+        }
+        let host = HostRoot::new(dir.path());
+        for path in ["/var/lib/docker/image", "/l0/secret"] {
+            let canonical = host.canonical(path);
+            assert!(is_loop(&canonical), "{canonical:?}");
+            let local = host.local(path);
+            assert!(local.starts_with(dir.path()), "{local:?}");
+            assert_eq!(
+                std::fs::read(&local).unwrap_err().kind(),
+                std::io::ErrorKind::NotFound,
+                "{local:?} must not be readable"
+            );
+        }
+        assert!(!is_loop(&host.canonical("/var/lib")));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::defaults as d;
 use crate::evidence::Source;
 use crate::k3s::K3sView;
 use crate::node::Node;
+use crate::node_file::{MAX_CONFIG, read_capped};
 
 /// `KubeletConfiguration` fields we read.
 #[derive(Debug, Default, Deserialize)]
@@ -33,8 +34,12 @@ pub fn kubelet_endpoint(node: &Node, warnings: &mut Vec<String>) -> Option<Endpo
             });
         }
         if let Some(config) = p.cmdline.value(&["--config"]) {
-            match std::fs::read(node.host.local(&config)) {
-                Ok(bytes) => match serde_yaml::from_slice::<KubeletConfig>(&bytes) {
+            match read_capped(&node.host.local(&config), MAX_CONFIG) {
+                Ok(bytes) => match crate::yaml_depth::check(&bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| {
+                        serde_yaml::from_slice::<KubeletConfig>(&bytes).map_err(|e| e.to_string())
+                    }) {
                     Ok(KubeletConfig {
                         container_runtime_endpoint: Some(url),
                     }) => {

@@ -19,13 +19,18 @@ pub mod inventory;
 pub mod k3s;
 pub mod kubelet;
 pub mod node;
+pub mod node_file;
 pub mod node_report;
 pub mod others;
+#[cfg(test)]
+mod parser_props;
 pub mod process;
 pub mod prune;
+mod reclaim;
 pub mod report;
 pub mod runtime;
 pub mod scan;
 pub mod store;
 pub mod verdict;
 pub mod which;
+pub mod yaml_depth;

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::hostroot::HostRoot;
+use crate::node_file::{MAX_LINE, read_capped_lossy};
 use crate::process::{Process, ProcessTable};
 
 pub struct Node {
@@ -21,7 +22,7 @@ impl Node {
     /// kernel's hostname (a pod sharing the host's UTS namespace sees it too).
     pub fn name(&self) -> String {
         let from = |p: &Path| {
-            std::fs::read_to_string(p)
+            read_capped_lossy(p, MAX_LINE)
                 .ok()
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())

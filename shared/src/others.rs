@@ -226,6 +226,16 @@ fn from_disk(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
         d::CRIO_STORAGE_ROOT.to_string(),
         "overlay-images",
     ));
+    for (_, root, _) in &roots {
+        if crate::hostroot::is_loop(&node.host.canonical(root)) {
+            let msg = format!(
+                "{root} is a symlink loop (too many levels of symbolic links); not read. Fix or remove the link"
+            );
+            if !warnings.contains(&msg) {
+                warnings.push(msg);
+            }
+        }
+    }
     roots
         .into_iter()
         .filter(|(_, root, marker)| node.exists(PathBuf::from(root).join(marker)))

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cmdline::Cmdline;
 use crate::hostroot::HostRoot;
+use crate::node_file::{MAX_LINE, MAX_NET_UNIX, MAX_PROC_ARGS, read_capped, read_capped_lossy};
 
 /// `__SO_ACCEPTCON` in `/proc/net/unix` flags: the socket is listening.
 const SO_ACCEPTCON: u32 = 0x10000;
@@ -57,27 +58,36 @@ pub struct UnixSocketEntry {
 }
 
 /// Parses `/proc/net/unix`. Malformed lines are skipped: this is evidence,
-/// and one odd line must not hide the others.
+/// and one odd line must not hide the others. The kernel prints seven
+/// fields (`%pK: %08X %08X %08X %04X %02X %5lu`), then one space and the
+/// bound path exactly as bound, spaces included.
 pub fn parse_net_unix(text: &str) -> Vec<UnixSocketEntry> {
     text.lines()
         .skip(1)
-        .filter_map(|line| {
-            let mut fields = line.split_whitespace();
-            let _num = fields.next()?;
-            let _refcount = fields.next()?;
-            let _protocol = fields.next()?;
-            let flags = u32::from_str_radix(fields.next()?, 16).ok()?;
-            let _type = fields.next()?;
-            let _state = fields.next()?;
-            let inode = fields.next()?.parse().ok()?;
-            let path = fields.collect::<Vec<_>>().join(" ");
-            (!path.is_empty()).then_some(UnixSocketEntry {
-                inode,
-                listening: flags & SO_ACCEPTCON != 0,
-                path,
-            })
-        })
+        .filter_map(parse_net_unix_line)
         .collect()
+}
+
+fn parse_net_unix_line(line: &str) -> Option<UnixSocketEntry> {
+    let mut rest = line;
+    let mut fields = [""; 7];
+    for field in &mut fields {
+        let start = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        rest = &rest[start..];
+        let end = rest.find([' ', '\t']).unwrap_or(rest.len());
+        (*field, rest) = rest.split_at(end);
+        if field.is_empty() {
+            return None;
+        }
+    }
+    let flags = u32::from_str_radix(fields[3], 16).ok()?;
+    let inode = fields[6].parse().ok()?;
+    let path = rest.strip_prefix(' ').unwrap_or(rest);
+    (!path.is_empty()).then(|| UnixSocketEntry {
+        inode,
+        listening: flags & SO_ACCEPTCON != 0,
+        path: path.to_string(),
+    })
 }
 
 /// Every process visible in one procfs.
@@ -110,10 +120,10 @@ impl ProcessTable {
                 continue;
             };
             let dir = entry.path();
-            let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
+            let Ok(comm) = read_capped_lossy(&dir.join("comm"), MAX_LINE) else {
                 continue;
             };
-            let cmdline = std::fs::read(dir.join("cmdline"))
+            let cmdline = read_capped(&dir.join("cmdline"), MAX_PROC_ARGS)
                 .map(|b| Cmdline::from_proc_bytes(&b))
                 .unwrap_or_default();
             processes.push(Process {
@@ -156,8 +166,8 @@ impl ProcessTable {
 
     /// The environment of a process (e.g. `DOCKER_HOST` for cri-dockerd).
     pub fn environ(&self, pid: u32) -> HashMap<String, String> {
-        let bytes =
-            std::fs::read(self.proc_root.join(pid.to_string()).join("environ")).unwrap_or_default();
+        let environ = self.proc_root.join(pid.to_string()).join("environ");
+        let bytes = read_capped(&environ, MAX_PROC_ARGS).unwrap_or_default();
         bytes
             .split(|b| *b == 0)
             .filter_map(|kv| {
@@ -184,7 +194,9 @@ impl ProcessTable {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             let inodes = inodes_by_netns.entry(netns).or_insert_with(|| {
-                let text = std::fs::read_to_string(dir.join("net/unix")).unwrap_or_default();
+                // Lossy: a socket bound at a non-UTF-8 path must not hide the others.
+                let text =
+                    read_capped_lossy(&dir.join("net/unix"), MAX_NET_UNIX).unwrap_or_default();
                 parse_net_unix(&text)
                     .into_iter()
                     .filter(|e| {
@@ -230,7 +242,7 @@ mod tests {
 ffff8881: 00000002 00000000 00010000 0001 01 4242 /run/k3s/containerd/containerd.sock
 ffff8882: 00000003 00000000 00000000 0001 03 4243 /run/k3s/containerd/containerd.sock
 ffff8883: 00000002 00000000 00010000 0001 01 4244 @/containerd-shim/abc.sock
-ffff8884: 00000002 00000000 00010000 0001 01 4245 /run/with space.sock
+ffff8884: 00000002 00000000 00010000 0001 01  4245 /run/with  two spaces.sock
 ffff8885: garbage
 ffff8886: 00000002 00000000 00000000 0002 07 4246
 ";
@@ -251,7 +263,7 @@ ffff8886: 00000002 00000000 00000000 0002 07 4246
             !entries[1].listening,
             "an accepted connection shares the path but is not the listener"
         );
-        assert_eq!(entries[3].path, "/run/with space.sock");
+        assert_eq!(entries[3].path, "/run/with  two spaces.sock");
         assert!(parse_net_unix("").is_empty());
     }
 

@@ -16,7 +16,7 @@ use crate::node::Node;
 use crate::node_report::NodeReport;
 use crate::runtime::containerd;
 use crate::store::{Store, StoreRuntime};
-use crate::verdict::judge;
+use crate::verdict::{Verdict, judge};
 use crate::which::which;
 
 /// A store to read, before its inventory is known.
@@ -64,6 +64,7 @@ pub async fn scan(
         None => chain.store.clone(),
     };
     let kubelet_hops = kubelet_chain.map(|k| k.hops).unwrap_or_default();
+    let dead_ends = dead_ends(&chain, &kubelet_hops);
     let planned = plan(node, &chain, &kubelet_hops, active.as_ref());
     let mut stores = Vec::new();
     let mut inventories = Vec::new();
@@ -79,9 +80,44 @@ pub async fn scan(
     report.verdict = judgement.verdict;
     report.reclaimable_bytes = judgement.reclaimable_bytes;
     report.images = judgement.images;
-    report.findings = judgement.findings;
+    report.findings = dead_ends.clone();
+    report.findings.extend(judgement.findings);
+    // Nothing answered and no image is on disk: that is no scan, not an `ok`.
+    let nothing = stores.iter().all(|s| !s.live && s.images == 0);
+    if let (true, Some(first)) = (nothing, dead_ends.first()) {
+        report.verdict = Verdict::Unknown;
+        report.reason = Some(format!("NoRuntimeFound: {first}"));
+    }
     report.stores = stores;
     report
+}
+
+/// Hops of crictl's and the kubelet's chains that could not be reached,
+/// each naming its socket and the fix (the hop's error says both), so the
+/// table shows them instead of a quiet `ok`.
+fn dead_ends(chain: &Chain, kubelet_hops: &[Hop]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if chain.runtime_endpoint.url.is_none() {
+        out.push(format!(
+            "crictl's runtime: {}; set one with -r or `crictl config --set runtime-endpoint=unix:///path/to.sock`",
+            chain.runtime_endpoint.detail
+        ));
+    }
+    let labelled = [
+        ("crictl's runtime", &chain.hops),
+        ("crictl's image service", &chain.image_hops),
+        ("the kubelet's runtime", &kubelet_hops.to_vec()),
+    ];
+    for (who, hops) in labelled {
+        for hop in hops.iter() {
+            let Some(error) = &hop.error else { continue };
+            if out.iter().any(|o| o.ends_with(error.as_str())) {
+                continue; // the same socket on two chains
+            }
+            out.push(format!("{who} at {}: {error}", hop.endpoint));
+        }
+    }
+    out
 }
 
 /// The stores to read: the chain's (active) first, then the others, one per root.

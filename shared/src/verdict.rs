@@ -11,11 +11,12 @@
 //!   every removable copy frees together, so layers shared only among removed
 //!   copies count there once.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::inventory::{Image, StoreInventory};
+use crate::reclaim::Usage;
 use crate::store::{Store, StoreRuntime};
 
 /// SPEC §4 verdicts, in rising severity: a node takes the worst of its images.
@@ -73,6 +74,10 @@ pub struct ImageFinding {
     pub removals: Vec<Removal>,
     /// Where each layer of each copy lies on disk, and what it uses.
     pub layers: Vec<LayerCopy>,
+    /// Stores whose copy is incomplete (a layer or blob missing): listed in
+    /// `stores`, but never counted as a duplicate copy nor as reclaimable.
+    #[serde(default)]
+    pub incomplete_in: Vec<String>,
 }
 
 /// One unpacked layer of one copy of an image.
@@ -109,24 +114,28 @@ pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
     let mut plan: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); stores.len()];
     let mut drafts = Vec::new();
     for members in &groups {
-        let holding: Vec<usize> = members
+        let complete = |&(s, i): &(usize, usize)| inventories[s].images[i].missing.is_empty();
+        let holding = stores_of(members.iter());
+        // Only whole copies count: a copy missing a layer is no proof of a
+        // duplicate, and removing it frees an amount nobody can measure.
+        let whole = stores_of(members.iter().filter(|m| complete(m)));
+        let incomplete: Vec<usize> = holding
             .iter()
-            .map(|(s, _)| *s)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
+            .copied()
+            .filter(|s| !whole.contains(s))
             .collect();
         let (first_store, first_image) = members[0];
         let image = &inventories[first_store].images[first_image];
-        let keep = holding
-            .iter()
-            .copied()
-            .find(|s| stores[*s].active)
-            .or_else(|| holding.iter().copied().find(|s| stores[*s].live))
-            .unwrap_or(holding[0]);
-        let (verdict, reason) = classify(stores, &holding, keep);
+        let keep = pick_keep(stores, if whole.is_empty() { &holding } else { &whole });
+        let basis = if whole.is_empty() { vec![keep] } else { whole };
+        let (verdict, mut reason) = classify(stores, &basis, keep);
+        if let Some(why) = incomplete_note(stores, inventories, members, &incomplete) {
+            reason.push_str(&why);
+        }
         let mut removals = Vec::new();
         if verdict == Verdict::Duplicate {
-            for &(s, i) in members.iter().filter(|(s, _)| *s != keep) {
+            let removable = |(s, i): &&(usize, usize)| *s != keep && complete(&(*s, *i));
+            for &(s, i) in members.iter().filter(removable) {
                 let copy = &inventories[s].images[i];
                 let pinned_by: Vec<String> = inventories[s]
                     .containers
@@ -178,6 +187,7 @@ pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
                 repo_digests: digests.into_iter().collect(),
                 removals: Vec::new(),
                 layers: layer_copies(stores, inventories, members),
+                incomplete_in: incomplete.iter().map(|s| stores[*s].id.clone()).collect(),
             },
             removals,
         ));
@@ -228,6 +238,39 @@ pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
         reclaimable_bytes,
         findings,
     }
+}
+
+/// The distinct stores of some (store, image) pairs, in store order.
+fn stores_of<'a>(members: impl Iterator<Item = &'a (usize, usize)>) -> Vec<usize> {
+    let set: BTreeSet<usize> = members.map(|(s, _)| *s).collect();
+    set.into_iter().collect()
+}
+
+/// The copy that stays: the active store's, else a live store's, else the first.
+fn pick_keep(stores: &[Store], candidates: &[usize]) -> usize {
+    let find = |f: fn(&Store) -> bool| candidates.iter().copied().find(|s| f(&stores[*s]));
+    find(|s| s.active)
+        .or_else(|| find(|s| s.live))
+        .unwrap_or(candidates[0])
+}
+
+/// The reason's tail for copies that miss layers: which, and what is missing.
+fn incomplete_note(
+    stores: &[Store],
+    inventories: &[StoreInventory],
+    members: &[(usize, usize)],
+    incomplete: &[usize],
+) -> Option<String> {
+    let first = incomplete.first()?;
+    let missing = members
+        .iter()
+        .filter(|(s, _)| s == first)
+        .find_map(|(s, i)| inventories[*s].images[*i].missing.first())?;
+    let ids: Vec<&str> = incomplete.iter().map(|s| stores[*s].id.as_str()).collect();
+    Some(format!(
+        "; the copy in {} is incomplete ({missing}), so it is not counted as a duplicate nor as reclaimable",
+        ids.join(", ")
+    ))
 }
 
 /// The on-disk layers of every copy, in layer order.
@@ -337,106 +380,6 @@ fn identity_groups(inventories: &[StoreInventory]) -> Vec<Vec<(usize, usize)>> {
         }
     }
     groups
-}
-
-/// Who references which layer and blob, counted once up front, so what a
-/// removal frees is a lookup per reference instead of a pass over the node.
-struct Usage<'a> {
-    inventories: &'a [StoreInventory],
-    /// Content-store domain per store: stores sharing one containerd root share blobs.
-    domain: Vec<usize>,
-    /// Per store: how many of its images use each layer key.
-    layer_refs: Vec<HashMap<String, u32>>,
-    /// Per (domain, digest): how many images of the domain use the blob.
-    blob_refs: HashMap<(usize, &'a str), u32>,
-}
-
-/// An image's layer keys and blob digests, each once.
-fn refs(image: &Image) -> (BTreeSet<String>, BTreeSet<&str>) {
-    let layers = image
-        .chain_ids
-        .iter()
-        .map(|c| layer_key(image, c))
-        .collect();
-    let blobs = image.blobs.iter().map(String::as_str).collect();
-    (layers, blobs)
-}
-
-impl<'a> Usage<'a> {
-    fn new(stores: &[Store], inventories: &'a [StoreInventory]) -> Self {
-        let mut first: BTreeMap<(StoreRuntime, &str), usize> = BTreeMap::new();
-        let domain: Vec<usize> = stores
-            .iter()
-            .enumerate()
-            .map(|(i, s)| *first.entry((s.runtime, s.path.as_str())).or_insert(i))
-            .collect();
-        let mut layer_refs = vec![HashMap::new(); inventories.len()];
-        let mut blob_refs = HashMap::new();
-        for (s, inv) in inventories.iter().enumerate() {
-            for image in &inv.images {
-                let (layers, blobs) = refs(image);
-                for key in layers {
-                    *layer_refs[s].entry(key).or_insert(0) += 1;
-                }
-                for blob in blobs {
-                    *blob_refs.entry((domain[s], blob)).or_insert(0) += 1;
-                }
-            }
-        }
-        Self {
-            inventories,
-            domain,
-            layer_refs,
-            blob_refs,
-        }
-    }
-
-    /// Bytes freed by removing `removed` images from store `s` alone.
-    fn freed(&self, s: usize, removed: &BTreeSet<usize>) -> u64 {
-        let mut plan = vec![BTreeSet::new(); self.inventories.len()];
-        plan[s] = removed.clone();
-        self.freed_all(&plan)
-    }
-
-    /// Bytes freed by removing every planned image: a layer or blob frees
-    /// when every image that references it is removed.
-    fn freed_all(&self, plan: &[BTreeSet<usize>]) -> u64 {
-        let mut gone_layers: HashMap<(usize, String), u32> = HashMap::new();
-        let mut gone_blobs: HashMap<(usize, &str), u32> = HashMap::new();
-        for (s, removed) in plan.iter().enumerate() {
-            for &i in removed {
-                let (layers, blobs) = refs(&self.inventories[s].images[i]);
-                for key in layers {
-                    *gone_layers.entry((s, key)).or_insert(0) += 1;
-                }
-                for blob in blobs {
-                    *gone_blobs.entry((self.domain[s], blob)).or_insert(0) += 1;
-                }
-            }
-        }
-        let layers: u64 = gone_layers
-            .iter()
-            .filter(|((s, key), n)| self.layer_refs[*s].get(key) == Some(n))
-            .filter_map(|((s, key), _)| self.inventories[*s].layers.get(key))
-            .map(|d| d.disk_bytes)
-            .sum();
-        let blobs: u64 = gone_blobs
-            .iter()
-            .filter(|(key, n)| self.blob_refs.get(key) == Some(n))
-            .filter_map(|((d, digest), _)| self.blob_size(*d, digest))
-            .sum();
-        layers + blobs
-    }
-
-    /// A blob's size, from any store of its content-store domain.
-    fn blob_size(&self, domain: usize, digest: &str) -> Option<u64> {
-        self.inventories
-            .iter()
-            .enumerate()
-            .filter(|(s, _)| self.domain[*s] == domain)
-            .find_map(|(_, inv)| inv.blobs.get(digest))
-            .map(|b| b.disk_bytes)
-    }
 }
 
 #[cfg(test)]

@@ -57,6 +57,7 @@ impl Inv {
             chain_ids: chains.clone(),
             blobs: vec![],
             namespace: self.namespace.clone(),
+            missing: vec![],
         };
         for (chain, (diff, bytes)) in chains.iter().zip(layers) {
             self.inv.layers.insert(
@@ -343,4 +344,71 @@ fn an_empty_node_is_ok() {
         (j.verdict, j.reclaimable_bytes, j.images.len()),
         (Verdict::Ok, 0, 0)
     );
+}
+
+#[test]
+fn an_incomplete_copy_is_neither_a_duplicate_nor_reclaimable() {
+    let (stores, mut invs) = runtime_switch();
+    // Docker's app-a lost its top layer's layerdb entry (a half-written store).
+    let appa = invs[0].images.iter_mut().find(|i| i.id == "sha256:appa");
+    appa.unwrap().missing =
+        vec!["layer 1 at /var/lib/docker/image/overlay2/layerdb/sha256/x: missing".into()];
+    let j = judge(&stores, &invs);
+    let appa = finding(&j, "appa");
+    assert_eq!(appa.verdict, Verdict::Ok, "{appa:#?}");
+    assert_eq!(appa.reclaimable_bytes, 0);
+    assert!(appa.removals.is_empty());
+    assert_eq!(appa.incomplete_in, ["dockerd:/var/lib/docker"]);
+    assert!(
+        appa.reason
+            .contains("incomplete (layer 1 at /var/lib/docker"),
+        "{}",
+        appa.reason
+    );
+    assert_eq!(appa.stores.len(), 2, "still listed where it lies");
+    assert_eq!(j.reclaimable_bytes, 0);
+    // Only the orphan store's other images decide the node now.
+    assert_eq!(j.verdict, Verdict::OrphanStore);
+}
+
+#[test]
+fn whole_copies_stay_duplicates_beside_an_incomplete_one() {
+    let (mut stores, mut invs) = runtime_switch();
+    let extra = Inv::docker().image("appa", "app-a:1", &[("B", MIB), ("A", 3 * MIB)]);
+    let mut extra = extra.inv;
+    extra.images[0].missing = vec!["layer 0: missing".into()];
+    stores.push(store(
+        "dockerd:/data",
+        StoreRuntime::Dockerd,
+        "/data",
+        false,
+        false,
+    ));
+    invs.push(extra);
+    let j = judge(&stores, &invs);
+    let appa = finding(&j, "appa");
+    assert_eq!(appa.verdict, Verdict::Duplicate);
+    assert_eq!(appa.incomplete_in, ["dockerd:/data"]);
+    let from: Vec<&str> = appa.removals.iter().map(|r| r.store.as_str()).collect();
+    assert_eq!(
+        from,
+        ["dockerd:/var/lib/docker"],
+        "never the incomplete copy"
+    );
+    assert_eq!(appa.reclaimable_bytes, 3 * MIB);
+}
+
+#[test]
+fn only_incomplete_copies_are_judged_by_the_copy_that_would_stay() {
+    let (stores, mut invs) = runtime_switch();
+    for inv in &mut invs {
+        for image in inv.images.iter_mut().filter(|i| i.id == "sha256:appa") {
+            image.missing = vec!["blob: missing".into()];
+        }
+    }
+    let j = judge(&stores, &invs);
+    let appa = finding(&j, "appa");
+    assert_eq!(appa.verdict, Verdict::Ok, "the active store's copy, alone");
+    assert_eq!(appa.incomplete_in.len(), 2);
+    assert_eq!(appa.reclaimable_bytes, 0);
 }

@@ -303,9 +303,27 @@ fn offline_reads_generated_blobs() {
         Some(format!("/var/lib/containerd/{BLOBS}/{hex}").as_str())
     );
     assert!(on_disk.disk_bytes >= 20_000, "{on_disk:?}");
-    // Gaps: the offline note, the missing config, the missing layer;
-    // not the index's arm64 child (containerd fetches one platform).
-    assert_eq!(inv.gaps.len(), 3, "{:#?}", inv.gaps);
+    // Gaps: the offline note, the missing config, the missing layer, the
+    // three JSON-looking blobs that do not hash to their names; not the
+    // index's arm64 child (containerd fetches one platform).
+    assert_eq!(inv.gaps.len(), 6, "{:#?}", inv.gaps);
+    for hex in ["e", "f", "0"].map(|c| c.repeat(64)) {
+        assert!(
+            inv.gaps
+                .iter()
+                .any(|g| g.contains(&hex) && g.contains("does not match its digest")),
+            "{hex}: {:#?}",
+            inv.gaps
+        );
+    }
+    let half_image = image(&inv, &config2);
+    let no_layer_hex = no_layer.trim_start_matches("sha256:");
+    assert!(
+        half_image.missing.len() == 1 && half_image.missing[0].contains(no_layer_hex),
+        "{:?}",
+        half_image.missing
+    );
+    assert!(img.missing.is_empty());
     assert!(inv.gaps[0].contains("meta.db"));
     assert!(
         inv.gaps

@@ -160,6 +160,10 @@ fn offline_fixture_reads_images_tags_layers_and_containers() {
     );
     assert!(base_layer.disk_bytes >= 100_000);
     assert_eq!(inv.layers.len(), 2, "{:?}", inv.layers);
+    assert!(
+        inv.images.iter().all(|i| i.missing.is_empty()),
+        "whole images"
+    );
     assert_eq!(inv.containers.len(), 1);
     let c = &inv.containers[0];
     assert_eq!((c.id.as_str(), c.name.as_str()), ("c1", "web"));
@@ -218,9 +222,83 @@ fn offline_fixture_turns_broken_files_into_gaps() {
         2,
         "listed, its gap says why"
     );
+    // Images standing on a broken or absent layer say which, by path.
+    let app_missing = &image(&inv, &app).missing;
+    assert_eq!(app_missing.len(), 1, "{app_missing:?}");
+    assert!(app_missing[0].starts_with("layer 1 ("), "{app_missing:?}");
+    let lonely_missing = image(&inv, &lonely).missing.join("\n");
+    assert!(
+        lonely_missing.contains(&format!("layerdb/sha256/{lonely_chain}: missing")),
+        "{lonely_missing}"
+    );
     assert!(inv.containers.is_empty());
     assert!(image(&inv, &app).tags.is_empty());
     assert_eq!(inv.layers.keys().collect::<Vec<_>>(), [&chains[0]]);
+}
+
+#[test]
+fn a_layer_missing_diff_or_size_is_half_written_and_not_counted() {
+    for file in ["diff", "size"] {
+        let f = Fixture::new();
+        let (d0, d1) = (diff(0), diff(1));
+        let app = f.image(&[&d0, &d1]);
+        let chains = chain_ids(&[d0.clone(), d1.clone()]);
+        f.layer(&chains[0], &d0, Some("cache-base"), 4096);
+        f.layer(&chains[1], &d1, Some("cache-top"), 4096);
+        let top = f.path(&format!(
+            "image/overlay2/layerdb/sha256/{}",
+            chains[1].trim_start_matches("sha256:")
+        ));
+        fs::remove_file(top.join(file)).unwrap();
+        let (_, inv) = read_docker_root(&f.host(), ROOT).unwrap();
+        let want =
+            format!("{}/{file}", top.display()).replace(&f.dir.path().display().to_string(), "");
+        assert!(
+            inv.gaps
+                .iter()
+                .any(|g| g.contains(&want) && g.contains("half-written")),
+            "{file}: {:#?}",
+            inv.gaps
+        );
+        assert_eq!(
+            inv.layers.keys().collect::<Vec<_>>(),
+            [&chains[0]],
+            "{file}"
+        );
+        assert_eq!(image(&inv, &app).missing.len(), 1, "{file}");
+    }
+}
+
+#[test]
+fn huge_or_non_regular_metadata_files_are_gaps_not_hangs() {
+    let f = Fixture::new();
+    let d0 = diff(0);
+    let app = f.image(&[&d0]);
+    f.layer(
+        &chain_ids(std::slice::from_ref(&d0))[0],
+        &d0,
+        Some("cache-base"),
+        4096,
+    );
+    let repos = f.path("image/overlay2/repositories.json");
+    fs::File::create(&repos).unwrap().set_len(1 << 40).unwrap(); // sparse 1 TiB
+    fs::create_dir_all(f.path("containers/c1")).unwrap();
+    let fifo = f.path("containers/c1/config.v2.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (_, inv) = read_docker_root(&f.host(), ROOT).unwrap();
+    let gaps = inv.gaps.join("\n");
+    assert!(gaps.contains("repositories.json: larger than"), "{gaps}");
+    assert!(
+        gaps.contains("config.v2.json: not a regular file (a FIFO)"),
+        "{gaps}"
+    );
+    assert!(image(&inv, &app).missing.is_empty());
 }
 
 #[test]

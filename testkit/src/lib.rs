@@ -6,7 +6,9 @@
 //! built from a real dockerd. The binaries in `src/bin` are thin wrappers.
 
 pub mod apiserver;
+pub mod bad_socket;
 pub mod cmd;
 pub mod cri_standin;
 pub mod gen_store;
+pub mod host_dir;
 pub mod lab;

@@ -29,6 +29,13 @@ pub struct ApiCalls {
     pub get: u32,
     pub log: u32,
     pub delete: u32,
+    /// Requests that were repeats of a failed one (429, 5xx, timeouts); already
+    /// counted in their verb.
+    #[serde(default)]
+    pub retries: u32,
+    /// The most requests made for any one node.
+    #[serde(default)]
+    pub max_per_node: u32,
 }
 
 impl ApiCalls {

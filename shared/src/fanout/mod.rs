@@ -3,8 +3,13 @@
 //!
 //! Built only with the `cluster` feature: crictl-which needs none of it.
 
+pub mod calls;
 pub mod cluster_report;
 pub mod pod;
+pub mod pod_status;
 pub mod preflight;
+pub mod retry;
 pub mod run;
+pub mod targets;
+pub mod upload;
 pub mod workload;

@@ -51,6 +51,17 @@ pub struct AgentPod {
     pub run_id: String,
     /// The scan's own deadline; the pod's `activeDeadlineSeconds` adds a margin.
     pub timeout: Duration,
+    pub mode: AgentMode,
+}
+
+/// What the agent prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AgentMode {
+    /// The node's `NodeReport` (`kubectl imgdup`).
+    #[default]
+    Scan,
+    /// crictl's chain, as `crictl-which -o json` (`kubectl imgdup which NODE`).
+    Which,
 }
 
 /// Slack between the agent's timeout and the kubelet killing the pod: image
@@ -85,22 +96,29 @@ impl AgentPod {
             })
             .collect();
         let timeout = format!("{}s", self.timeout.as_secs().max(1));
+        let mut args: Vec<String> = vec!["agent".into()];
+        if self.mode == AgentMode::Which {
+            args.push("--chain".into());
+        }
         let container = Container {
             name: "agent".into(),
             image: Some(self.image.clone()),
             image_pull_policy: Some("IfNotPresent".into()),
             command: Some(vec![AGENT_PATH.into()]),
-            args: Some(vec![
-                "agent".into(),
-                "--host-root".into(),
-                HOST_MOUNT.into(),
-                "--proc".into(),
-                format!("{HOST_MOUNT}/proc"),
-                "--node-name".into(),
-                self.node.clone(),
-                "--timeout".into(),
-                timeout,
-            ]),
+            args: Some(
+                args.into_iter()
+                    .chain([
+                        "--host-root".into(),
+                        HOST_MOUNT.into(),
+                        "--proc".into(),
+                        format!("{HOST_MOUNT}/proc"),
+                        "--node-name".into(),
+                        self.node.clone(),
+                        "--timeout".into(),
+                        timeout,
+                    ])
+                    .collect(),
+            ),
             volume_mounts: Some(mounts),
             resources: Some(ResourceRequirements {
                 requests: Some(BTreeMap::from([
@@ -137,7 +155,7 @@ impl AgentPod {
         };
         Pod {
             metadata: ObjectMeta {
-                generate_name: Some(format!("imgdup-{}-", name_part(&self.node))),
+                name: Some(self.name()),
                 namespace: Some(self.namespace.clone()),
                 labels: Some(labels),
                 ..Default::default()
@@ -166,8 +184,25 @@ impl AgentPod {
     }
 }
 
-/// A DNS-label-safe fragment of a node name for `generateName` (the server
-/// appends 5 characters; a pod name must stay within 63).
+impl AgentPod {
+    /// `imgdup-<node>-<hash>-<run>`: fixed per run and node, so a create
+    /// retried after a lost answer finds its pod (409) instead of making a
+    /// second one, as `generateName` would. The hash keeps node names that
+    /// clean up alike apart; the whole stays a DNS label (≤ 63).
+    pub fn name(&self) -> String {
+        let hash = self.node.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let run: String = name_part(&self.run_id).chars().take(14).collect();
+        format!(
+            "imgdup-{}-{:06x}-{run}",
+            name_part(&self.node),
+            hash & 0xff_ffff
+        )
+    }
+}
+
+/// A DNS-label-safe fragment of a node name (at most 32 characters).
 fn name_part(node: &str) -> String {
     let cleaned: String = node
         .chars()
@@ -178,7 +213,7 @@ fn name_part(node: &str) -> String {
                 '-'
             }
         })
-        .take(40)
+        .take(32)
         .collect();
     let trimmed = cleaned.trim_matches('-');
     if trimmed.is_empty() {
@@ -199,6 +234,7 @@ mod tests {
             image: "ghcr.io/imgdup/kubectl-imgdup:0.1.0".into(),
             run_id: "r1".into(),
             timeout: Duration::from_secs(60),
+            mode: AgentMode::Scan,
         }
         .build()
     }
@@ -259,18 +295,42 @@ mod tests {
     }
 
     #[test]
-    fn generate_name_is_a_dns_label() {
-        let name = pod().metadata.generate_name.unwrap();
-        assert_eq!(name, "imgdup-worker-1-example-com-");
-        let long = AgentPod {
-            node: "x".repeat(300),
+    fn the_name_is_a_dns_label_fixed_per_node_and_run() {
+        let name = pod().metadata.name.unwrap();
+        assert!(name.starts_with("imgdup-worker-1-example-com-"), "{name}");
+        assert!(name.ends_with("-r1"), "{name}");
+        let agent = |node: &str| AgentPod {
+            node: node.into(),
+            namespace: "n".into(),
+            image: "i".into(),
+            run_id: "18c2f9a01e240".into(),
+            timeout: Duration::from_secs(1),
+            mode: AgentMode::Scan,
+        };
+        let long = agent(&"x".repeat(300)).name();
+        assert!(long.len() <= 63, "{long}");
+        assert!(
+            long.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        );
+        assert_eq!(agent("a.b").name(), agent("a.b").name());
+        assert_ne!(agent("a.b").name(), agent("a_b").name());
+        assert_eq!(name_part("___"), "node");
+    }
+
+    #[test]
+    fn which_mode_asks_the_agent_for_the_chain() {
+        let mut agent = AgentPod {
+            node: "n".into(),
             namespace: "n".into(),
             image: "i".into(),
             run_id: "r".into(),
             timeout: Duration::from_secs(1),
-        }
-        .build();
-        assert!(long.metadata.generate_name.unwrap().len() + 5 <= 63);
-        assert_eq!(name_part("___"), "node");
+            mode: AgentMode::Which,
+        };
+        let args = |a: &AgentPod| a.build().spec.unwrap().containers[0].args.clone().unwrap();
+        assert_eq!(&args(&agent)[..2], ["agent", "--chain"]);
+        agent.mode = AgentMode::Scan;
+        assert!(!args(&agent).contains(&"--chain".to_string()));
     }
 }

@@ -4,9 +4,12 @@
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::Pod;
 use kube::api::PostParams;
 use kube::{Api, Client};
+
+use super::calls::{Calls, Verb};
+use super::retry::CallError;
 
 /// One permission the run needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +59,13 @@ pub fn needs(namespace: &str) -> Vec<Need> {
         need("create", "pods", None, ns(), "start one agent pod per node"),
         need("list", "pods", None, ns(), "watch the agent pods"),
         need("watch", "pods", None, ns(), "watch the agent pods"),
+        need(
+            "get",
+            "pods",
+            None,
+            ns(),
+            "re-read an agent pod after a missed update or a retried create",
+        ),
         need("get", "pods", Some("log"), ns(), "read each node's report"),
         need("delete", "pods", None, ns(), "remove every agent pod"),
         need(
@@ -65,14 +75,26 @@ pub fn needs(namespace: &str) -> Vec<Need> {
             ns(),
             "remove a run's pods by label after Ctrl-C",
         ),
-        need("list", "events", None, ns(), "explain a pod stuck Pending"),
-        need(
-            "get",
-            "namespaces",
-            None,
-            None,
-            "check the namespace's PodSecurity level",
-        ),
+    ]
+}
+
+/// What `kubectl imgdup cleanup` does: find our pods everywhere, delete them.
+pub fn cleanup_needs() -> Vec<Need> {
+    vec![
+        Need {
+            verb: "list",
+            resource: "pods",
+            subresource: None,
+            namespace: None,
+            why: "find agent pods left in any namespace",
+        },
+        Need {
+            verb: "delete",
+            resource: "pods",
+            subresource: None,
+            namespace: None,
+            why: "delete them (or grant it per namespace and use -n)",
+        },
     ]
 }
 
@@ -81,19 +103,24 @@ pub enum PreflightError {
     #[error("missing permissions (nothing was created):\n  {}\nGrant deploy/rbac.yaml, or ask your admin for these rules", .0.join("\n  "))]
     Forbidden(Vec<String>),
     #[error(
-        "namespace {namespace} enforces PodSecurity \"{level}\", which rejects the agent pod (it mounts node directories read-only through hostPath). Use -n with a namespace labelled pod-security.kubernetes.io/enforce=privileged, or label this one (kubectl label ns {namespace} pod-security.kubernetes.io/enforce=privileged)"
+        "namespace {namespace} does not admit the agent pod (nothing was created): {message}\nThe agent needs read-only hostPath mounts of /run, /var/lib, /etc and /proc, which PodSecurity \"baseline\" and \"restricted\" forbid. Use -n with a namespace labelled pod-security.kubernetes.io/enforce=privileged (deploy/rbac.yaml creates \"imgdup\"), or label this one: kubectl label ns {namespace} pod-security.kubernetes.io/enforce=privileged"
     )]
-    PodSecurity { namespace: String, level: String },
+    PodSecurity { namespace: String, message: String },
+    #[error("the API server rejected the agent pod in a dry run (nothing was created): {0}")]
+    Rejected(String),
     #[error("preflight request failed: {0}")]
-    Api(#[from] kube::Error),
+    Api(#[from] CallError),
 }
 
-/// Asks the API server about every [`Need`]; all missing rules are reported at once.
-pub async fn check_access(client: &Client, namespace: &str) -> Result<u32, PreflightError> {
+/// Asks the API server about every [`Need`] (concurrently: one round trip
+/// of latency); all missing rules are reported at once.
+pub async fn check_access(
+    client: &Client,
+    needs: Vec<Need>,
+    calls: &Calls,
+) -> Result<(), PreflightError> {
     let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
-    let mut missing = Vec::new();
-    let mut calls = 0;
-    for need in needs(namespace) {
+    let answers = futures::future::join_all(needs.iter().map(|need| {
         let review = SelfSubjectAccessReview {
             spec: SelfSubjectAccessReviewSpec {
                 resource_attributes: Some(ResourceAttributes {
@@ -107,35 +134,60 @@ pub async fn check_access(client: &Client, namespace: &str) -> Result<u32, Prefl
             },
             ..Default::default()
         };
-        calls += 1;
-        let answer = api.create(&PostParams::default(), &review).await?;
-        if !answer.status.map(|s| s.allowed).unwrap_or(false) {
+        let api = api.clone();
+        async move {
+            let params = PostParams::default();
+            calls
+                .run(Verb::Preflight, None, |_| api.create(&params, &review))
+                .await
+        }
+    }))
+    .await;
+    let mut missing = Vec::new();
+    for (need, answer) in needs.iter().zip(answers) {
+        if !answer?.status.map(|s| s.allowed).unwrap_or(false) {
             missing.push(need.rule());
         }
     }
     if missing.is_empty() {
-        Ok(calls)
+        Ok(())
     } else {
         Err(PreflightError::Forbidden(missing))
     }
 }
 
-/// The namespace's enforced PodSecurity level must admit hostPath volumes
-/// (one request).
-pub async fn check_pod_security(client: &Client, namespace: &str) -> Result<(), PreflightError> {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let ns = api.get(namespace).await?;
-    let level = ns
-        .metadata
-        .labels
-        .unwrap_or_default()
-        .get("pod-security.kubernetes.io/enforce")
-        .cloned();
-    match level.as_deref() {
-        Some(level @ ("baseline" | "restricted")) => Err(PreflightError::PodSecurity {
-            namespace: namespace.into(),
-            level: level.into(),
-        }),
-        _ => Ok(()),
+/// Creates the real agent pod with `dryRun=All`: admission runs — PodSecurity
+/// (namespace labels or the cluster's defaults) and any policy webhook — and
+/// nothing is stored. One request, and no guessing from labels.
+pub async fn check_admission(
+    client: &Client,
+    namespace: &str,
+    pod: &Pod,
+    calls: &Calls,
+) -> Result<(), PreflightError> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let params = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    match calls
+        .run(Verb::Preflight, None, |_| api.create(&params, pod))
+        .await
+    {
+        Ok(_) => Ok(()),
+        // A pod of that name already exists: admission passed.
+        Err(e) if e.code() == Some(409) => Ok(()),
+        Err(CallError::Api(kube::Error::Api(status)))
+            if status.code == 403 && status.message.contains("PodSecurity") =>
+        {
+            Err(PreflightError::PodSecurity {
+                namespace: namespace.into(),
+                message: status.message.clone(),
+            })
+        }
+        Err(CallError::Api(kube::Error::Api(status))) if matches!(status.code, 400 | 403 | 422) => {
+            Err(PreflightError::Rejected(status.message.clone()))
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -135,6 +135,7 @@ async fn read_namespace(api: &Api<'_>, inv: &mut StoreInventory) -> Result<(), I
             chain_ids: chain_ids(&resolved.diff_ids),
             blobs: Vec::new(),
             namespace: Some(ns.to_string()),
+            missing: Vec::new(),
         });
         push_unique(&mut image.blobs, resolved.blobs.iter().cloned());
         if listed.name.contains('@') {

@@ -85,7 +85,7 @@ pub(crate) enum Doc {
 }
 
 /// The node's platform in OCI terms, to pick one manifest out of an index.
-fn node_arch() -> &'static str {
+pub(crate) fn node_arch() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -197,12 +197,14 @@ pub(crate) fn blob_on_disk(
 }
 
 /// Reads a file when it is small enough to be JSON and starts like it,
-/// else `None`. Layer tars are skipped after their first bytes, not read whole.
+/// else `None`. Layer tars are skipped after their first bytes, not read
+/// whole; anything but a regular file (a FIFO would block) is skipped too.
 fn read_small(local: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    let file = std::fs::File::open(local)?;
-    if file.metadata()?.len() > MAX_JSON {
+    let meta = std::fs::metadata(local)?;
+    if !meta.is_file() || meta.len() > MAX_JSON {
         return Ok(None);
     }
+    let file = std::fs::File::open(local)?;
     let mut file = file.take(MAX_JSON + 1);
     let mut buf = Vec::new();
     (&mut file).take(512).read_to_end(&mut buf)?;
@@ -210,7 +212,19 @@ fn read_small(local: &Path) -> std::io::Result<Option<Vec<u8>>> {
         return Ok(None);
     }
     file.read_to_end(&mut buf)?;
-    Ok(Some(buf))
+    Ok((buf.len() as u64 <= MAX_JSON).then_some(buf))
+}
+
+/// Whether the bytes hash to their digest. containerd commits a blob only
+/// once its digest verifies, so a mismatch is a truncated or corrupt file,
+/// whose JSON must not be trusted. Algorithms we cannot check pass.
+pub(crate) fn matches_digest(digest: &str, bytes: &[u8]) -> bool {
+    use sha2::{Digest, Sha256, Sha512};
+    match digest.split_once(':') {
+        Some(("sha256", hex)) => format!("{:x}", Sha256::digest(bytes)) == hex,
+        Some(("sha512", hex)) => format!("{:x}", Sha512::digest(bytes)) == hex,
+        _ => true,
+    }
 }
 
 /// Reads the content store under `root` (a host path) without the daemon:
@@ -253,6 +267,12 @@ pub fn read_containerd_blobs(
                     continue;
                 }
             };
+            if !matches_digest(&digest, &bytes) {
+                inv.gaps.push(format!(
+                    "{path}: content does not match its digest (truncated or corrupt); not read"
+                ));
+                continue;
+            }
             match parse_doc(&bytes) {
                 Some(doc) => drop(docs.insert(digest, doc)),
                 None => drop(configs.insert(digest, bytes)),
@@ -283,15 +303,19 @@ pub fn read_containerd_blobs(
             } else {
                 "is missing"
             };
+            let path = blob_host_path(root, config).unwrap_or_else(|| config.clone());
             inv.gaps.push(format!(
-                "manifest {manifest}: config blob {config} {why}; image skipped"
+                "manifest {manifest}: config blob {config} ({path}) {why}; image skipped"
             ));
             continue;
         };
+        let mut missing = Vec::new();
         for layer in layers.iter().filter(|l| !inv.blobs.contains_key(*l)) {
+            let path = blob_host_path(root, layer).unwrap_or_else(|| layer.clone());
             inv.gaps.push(format!(
-                "manifest {manifest}: layer blob {layer} is missing from the content store (discarded after unpack, or a partial pull)"
+                "manifest {manifest}: layer blob {layer} ({path}) is missing from the content store (discarded after unpack, or a partial pull); the image is not counted as a duplicate or reclaimable"
             ));
+            missing.push(format!("layer blob {path}: missing"));
         }
         let mut blobs = ancestors(&parents, manifest);
         blobs.push(manifest.clone());
@@ -301,6 +325,7 @@ pub fn read_containerd_blobs(
             .entry(config.clone())
             .or_insert_with(|| Image::from_config(config.clone(), diff_ids));
         push_unique(&mut image.blobs, blobs);
+        push_unique(&mut image.missing, missing);
     }
     inv.images = images.into_values().collect();
     Ok(inv)

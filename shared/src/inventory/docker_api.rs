@@ -17,7 +17,8 @@ use bollard::errors::Error as BollardError;
 use bollard::models::ImageInspect;
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 
-use super::docker_files::{StoreFiles, check_layers, read_files};
+use super::docker_files::{StoreFiles, read_files};
+use super::docker_layerdb::check_layers;
 use super::{Container, Image, InventoryError, StoreInventory, chain_ids};
 use crate::hostroot::HostRoot;
 use crate::runtime::docker::{connect, info_of};
@@ -72,7 +73,7 @@ pub async fn read_docker_api(
         ..Default::default()
     };
     if let Some(files) = files {
-        check_layers(&api.images, &files, &mut gaps);
+        check_layers(&mut api.images, &files, &mut gaps);
         gaps.splice(0..0, files.gaps);
         inventory.layers = files.layers;
     }
@@ -194,6 +195,7 @@ fn identity(listed_id: String, inspect: ImageInspect) -> (Image, Graph) {
         diff_ids,
         blobs: Vec::new(),
         namespace: None,
+        missing: Vec::new(),
     };
     (image, graph)
 }

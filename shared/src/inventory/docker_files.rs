@@ -17,8 +17,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::docker_layerdb::{check_layers, is_hex_digest, read_layerdb};
 use super::{Container, Image, InventoryError, OnDisk, StoreInventory};
 use crate::hostroot::HostRoot;
+use crate::node_file::{MAX_INDEX, MAX_JSON, read_capped};
 
 /// Reads the Docker data root `root` (a host path, e.g. `/var/lib/docker`)
 /// and returns its graph driver and inventory.
@@ -29,9 +31,10 @@ pub fn read_docker_root(
     let mut files = read_files(host, Path::new(root), None)?;
     let containers = read_containers(host, Path::new(root), &mut files.gaps);
     let mut gaps = std::mem::take(&mut files.gaps);
-    check_layers(&files.images, &files, &mut gaps);
+    let mut images = std::mem::take(&mut files.images);
+    check_layers(&mut images, &files, &mut gaps);
     let inventory = StoreInventory {
-        images: files.images,
+        images,
         layers: files.layers,
         blobs: BTreeMap::new(),
         containers,
@@ -144,7 +147,7 @@ fn read_imagedb(
             gaps.push(format!("{}: not an image digest; ignored", file.display()));
             continue;
         }
-        let parsed = std::fs::read(host.local(&file))
+        let parsed = read_capped(&host.local(&file), MAX_JSON)
             .map_err(|e| e.to_string())
             .and_then(|bytes| {
                 // Docker writes it atomically; a mismatch means corruption.
@@ -182,8 +185,14 @@ pub(crate) fn config_diff_ids(bytes: &[u8]) -> Result<Vec<String>, String> {
 
 /// Adds tags (`repo:tag`) and repo digests (`repo@sha256:…`) to `images`.
 fn read_repositories(host: &HostRoot, file: &Path, images: &mut [Image], gaps: &mut Vec<String>) {
-    let repos = match read_json(host, file) {
-        Ok(v) => v.get("Repositories").cloned().unwrap_or(Value::Null),
+    // dockerd unmarshals it into `{"Repositories": {repo: {ref: id}}}`;
+    // any other shape would make every image look untagged.
+    let shaped = |v: Value| match v.get("Repositories") {
+        Some(r @ Value::Object(_)) => Ok(r.clone()),
+        _ => Err("has no \"Repositories\" object (corrupt)".to_string()),
+    };
+    let repos = match read_json(host, file, MAX_INDEX).and_then(shaped) {
+        Ok(repos) => repos,
         Err(why) => {
             gaps.push(format!("{}: {why}; tags unknown", file.display()));
             return;
@@ -220,91 +229,6 @@ fn read_repositories(host: &HostRoot, file: &Path, images: &mut [Image], gaps: &
     }
 }
 
-/// Every `layerdb/sha256/<chainid>` entry and the directory it names.
-fn read_layerdb(
-    host: &HostRoot,
-    root: &Path,
-    files: &mut StoreFiles,
-) -> Result<(), InventoryError> {
-    let layer_root = root.join(&files.driver);
-    for name in list_dir(host, &files.layerdb)? {
-        let entry = files.layerdb.join(&name);
-        if !is_hex_digest(&name) {
-            files
-                .gaps
-                .push(format!("{}: not a ChainID; ignored", entry.display()));
-            continue;
-        }
-        let chain = format!("sha256:{name}");
-        match read_small(host, &entry.join("diff")) {
-            Ok(diff) => {
-                files.layer_diffs.insert(chain.clone(), diff);
-            }
-            Err(gap) => files.gaps.push(gap),
-        }
-        match measure_layer(host, &layer_root, &entry) {
-            Ok(on_disk) => {
-                files.layers.insert(chain, on_disk);
-            }
-            Err(why) => {
-                files.gaps.push(format!("{why}; layer {chain} not counted"));
-                files.broken.insert(chain);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The directory a layerdb entry's `cache-id` names, measured on its own
-/// (the verdict sums per-layer bytes); the error is a gap naming the file.
-fn measure_layer(host: &HostRoot, layer_root: &Path, entry: &Path) -> Result<OnDisk, String> {
-    let file = entry.join("cache-id");
-    let id = read_small(host, &file).map_err(|gap| format!("{gap} (half-written layer?)"))?;
-    if !is_plain_name(&id) {
-        return Err(format!(
-            "{}: {id:?} is not a directory name",
-            file.display()
-        ));
-    }
-    let dir = layer_root.join(&id);
-    let disk_bytes = crate::du::disk_bytes(&host.local(&dir)).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "missing".to_string(),
-            _ => e.to_string(),
-        };
-        format!("{}: {why} (named by {})", dir.display(), file.display())
-    })?;
-    let path = Some(dir.display().to_string());
-    Ok(OnDisk { path, disk_bytes })
-}
-
-/// Gaps for image layers the layer store does not back: a missing layerdb
-/// entry, or one whose recorded DiffID disagrees with the image config.
-pub(crate) fn check_layers(images: &[Image], files: &StoreFiles, gaps: &mut Vec<String>) {
-    for image in images {
-        for (i, (chain, diff)) in image.chain_ids.iter().zip(&image.diff_ids).enumerate() {
-            let hex = chain.strip_prefix("sha256:").unwrap_or(chain);
-            let entry = files.layerdb.join(hex);
-            if files.broken.contains(chain) {
-                continue; // reported when the entry was read
-            }
-            if !files.layers.contains_key(chain) {
-                gaps.push(format!(
-                    "{}: missing; layer {i} ({diff}) of image {} is not counted",
-                    entry.display(),
-                    image.id
-                ));
-            } else if let Some(recorded) = files.layer_diffs.get(chain).filter(|r| *r != diff) {
-                gaps.push(format!(
-                    "{}/diff: records {recorded}, but image {} says layer {i} is {diff}",
-                    entry.display(),
-                    image.id
-                ));
-            }
-        }
-    }
-}
-
 /// `containers/<id>/config.v2.json` of every container, running or not.
 pub(crate) fn read_containers(
     host: &HostRoot,
@@ -325,7 +249,7 @@ pub(crate) fn read_containers(
     let mut containers = Vec::new();
     for id in names {
         let file = dir.join(&id).join("config.v2.json");
-        let parsed = read_json(host, &file);
+        let parsed = read_json(host, &file, MAX_JSON);
         let config = match parsed {
             Ok(config) => config,
             Err(why) => {
@@ -352,7 +276,7 @@ pub(crate) fn read_containers(
 }
 
 /// Entry names of a host directory, sorted.
-fn list_dir(host: &HostRoot, dir: &Path) -> Result<Vec<String>, InventoryError> {
+pub(crate) fn list_dir(host: &HostRoot, dir: &Path) -> Result<Vec<String>, InventoryError> {
     let error = |source| InventoryError::Read {
         path: dir.display().to_string(),
         source,
@@ -371,26 +295,9 @@ fn list_dir(host: &HostRoot, dir: &Path) -> Result<Vec<String>, InventoryError> 
     Ok(names)
 }
 
-/// A JSON file; the error (unreadable, unparsable) is the text of a gap.
-fn read_json(host: &HostRoot, file: &Path) -> Result<Value, String> {
-    let bytes = std::fs::read(host.local(file)).map_err(|e| e.to_string())?;
+/// A JSON file of at most `cap` bytes; the error (unreadable, too large,
+/// unparsable) is the text of a gap.
+fn read_json(host: &HostRoot, file: &Path, cap: u64) -> Result<Value, String> {
+    let bytes = read_capped(&host.local(file), cap).map_err(|e| e.to_string())?;
     serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON ({e})"))
-}
-
-/// A one-line file such as `cache-id` or `diff`, trimmed; the error is a gap.
-fn read_small(host: &HostRoot, file: &Path) -> Result<String, String> {
-    match std::fs::read_to_string(host.local(file)) {
-        Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_string()),
-        Ok(_) => Err(format!("{}: empty", file.display())),
-        Err(e) => Err(format!("{}: {e}", file.display())),
-    }
-}
-
-fn is_hex_digest(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// A cache-id must name a directory below `<root>/<driver>`, never climb out.
-fn is_plain_name(name: &str) -> bool {
-    !name.is_empty() && name != "." && name != ".." && !name.contains('/')
 }

@@ -13,6 +13,7 @@ pub mod containerd_api;
 pub mod containerd_blobs;
 pub mod docker_api;
 pub mod docker_files;
+mod docker_layerdb;
 
 use std::collections::BTreeMap;
 
@@ -47,6 +48,10 @@ pub struct Image {
     pub blobs: Vec<String>,
     /// containerd namespace the image is registered in.
     pub namespace: Option<String>,
+    /// What of this copy is not on disk (a layer, a blob), each naming its
+    /// path. Its bytes cannot all be accounted for, so the judge never calls
+    /// it a duplicate nor counts it as reclaimable.
+    pub missing: Vec<String>,
 }
 
 impl Image {
@@ -61,6 +66,7 @@ impl Image {
             diff_ids,
             blobs: Vec::new(),
             namespace: None,
+            missing: Vec::new(),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The text view of a `ClusterReport`: one line per node, then the
 //! duplicated images and the workloads that explain split/dind verdicts.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{human_bytes, or_dash, sanitize, table};
-use crate::fanout::cluster_report::ClusterReport;
+use crate::fanout::cluster_report::{ApiCalls, ClusterReport};
 use crate::verdict::Verdict;
 
 pub fn cluster_text(cluster: &ClusterReport, wide: bool) -> String {
@@ -78,19 +79,33 @@ pub fn cluster_text(cluster: &ClusterReport, wide: bool) -> String {
         }
     }
     if wide {
-        let c = &cluster.api_calls;
-        let _ = writeln!(
-            out,
-            "\nAPI calls: {} (preflight {}, list {}, watch {}, create {}, get {}, log {}, delete {})",
-            c.total(),
-            c.preflight,
-            c.list,
-            c.watch,
-            c.create,
-            c.get,
-            c.log,
-            c.delete
-        );
+        let _ = writeln!(out, "\n{}", calls_line(&cluster.api_calls));
     }
     out
+}
+
+fn calls_line(c: &ApiCalls) -> String {
+    format!(
+        "API calls: {} (preflight {}, list {}, watch {}, create {}, get {}, log {}, delete {}; {} retries; at most {} for one node)",
+        c.total(),
+        c.preflight,
+        c.list,
+        c.watch,
+        c.create,
+        c.get,
+        c.log,
+        c.delete,
+        c.retries,
+        c.max_per_node
+    )
+}
+
+/// `-v`: the run's request budget, per node then in all, for operators who
+/// must justify a tool's load on a production API server.
+pub fn api_calls_text(calls: &ApiCalls, per_node: &BTreeMap<String, u32>) -> String {
+    let mut t = table(&["NODE", "API CALLS"]);
+    for (node, n) in per_node {
+        t.add_row(vec![sanitize(node), n.to_string()]);
+    }
+    format!("{t}\n{}\n", calls_line(calls))
 }

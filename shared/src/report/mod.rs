@@ -8,7 +8,7 @@ mod node;
 
 pub use chain::chain_text;
 #[cfg(feature = "cluster")]
-pub use cluster::cluster_text;
+pub use cluster::{api_calls_text, cluster_text};
 pub use node::{human_bytes, node_text, prune_text};
 
 use comfy_table::{Table, presets::NOTHING};

@@ -92,7 +92,16 @@ impl Faults {
             if let Some(n) = rule.drop_after_events
                 && info.verb == "watch"
             {
-                d.drop_after_events = Some(d.drop_after_events.map_or(n, |m: usize| m.min(n)));
+                // `skip` and `times` count dropped watches as they count errors.
+                let st = &mut self.rules[i].1;
+                st.seen += 1;
+                if st.seen > rule.skip && rule.times.is_none_or(|t| st.fired < t) {
+                    st.fired += 1;
+                    d.drop_after_events = Some(d.drop_after_events.map_or(n, |m: usize| m.min(n)));
+                }
+                if rule.code.is_none() {
+                    continue;
+                }
             }
             let Some(code) = rule.code else { continue };
             if d.error.is_some() {
@@ -149,6 +158,24 @@ mod tests {
             7,
         );
         assert_eq!(f.decide(&create).error.unwrap().retry_after, Some(3));
+    }
+
+    #[test]
+    fn dropped_watches_obey_skip_and_times() {
+        let mut f = Faults::new(
+            vec![FaultRule {
+                endpoint: Some("watch".into()),
+                drop_after_events: Some(3),
+                skip: 1,
+                times: Some(1),
+                ..FaultRule::default()
+            }],
+            7,
+        );
+        let watch = super::super::requestinfo::parse(&Method::GET, "/api/v1/pods", "watch=true");
+        let drops: Vec<Option<usize>> =
+            (0..4).map(|_| f.decide(&watch).drop_after_events).collect();
+        assert_eq!(drops, [None, Some(3), None, None]);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! It speaks the subset of the real API that `kubectl imgdup` and kubectl
 //! 1.32 use (JSON over HTTP/1.1 on 127.0.0.1): discovery, nodes,
 //! namespaces, pods (create, get, list, watch, delete, deletecollection,
-//! log), events and SelfSubjectAccessReviews, with PodSecurity admission,
-//! configurable RBAC and fault injection. Pods bound to a node really run:
+//! log, exec over websockets), events and SelfSubjectAccessReviews, with
+//! PodSecurity admission, configurable RBAC and fault injection. Pods bound to a node really run:
 //! on a lab node (a `testkit/lab` scenario) or a dir node the container's
 //! command is a real process in a sandbox built from the node's files; on a
 //! fake node the phases follow a timer.
@@ -38,6 +38,7 @@ pub mod config;
 mod debug;
 pub mod discovery;
 mod events;
+mod exec;
 pub mod faults;
 pub mod kubeconfig;
 pub mod kubelet;

@@ -57,17 +57,29 @@ async fn create(
     State(sim): State<Arc<Sim>>,
     Path(ns): Path<String>,
     Query(q): Q,
+    headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
     let ns_obj: Namespace = sim
         .store
         .get_typed(Kind::Namespace, &(String::new(), ns.clone()))
         .ok_or_else(|| ApiError::not_found("namespaces", &ns))?;
-    let mut pod: Pod = serde_json::from_slice(&body).map_err(|e| {
+    let bad = |e: String| {
         ApiError::bad_request(format!(
             "Pod in version \"v1\" cannot be handled as a Pod: {e}"
         ))
-    })?;
+    };
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // kubectl debug posts its pod as protobuf.
+    let mut pod: Pod = if super::proto::is_protobuf(ct) {
+        serde_json::from_value(super::proto::pod(&body).map_err(bad)?)
+    } else {
+        serde_json::from_slice(&body)
+    }
+    .map_err(|e| bad(e.to_string()))?;
     let body_ns = pod.metadata.namespace.clone().unwrap_or_default();
     if !body_ns.is_empty() && body_ns != ns {
         return Err(ApiError::bad_request(

@@ -2,7 +2,10 @@
 //! sends as protobuf: `kubectl auth can-i` posts its SelfSubjectAccessReview
 //! as `application/vnd.kubernetes.protobuf` (a `k8s\0` magic, then a
 //! runtime.Unknown envelope around the object). Answers stay JSON, which
-//! kubectl accepts.
+//! kubectl accepts. `kubectl debug node/X` creates its pod the same way
+//! ([`pod`]).
+
+mod pod;
 
 use prost::Message;
 use serde_json::{Value, json};
@@ -67,6 +70,20 @@ const MAGIC: &[u8] = b"k8s\x00";
 
 pub fn is_protobuf(content_type: &str) -> bool {
     content_type.starts_with("application/vnd.kubernetes.protobuf")
+}
+
+/// The payload of a protobuf envelope (`k8s\0` magic, runtime.Unknown).
+fn unwrap_envelope(body: &[u8]) -> Result<Vec<u8>, String> {
+    let inner = body
+        .strip_prefix(MAGIC)
+        .ok_or("missing the k8s protobuf magic")?;
+    let env = Unknown::decode(inner).map_err(|e| e.to_string())?;
+    Ok(env.raw.unwrap_or_default())
+}
+
+/// A protobuf Pod as its JSON form (the fields `kubectl debug node/X` sets).
+pub fn pod(body: &[u8]) -> Result<Value, String> {
+    pod::to_json(&unwrap_envelope(body)?)
 }
 
 /// A protobuf SelfSubjectAccessReview as its JSON form.

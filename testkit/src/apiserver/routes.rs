@@ -387,6 +387,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/api/v1/namespaces/{ns}/events", get(events))
         .route("/api/v1/namespaces/{ns}/events/{name}", get(event))
         .merge(pods::routes())
+        .merge(super::exec::routes())
         .merge(debug::routes())
         .fallback(|| async { ApiError::no_route().into_response() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })

@@ -15,17 +15,29 @@ use tokio::task::JoinHandle;
 use super::sandbox::Sandbox;
 use crate::apiserver::logs::LogBuf;
 
-/// Live sandbox processes (the spawned top process) -> "namespace/pod/container".
+/// Live sandbox processes (the spawned top process) -> "namespace/pod/container",
+/// with the sandbox it runs in (`pods/exec` joins it).
 #[derive(Default, Clone)]
-pub struct ProcRegistry(Arc<Mutex<BTreeMap<u32, String>>>);
+pub struct ProcRegistry(Arc<Mutex<BTreeMap<u32, (String, Sandbox)>>>);
 
 impl ProcRegistry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u32, String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u32, (String, Sandbox)>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn snapshot(&self) -> BTreeMap<u32, String> {
-        self.lock().clone()
+        self.lock()
+            .iter()
+            .map(|(pid, (label, _))| (*pid, label.clone()))
+            .collect()
+    }
+
+    /// The top pid and sandbox of a live container, by its label.
+    pub fn find(&self, label: &str) -> Option<(u32, Sandbox)> {
+        self.lock()
+            .iter()
+            .find(|(_, (l, _))| l == label)
+            .map(|(pid, (_, sb))| (*pid, sb.clone()))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -55,7 +67,7 @@ fn pid(n: u32) -> Option<Pid> {
 }
 
 /// Children of a process (needs CONFIG_PROC_CHILDREN, as the lab does).
-fn children(p: u32) -> Vec<u32> {
+pub(crate) fn children(p: u32) -> Vec<u32> {
     let mut out = Vec::new();
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
         for t in tasks.flatten() {
@@ -113,7 +125,7 @@ impl Running {
         std::fs::write(sandbox.status_file(), b"")?;
         let mut child = sandbox.command().spawn()?;
         let pid = child.id().unwrap_or_default();
-        registry.lock().insert(pid, label);
+        registry.lock().insert(pid, (label, sandbox.clone()));
         let mut readers = Vec::new();
         for (stream, reader) in [
             (

@@ -1,0 +1,77 @@
+//! The examples each command's `--help` ends with (and its man page's
+//! EXAMPLES). `kubectl imgdup` runs kubectl-imgdup as a kubectl plugin.
+
+pub const CLUSTER: &str = "\
+Examples:
+  # Scan every node, one short-lived read-only agent pod per node
+  kubectl imgdup
+
+  # Two nodes; exit 3 when an image is stored twice (for CI)
+  kubectl imgdup worker-1 worker-2 --fail-on-duplicates
+
+  # The nodes of one pool, pods in namespace imgdup, as JSON
+  kubectl imgdup -l node-pool=gpu -n imgdup -o json
+
+  # Print the pods it would create; touches no cluster
+  kubectl imgdup --dry-run worker-1 -o yaml";
+
+pub const NODE: &str = "\
+Examples:
+  # On the node itself, as root
+  kubectl imgdup node --local
+
+  # In a debug pod that mounts the node's / at /host
+  kubectl imgdup node --local --host-root /host
+
+  # As JSON; exit 3 when an image is stored twice
+  kubectl imgdup node --local -o json --fail-on-duplicates
+
+  # Take crictl's runtime endpoint from the command line
+  kubectl imgdup node --local -r unix:///run/k3s/containerd/containerd.sock";
+
+pub const PRUNE: &str = "\
+Examples:
+  # Write the reclaim commands to a script, to review before running it
+  kubectl imgdup prune --dry-run --local > reclaim.sh
+
+  # The plan as JSON
+  kubectl imgdup prune --dry-run --local -o json
+
+  # In a debug pod that mounts the node's / at /host
+  kubectl imgdup prune --dry-run --local --host-root /host";
+
+pub const WHICH: &str = "\
+Examples:
+  # The daemons and the directory behind crictl on worker-1
+  kubectl imgdup which worker-1
+
+  # As JSON (the crictl-which Chain document)
+  kubectl imgdup which worker-1 -o json
+
+  # Agent pod in namespace imgdup, from a mirrored image
+  kubectl imgdup which worker-1 -n imgdup --image registry.local/kubectl-imgdup:0.1.0";
+
+pub const CLEANUP: &str = "\
+Examples:
+  # Delete every pod kubectl imgdup left behind, in any namespace
+  kubectl imgdup cleanup
+
+  # Only list them
+  kubectl imgdup cleanup --dry-run
+
+  # Only in namespace imgdup
+  kubectl imgdup cleanup -n imgdup";
+
+pub const COMPLETION: &str = "\
+Examples:
+  # bash, in the current shell
+  source <(kubectl-imgdup completion bash)
+
+  # zsh, installed once
+  kubectl-imgdup completion zsh > \"${fpath[1]}/_kubectl-imgdup\"
+
+  # fish
+  kubectl-imgdup completion fish > ~/.config/fish/completions/kubectl-imgdup.fish
+
+These complete the kubectl-imgdup executable. `kubectl imgdup <TAB>` is
+completed by kubectl itself, through kubectl_complete-imgdup.";

@@ -1,0 +1,92 @@
+//! `kubectl imgdup which NODE`: crictl's chain on one node, hop by hop, read
+//! on that node by one agent pod (`agent --chain`), like `crictl-which` there.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use imgdup::chain::Chain;
+use imgdup::fanout::calls::{Calls, Verb};
+use imgdup::fanout::pod::AgentMode;
+use imgdup::fanout::{preflight, run};
+use imgdup::report;
+use k8s_openapi::api::core::v1::Node;
+use kube::Api;
+
+use crate::cli::{ChainOutput, ConnectArgs, WhichArgs};
+use crate::cluster::fanout_config;
+use crate::connect;
+use crate::exit::Exit;
+
+pub fn run(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
+    connect::runtime()?.block_on(which(args, conn))
+}
+
+async fn which(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
+    let binary = crate::airgap::binary(&args.agent)?;
+    let (client, namespace) = connect::client(conn).await?;
+    let calls = Arc::new(Calls::default());
+    // The scan's permissions, less the cluster-wide pod list it uses for
+    // workload findings.
+    let needs = preflight::needs(&namespace)
+        .into_iter()
+        .filter(|n| !(n.resource == "pods" && n.namespace.is_none()))
+        .map(|mut n| {
+            if n.resource == "nodes" {
+                n.verb = "get";
+                n.why = "read the node's OS and readiness";
+            }
+            n
+        })
+        .collect();
+    let needs = crate::airgap::needs(needs, binary.as_ref(), &namespace);
+    preflight::check_access(&client, needs, &calls).await?;
+    let nodes: Api<Node> = Api::all(client.clone());
+    let node = match calls.run(Verb::Get, None, |_| nodes.get(&args.node)).await {
+        Ok(node) => node,
+        Err(e) if e.code() == Some(404) => {
+            bail!(
+                "node {:?} not found (kubectl get nodes lists them)",
+                args.node
+            )
+        }
+        Err(e) => return Err(e).context("cannot get the node"),
+    };
+    if let Some(reason) = crate::airgap::skip_reason(binary.as_ref(), &node) {
+        bail!("node {} cannot be scanned: {reason}", args.node);
+    }
+    let cfg = fanout_config(&args.agent, namespace.clone(), 1, AgentMode::Which);
+    preflight::check_admission(&client, &namespace, &cfg.pod(&args.node), &calls).await?;
+    let pods = Api::namespaced(client.clone(), &namespace);
+    let parse = |_: &str, output: run::AgentOutput| {
+        output.and_then(|text| {
+            serde_json::from_str::<Chain>(&text)
+                .map_err(|e| format!("BadReport: the agent's output is not a Chain ({e})"))
+        })
+    };
+    let mut results = tokio::select! {
+        r = run::run_agents(client.clone(), vec![args.node.clone()], &cfg, calls.clone(), parse, |_| {}) => r,
+        stop = connect::stop_signal() => {
+            run::sweep(&pods, &cfg.run_id, &calls).await;
+            return Ok((String::new(), stop));
+        }
+    };
+    let chain = match results.pop() {
+        Some(Ok(chain)) => chain,
+        Some(Err(reason)) => {
+            eprintln!("kubectl-imgdup: node {}: unknown: {reason}", args.node);
+            return Ok((String::new(), Exit::Unknown));
+        }
+        None => bail!("no result for node {}", args.node),
+    };
+    let text = match args.output {
+        ChainOutput::Text => report::chain_text(&chain),
+        ChainOutput::Json => report::to_json(&chain)?,
+        ChainOutput::Yaml => report::to_yaml(&chain)?,
+    };
+    let exit = if chain.first_error().is_some() || chain.hops.is_empty() {
+        Exit::Error
+    } else {
+        Exit::Ok
+    };
+    Ok((text, exit))
+}

@@ -1,0 +1,198 @@
+//! The agent image (Dockerfile + scripts/agent-image), built by a lab node's
+//! real dockerd and run the way the agent pod runs it, scans the node exactly
+//! as `kubectl imgdup node --local` does.
+//!
+//! Node: `dood.image`, an instance of dood of its own (building and running
+//! an image changes the node's Docker store). Its pipeline image is also
+//! imported into k3s's containerd, so the node has a true duplicate with
+//! bytes to reclaim and the comparison is not of two empty reports.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// Tears the instance down at the end, also when the test fails.
+struct Instance(Scenario);
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = Command::new(testkit::lab::lab_script())
+            .args(["down", &self.0.name])
+            .output();
+    }
+}
+
+/// The static release build of kubectl-imgdup (scripts/build-static: its own
+/// target dir, so the first run compiles and later runs only relink).
+fn static_binary() -> PathBuf {
+    let out = Command::new(testkit::lab::repo_root().join("scripts/build-static"))
+        .output()
+        .expect("cannot run scripts/build-static");
+    assert_exit(&out, 0);
+    let dir = stdout(&out).lines().last().unwrap_or_default().to_string();
+    PathBuf::from(dir).join("kubectl-imgdup")
+}
+
+/// The pod `kubectl imgdup` would create on `node` (`--dry-run -o yaml`).
+fn agent_pod(node: &str) -> Value {
+    let out = Command::new(bin())
+        .args(["--dry-run", node, "-o", "yaml"])
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let pods: Vec<&str> = text
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .collect();
+    assert_eq!(pods.len(), 1, "{text}");
+    serde_yaml::from_str(pods[0]).unwrap()
+}
+
+/// `docker run` with the pod's command, args, read-only hostPath mounts and
+/// security context (no capabilities, read-only root, no new privileges).
+fn docker_run_like(pod: &Value) -> Vec<String> {
+    let spec = &pod["spec"];
+    let container = &spec["containers"][0];
+    let sc = &container["securityContext"];
+    assert_eq!(sc["capabilities"]["drop"][0], "ALL");
+    assert_eq!(sc["readOnlyRootFilesystem"], true);
+    let mut run: Vec<String> = ["run", "--rm", "--network", "none", "--read-only"]
+        .map(String::from)
+        .into();
+    run.extend(["--cap-drop", "ALL", "--security-opt", "no-new-privileges"].map(String::from));
+    run.extend(["--user".into(), sc["runAsUser"].to_string()]);
+    for mount in container["volumeMounts"].as_array().unwrap() {
+        let volume = spec["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == mount["name"])
+            .unwrap();
+        assert_eq!(mount["readOnly"], true);
+        let host = volume["hostPath"]["path"].as_str().unwrap();
+        let at = mount["mountPath"].as_str().unwrap();
+        run.extend(["-v".into(), format!("{host}:{at}:ro")]);
+    }
+    let command = container["command"].as_array().unwrap();
+    assert_eq!(command.len(), 1, "{command:?}");
+    run.extend(["--entrypoint".into(), command[0].as_str().unwrap().into()]);
+    run.push(container["image"].as_str().unwrap().into());
+    let args = container["args"].as_array().unwrap();
+    run.extend(args.iter().map(|a| a.as_str().unwrap().to_string()));
+    run
+}
+
+fn docker(lab: &Scenario, args: &[&str]) -> String {
+    let out = lab.exec(Path::new("docker"), args);
+    assert_exit(&out, 0);
+    stdout(&out)
+}
+
+/// What the two reports must agree on: the node's verdict and reclaimable
+/// bytes, and per image its verdict, stores and reclaimable bytes.
+fn figures(report: &Value) -> Value {
+    let mut images: Vec<Value> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let mut stores: Vec<&str> = i["stores"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            stores.sort();
+            serde_json::json!({"id": i["id"], "verdict": i["verdict"],
+                "stores": stores, "reclaimableBytes": i["reclaimableBytes"]})
+        })
+        .collect();
+    images.sort_by_key(|i| i["id"].to_string());
+    let mut stores: Vec<Value> = report["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| serde_json::json!({"id": s["id"], "live": s["live"], "active": s["active"]}))
+        .collect();
+    stores.sort_by_key(|s| s["id"].to_string());
+    serde_json::json!({"node": report["node"], "verdict": report["verdict"],
+        "reclaimableBytes": report["reclaimableBytes"], "stores": stores, "images": images})
+}
+
+#[test]
+fn the_agent_image_scans_a_node_as_node_local_does() {
+    let binary = static_binary();
+    let lab = Instance(Scenario::fresh("dood.image"));
+    let lab = &lab.0;
+    let pipeline = testkit::lab::lab_dir().join("images/pipeline.tar");
+    let out = lab.sh(&format!(
+        "ctr -a /run/k3s/containerd/containerd.sock -n k8s.io images import {}",
+        pipeline.display()
+    ));
+    assert_exit(&out, 0);
+
+    // Built by the node's dockerd, tagged as the plugin's default --image.
+    let pod = agent_pod(&lab.name);
+    let image = pod["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        image,
+        format!(
+            "ghcr.io/imgdup/kubectl-imgdup:{}",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    let script = testkit::lab::repo_root().join("scripts/agent-image");
+    let out = lab.exec(&script, &["--binary", binary.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out).trim(), image);
+
+    // FROM scratch: one layer holding only the binary; OCI labels.
+    let config = docker(lab, &["image", "inspect", &image]);
+    let config: Value = serde_json::from_str(&config).unwrap();
+    let config = &config[0];
+    assert_eq!(config["RootFS"]["Layers"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        config["Config"]["Entrypoint"],
+        serde_json::json!(["/kubectl-imgdup"])
+    );
+    let labels = &config["Config"]["Labels"];
+    assert_eq!(
+        labels["org.opencontainers.image.version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(labels["org.opencontainers.image.licenses"], "Apache-2.0");
+    let files = lab.sh(&format!(
+        "docker save {image} | tar -xO --wildcards '*/layer.tar' | tar -t"
+    ));
+    assert_exit(&files, 0);
+    assert_eq!(stdout(&files).trim(), "kubectl-imgdup");
+
+    // Run as the pod runs it; the NodeReport is the container's stdout.
+    let run = docker_run_like(&pod);
+    let run: Vec<&str> = run.iter().map(String::as_str).collect();
+    let out = lab.exec(Path::new("docker"), &run);
+    assert_exit(&out, 0);
+    let from_image: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(&out)));
+    assert_eq!(from_image["kind"], "NodeReport");
+
+    let local = node_report(lab, &[]);
+    assert_eq!(local["verdict"], "duplicate", "{local:#}");
+    assert!(
+        local["reclaimableBytes"].as_u64().unwrap() > MIB as u64,
+        "{local:#}"
+    );
+    assert_eq!(
+        serde_json::to_string_pretty(&figures(&from_image)).unwrap(),
+        serde_json::to_string_pretty(&figures(&local)).unwrap(),
+        "the image's report differs from node --local"
+    );
+}

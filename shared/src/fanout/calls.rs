@@ -1,0 +1,96 @@
+//! The request budget of a run: every API request is counted by verb and by
+//! node (retries included), so `-v` and `apiCalls` show what a run cost the
+//! API server, and every request goes through the retry policy.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::cluster_report::ApiCalls;
+use super::retry::{CallError, RetryPolicy};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Preflight,
+    List,
+    Watch,
+    Create,
+    Get,
+    Log,
+    Delete,
+}
+
+/// Shared by every node task of a run.
+#[derive(Debug, Default)]
+pub struct Calls {
+    pub policy: RetryPolicy,
+    by_verb: [AtomicU32; 7],
+    retries: AtomicU32,
+    per_node: Mutex<BTreeMap<String, u32>>,
+}
+
+impl Calls {
+    pub fn new(policy: RetryPolicy) -> Self {
+        Self {
+            policy,
+            ..Default::default()
+        }
+    }
+
+    /// Counts one request made outside [`Calls::run`] (a watch connection).
+    pub fn note(&self, verb: Verb, node: Option<&str>) {
+        self.by_verb[verb as usize].fetch_add(1, Ordering::Relaxed);
+        if let Some(node) = node {
+            let mut map = self.per_node.lock().unwrap_or_else(|p| p.into_inner());
+            *map.entry(node.to_string()).or_default() += 1;
+        }
+    }
+
+    /// One API call under the retry policy; each attempt is counted.
+    pub async fn run<T, F, Fut>(
+        &self,
+        verb: Verb,
+        node: Option<&str>,
+        mut call: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        self.policy
+            .run(
+                |attempt| {
+                    self.note(verb, node);
+                    call(attempt)
+                },
+                || {
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                },
+            )
+            .await
+    }
+
+    /// Requests per node (agent pod create, get, log, delete).
+    pub fn per_node(&self) -> BTreeMap<String, u32> {
+        self.per_node
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn snapshot(&self) -> ApiCalls {
+        let n = |v: Verb| self.by_verb[v as usize].load(Ordering::Relaxed);
+        ApiCalls {
+            preflight: n(Verb::Preflight),
+            list: n(Verb::List),
+            watch: n(Verb::Watch),
+            create: n(Verb::Create),
+            get: n(Verb::Get),
+            log: n(Verb::Log),
+            delete: n(Verb::Delete),
+            retries: self.retries.load(Ordering::Relaxed),
+            max_per_node: self.per_node().values().copied().max().unwrap_or(0),
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! What a pod's status says about its node's scan: its phase, why it
+//! failed, and why it never ran (SPEC §4 `unknown` reasons).
+
+use k8s_openapi::api::core::v1::Pod;
+
+/// The phase, `Pending` until the kubelet reports one.
+pub fn phase(pod: &Pod) -> &str {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
+}
+
+/// Why a pod failed: the container's terminated reason and exit code, or the pod's.
+pub fn failure(pod: &Pod) -> String {
+    let status = pod.status.as_ref();
+    let terminated = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|cs| {
+            cs.iter()
+                .find_map(|c| c.state.as_ref().and_then(|st| st.terminated.clone()))
+        });
+    match (terminated, status.and_then(|s| s.reason.clone())) {
+        (Some(t), _) => format!(
+            "{} (exit {})",
+            t.reason.unwrap_or_else(|| "Error".into()),
+            t.exit_code
+        ),
+        (None, Some(reason)) => reason,
+        (None, None) => "Failed".into(),
+    }
+}
+
+/// SPEC §4 reason for a pod that never ran: `PodPending: Unschedulable`,
+/// `ImagePullBackOff`, …, from its conditions and container states.
+pub fn pending_reason(pod: &Pod) -> String {
+    let status = pod.status.as_ref();
+    let waiting = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|cs| {
+            cs.iter().find_map(|c| {
+                c.state
+                    .as_ref()
+                    .and_then(|st| st.waiting.as_ref())
+                    .and_then(|w| w.reason.clone())
+            })
+        });
+    if let Some(reason) = waiting.filter(|r| r != "ContainerCreating") {
+        return reason;
+    }
+    let unscheduled = status
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+        })
+        .and_then(|c| c.reason.clone());
+    match unscheduled {
+        Some(reason) => format!("PodPending: {reason}"),
+        None => "PodPending".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(status: serde_json::Value) -> Pod {
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "p"}, "status": status}))
+            .unwrap()
+    }
+
+    #[test]
+    fn pending_reasons_name_the_cause() {
+        let unschedulable = pod(
+            serde_json::json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}),
+        );
+        assert_eq!(pending_reason(&unschedulable), "PodPending: Unschedulable");
+        let pull = pod(
+            serde_json::json!({"phase": "Pending", "containerStatuses": [{"name": "agent", "image": "i", "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}),
+        );
+        assert_eq!(pending_reason(&pull), "ImagePullBackOff");
+        let creating = pod(
+            serde_json::json!({"phase": "Pending", "containerStatuses": [{"name": "agent", "image": "i", "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]}),
+        );
+        assert_eq!(pending_reason(&creating), "PodPending");
+    }
+
+    #[test]
+    fn failures_name_the_reason_and_exit_code() {
+        let crashed = pod(
+            serde_json::json!({"phase": "Failed", "containerStatuses": [{"name": "agent", "image": "i", "imageID": "", "ready": false, "restartCount": 0, "state": {"terminated": {"reason": "Error", "exitCode": 101}}}]}),
+        );
+        assert_eq!(failure(&crashed), "Error (exit 101)");
+        let deadline = pod(serde_json::json!({"phase": "Failed", "reason": "DeadlineExceeded"}));
+        assert_eq!(failure(&deadline), "DeadlineExceeded");
+    }
+}

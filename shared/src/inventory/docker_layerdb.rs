@@ -1,0 +1,141 @@
+//! Docker's layer store on disk: `image/<driver>/layerdb/sha256/<chainid>/`
+//! and the `<root>/<driver>/<cache-id>` directory each entry unpacks to.
+//!
+//! dockerd loads an entry only when its `diff`, `size` and `cache-id` all
+//! read (moby `layer/filestore.go`), and drops every image whose layers do
+//! not all load. We follow the same rule: a half-written entry is a gap, its
+//! bytes are not counted, and every image standing on it is marked
+//! `missing`, so it is neither called a duplicate nor counted as
+//! reclaimable on guessed data.
+
+use std::path::Path;
+
+use super::docker_files::StoreFiles;
+use super::{Image, InventoryError, OnDisk};
+use crate::hostroot::HostRoot;
+use crate::node_file::{MAX_LINE, read_capped};
+
+/// Every `layerdb/sha256/<chainid>` entry and the directory it names.
+pub(crate) fn read_layerdb(
+    host: &HostRoot,
+    root: &Path,
+    files: &mut StoreFiles,
+) -> Result<(), InventoryError> {
+    let layer_root = root.join(&files.driver);
+    for name in super::docker_files::list_dir(host, &files.layerdb)? {
+        let entry = files.layerdb.join(&name);
+        if !is_hex_digest(&name) {
+            files
+                .gaps
+                .push(format!("{}: not a ChainID; ignored", entry.display()));
+            continue;
+        }
+        let chain = format!("sha256:{name}");
+        match read_entry(host, &layer_root, &entry) {
+            Ok((diff, on_disk)) => {
+                files.layer_diffs.insert(chain.clone(), diff);
+                files.layers.insert(chain, on_disk);
+            }
+            Err(why) => {
+                files.gaps.push(format!("{why}; layer {chain} not counted"));
+                files.broken.insert(chain);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One entry as dockerd would load it: its DiffID, and its directory
+/// measured on its own (the verdict sums per-layer bytes). The error is a
+/// gap naming the file.
+fn read_entry(
+    host: &HostRoot,
+    layer_root: &Path,
+    entry: &Path,
+) -> Result<(String, OnDisk), String> {
+    let half = |gap: String| format!("{gap} (half-written layer?)");
+    let diff = read_small(host, &entry.join("diff")).map_err(half)?;
+    let size_file = entry.join("size");
+    let size = read_small(host, &size_file).map_err(half)?;
+    if size.parse::<i64>().is_err() {
+        return Err(format!(
+            "{}: {size:?} is not a byte count (corrupt)",
+            size_file.display()
+        ));
+    }
+    let file = entry.join("cache-id");
+    let id = read_small(host, &file).map_err(half)?;
+    if !is_plain_name(&id) {
+        return Err(format!(
+            "{}: {id:?} is not a directory name",
+            file.display()
+        ));
+    }
+    let dir = layer_root.join(&id);
+    let disk_bytes = crate::du::disk_bytes(&host.local(&dir)).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "missing".to_string(),
+            _ => e.to_string(),
+        };
+        format!("{}: {why} (named by {})", dir.display(), file.display())
+    })?;
+    let path = Some(dir.display().to_string());
+    Ok((diff, OnDisk { path, disk_bytes }))
+}
+
+/// Gaps for image layers the layer store does not back (a missing or
+/// half-written layerdb entry, or one whose recorded DiffID disagrees with
+/// the image config), and the same facts on each image as `missing`.
+pub(crate) fn check_layers(images: &mut [Image], files: &StoreFiles, gaps: &mut Vec<String>) {
+    for image in images {
+        for (i, (chain, diff)) in image.chain_ids.iter().zip(&image.diff_ids).enumerate() {
+            let hex = chain.strip_prefix("sha256:").unwrap_or(chain);
+            let entry = files.layerdb.join(hex);
+            let missing = if files.broken.contains(chain) {
+                // The gap was reported when the entry was read.
+                format!("{}: half-written or unreadable", entry.display())
+            } else if !files.layers.contains_key(chain) {
+                gaps.push(format!(
+                    "{}: missing; layer {i} ({diff}) of image {} is not counted",
+                    entry.display(),
+                    image.id
+                ));
+                format!("{}: missing", entry.display())
+            } else if let Some(recorded) = files.layer_diffs.get(chain).filter(|r| *r != diff) {
+                gaps.push(format!(
+                    "{}/diff: records {recorded}, but image {} says layer {i} is {diff}",
+                    entry.display(),
+                    image.id
+                ));
+                format!("{}/diff: records another layer", entry.display())
+            } else {
+                continue;
+            };
+            image
+                .missing
+                .push(format!("layer {i} ({diff}) at {missing}"));
+        }
+    }
+}
+
+/// A one-line file such as `cache-id` or `diff`, trimmed; the error is a gap.
+fn read_small(host: &HostRoot, file: &Path) -> Result<String, String> {
+    let text = read_capped(&host.local(file), MAX_LINE)
+        .map_err(|e| format!("{}: {e}", file.display()))
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| format!("{}: not text (corrupt)", file.display()))
+        })?;
+    match text.trim() {
+        "" => Err(format!("{}: empty", file.display())),
+        text => Ok(text.to_string()),
+    }
+}
+
+pub(crate) fn is_hex_digest(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A cache-id must name a directory below `<root>/<driver>`, never climb out.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains('/')
+}

@@ -1,0 +1,141 @@
+//! Reading one file of the node, bounded.
+//!
+//! Every file we parse (configs, image metadata, procfs entries) is small on
+//! a sane node, but the node is not ours: a config replaced by a 10 GiB log,
+//! `/etc/crictl.yaml -> /dev/zero` or a FIFO must end in a clear error, not
+//! an exhausted agent pod or a scan that hangs. So only regular files are
+//! opened (a FIFO would block `open`), and reading stops one byte past the
+//! cap (procfs files report size 0, so the size alone proves nothing).
+
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Config files: `crictl.yaml`, `daemon.json`, `config.toml`, k3s's and the kubelet's.
+pub const MAX_CONFIG: u64 = 1 << 20;
+/// One JSON document of a store: an image config, a container's config.
+pub const MAX_JSON: u64 = 4 << 20;
+/// A store's index of names (`repositories.json` of a node with many images).
+pub const MAX_INDEX: u64 = 64 << 20;
+/// A one-line file: a layerdb `diff`, `cache-id` or `size`, `/proc/<pid>/comm`.
+pub const MAX_LINE: u64 = 4 << 10;
+/// `/proc/<pid>/cmdline` and `environ` (ARG_MAX is 2 MiB by default).
+pub const MAX_PROC_ARGS: u64 = 4 << 20;
+/// `/proc/<pid>/net/unix`: one line per unix socket of the network namespace.
+pub const MAX_NET_UNIX: u64 = 64 << 20;
+
+/// Why a node file was not read although it exists.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NodeFileError {
+    #[error(
+        "larger than {cap} bytes, far more than such a file ever holds; not read (is it the right file?)"
+    )]
+    TooLarge { cap: u64 },
+    #[error("not a regular file ({kind}); not read")]
+    NotRegular { kind: &'static str },
+}
+
+/// Reads `local` whole when it is a regular file of at most `cap` bytes.
+/// The errors are `io::Error`s (the callers name the path): kind
+/// `FileTooLarge` or `InvalidInput`, wrapping a [`NodeFileError`].
+pub fn read_capped(local: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    let meta = std::fs::metadata(local)?;
+    if !meta.is_file() {
+        let kind = file_kind(&meta);
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            NodeFileError::NotRegular { kind },
+        ));
+    }
+    let too_large = || io::Error::new(io::ErrorKind::FileTooLarge, NodeFileError::TooLarge { cap });
+    if meta.len() > cap {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(local)?
+        .take(cap + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`] as text, invalid UTF-8 replaced: for evidence such as
+/// procfs entries, where one odd byte must not hide the rest.
+pub fn read_capped_lossy(local: &Path, cap: u64) -> io::Result<String> {
+    read_capped(local, cap).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_small_files_and_refuses_large_ones_without_reading_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small");
+        std::fs::write(&small, b"abc").unwrap();
+        assert_eq!(read_capped(&small, 3).unwrap(), b"abc");
+        // Sparse: a "10 GiB" file costs nothing to make, and is never read.
+        let huge = dir.path().join("huge");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(10 << 30)
+            .unwrap();
+        let e = read_capped(&huge, MAX_CONFIG).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert!(e.to_string().contains("larger than 1048576 bytes"), "{e}");
+        assert!(read_capped(&small, 2).is_err());
+    }
+
+    #[test]
+    fn procfs_files_of_size_zero_are_bounded_by_what_is_read() {
+        // /proc/self/cmdline reports size 0; a cap of 1 byte must still trip.
+        let cmdline = Path::new("/proc/self/cmdline");
+        assert!(!read_capped(cmdline, MAX_PROC_ARGS).unwrap().is_empty());
+        let e = read_capped(cmdline, 1).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+    }
+
+    #[test]
+    fn devices_directories_and_fifos_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        for (path, kind) in [
+            (fifo.as_path(), "a FIFO"),
+            (Path::new("/dev/zero"), "a device"),
+            (dir.path(), "a directory"),
+        ] {
+            let e = read_capped(path, MAX_CONFIG).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{path:?}");
+            assert!(e.to_string().contains(kind), "{e}");
+        }
+        assert_eq!(
+            read_capped(&dir.path().join("absent"), 1)
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::NotFound
+        );
+    }
+}
