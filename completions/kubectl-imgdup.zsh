@@ -19,6 +19,8 @@ _kubectl-imgdup() {
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '-l+[Only nodes matching this label selector]:SELECTOR:_default' \
 '--selector=[Only nodes matching this label selector]:SELECTOR:_default' \
 '--image=[Agent image (a FROM-scratch image holding this binary)]:IMG:_default' \
@@ -28,8 +30,6 @@ _kubectl-imgdup() {
 '--concurrency=[Agent pods at a time]:N:_default' \
 '-o+[Output format]:OUTPUT:(table wide json yaml)' \
 '--output=[Output format]:OUTPUT:(table wide json yaml)' \
-'*-v[Report the API requests made, per node and by verb, on stderr]' \
-'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '--keep-pods[Leave the agent pods for debugging (they still end at their deadline)]' \
 '--fail-on-duplicates[Exit 3 when any image is stored twice]' \
 '--dry-run[Print the pods it would create (-o yaml); contacts no cluster]' \
@@ -64,10 +64,10 @@ _arguments "${_arguments_options[@]}" : \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--local[Scan the node this runs on (the cluster fan-out is not in this version)]' \
 '--fail-on-duplicates[Exit 3 when any image is stored twice]' \
-'*-v[Report the API requests made, per node and by verb, on stderr]' \
-'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -89,10 +89,10 @@ _arguments "${_arguments_options[@]}" : \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--local[Scan the node this runs on (the cluster fan-out is not in this version)]' \
 '--dry-run[Print the plan only. Required\: this version never deletes anything]' \
-'*-v[Report the API requests made, per node and by verb, on stderr]' \
-'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -109,9 +109,9 @@ _arguments "${_arguments_options[@]}" : \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--keep-pods[Leave the agent pods for debugging (they still end at their deadline)]' \
-'*-v[Report the API requests made, per node and by verb, on stderr]' \
-'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':node -- The node whose chain to show:_default' \
@@ -123,9 +123,9 @@ _arguments "${_arguments_options[@]}" : \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--dry-run[List what would be deleted, delete nothing]' \
-'*-v[Report the API requests made, per node and by verb, on stderr]' \
-'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -136,8 +136,8 @@ _arguments "${_arguments_options[@]}" : \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
-'*-v[Report the API requests made, per node and by verb, on stderr]' \
-'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':shell:(bash elvish fish powershell zsh)' \
@@ -158,9 +158,9 @@ _arguments "${_arguments_options[@]}" : \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--chain[Print crictl'\''s chain (\`crictl-which -o json\`) instead of the NodeReport]' \
-'*-v[Report the API requests made, per node and by verb, on stderr]' \
-'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -171,8 +171,8 @@ _arguments "${_arguments_options[@]}" : \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
-'*-v[Report the API requests made, per node and by verb, on stderr]' \
-'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':dir:_files' \
@@ -184,8 +184,8 @@ _arguments "${_arguments_options[@]}" : \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
-'*-v[Report the API requests made, per node and by verb, on stderr]' \
-'*--verbose[Report the API requests made, per node and by verb, on stderr]' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '*::words -- The words after `kubectl imgdup`; the last one is being completed:_default' \
 && ret=0
 ;;

@@ -68,8 +68,10 @@ pub struct ConnectArgs {
     #[arg(short = 'n', long, value_name = "NAMESPACE", global = true)]
     pub namespace: Option<String>,
     /// Report the API requests made, per node and by verb, on stderr
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
+    /// (`-v`, or kubectl's `-v=N`: any level above 0)
+    #[arg(short = 'v', long = "verbose", value_name = "LEVEL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "1", global = true)]
+    pub verbose: Option<u8>,
 }
 
 /// The agent pods: image and deadlines.

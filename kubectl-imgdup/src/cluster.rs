@@ -134,7 +134,7 @@ async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, 
         }
     }
     let cluster = ClusterReport::new(cfg.run_id.clone(), reports, calls.snapshot());
-    if conn.verbose > 0 {
+    if conn.verbose.unwrap_or(0) > 0 {
         eprint!(
             "{}",
             report::api_calls_text(&cluster.api_calls, &calls.per_node())

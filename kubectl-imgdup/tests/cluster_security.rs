@@ -199,15 +199,20 @@ fn verbose_output_reports_requests_per_node_and_never_prints_the_token() {
             "{args:?} printed the token:\n{all}"
         );
     }
-    let (out, _) = run(&server, &["-v", "-o", "json"]);
-    assert_exit(&out, 0);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("API calls:"), "{err}");
-    for node in ["n0", "n1"] {
-        assert!(
-            err.lines().any(|l| l.trim_start().starts_with(node)),
-            "{node}: {err}"
-        );
+    // `-v` and kubectl's habitual `-v=N` both report; no flag, no report.
+    for verbose in ["-v", "-v=6"] {
+        let (out, _) = run(&server, &[verbose, "-o", "json"]);
+        assert_exit(&out, 0);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("API calls:"), "{verbose}: {err}");
+        for node in ["n0", "n1"] {
+            assert!(
+                err.lines().any(|l| l.trim_start().starts_with(node)),
+                "{verbose} {node}: {err}"
+            );
+        }
     }
+    let (quiet, _) = run(&server, &["-o", "json"]);
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("API calls:"));
     server.stop();
 }
