@@ -1,70 +1,32 @@
 #!/usr/bin/env bash
-# Benchmark of `kubectl-imgdup node --local` on synthetic node roots.
+# Figure 2a: `kubectl-imgdup node --local` on a generated offline node root
+# (imgdup-gen-store: a Docker imagedb/layerdb store and a k3s containerd
+# content store sharing a share of their images). A generated root has no
+# daemons, so `docker images` / `ctr images ls` cannot answer there; the peer
+# is `du -sx` of the two stores, the "how big is it" half of the manual check
+# (and a floor: it only stats, it proves nothing). bench/live-scan.sh has
+# the full peer sequence against real daemons.
 #
-# Generates roots with imgdup-gen-store (an offline Docker store and an
-# offline k3s containerd store sharing a share of their images) and times the
-# scan against what a person runs on such a node today. A generated root has
-# no daemons, so `docker images` / `crictl images` cannot answer; the peer is
-# `du -sx` over the two store directories, the "how big is it" half of the
-# manual check (and a floor: it only stats, it proves nothing).
-#
-# Usage: bench/node-scan.sh [--quick]
-#   --quick  one small root (200 images), 2 runs: a CI smoke test
-# Env: IMGDUP_BENCH_DIR (default /tmp/imgdup-bench), RUNS (runs per command),
-#      FRESH=1 (regenerate the roots even when this generator made them).
-# Progress goes to stderr; the Markdown results table goes to stdout.
+# Usage: bench/node-scan.sh [--quick]   (Markdown on stdout, progress on stderr)
+#   --quick  one root of 200 images, 3 runs: a smoke test
+# Env: RUNS, FRESH=1 (regenerate roots even when this generator made them).
 set -euo pipefail
-
-QUICK=0
 case "${1:-}" in
-  --quick) QUICK=1 ;;
+  --quick) export QUICK=1 ;;
   "") ;;
-  -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
 esac
-
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-WORK=${IMGDUP_BENCH_DIR:-/tmp/imgdup-bench}
-TARGET=${CARGO_TARGET_DIR:-$REPO/target}
-if [[ $QUICK == 1 ]]; then SIZES=(200); else SIZES=(500 10000); fi
-
-log() { echo "node-scan: $*" >&2; }
-
-# Tools: install when we can (root with apt), else say what is missing.
-need() {
-  local bin=$1 pkg=$2
-  [[ -x $bin ]] && return 0
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    log "installing $pkg"
-    apt-get install -y -qq "$pkg" >&2 || { apt-get update -qq >&2 && apt-get install -y -qq "$pkg" >&2; }
-  fi
-  [[ -x $bin ]] || { log "$bin is missing: apt-get install -y $pkg"; exit 1; }
-}
-need /usr/bin/hyperfine hyperfine
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+need hyperfine hyperfine
+need jq jq
 need /usr/bin/time time
-command -v jq >/dev/null || need /usr/bin/jq jq
 
-log "building release binaries"
-(cd "$REPO" && cargo build --release -q -p kubectl-imgdup -p testkit \
-  --bin kubectl-imgdup --bin imgdup-gen-store) >&2
-IMGDUP=$TARGET/release/kubectl-imgdup
-GEN=$TARGET/release/imgdup-gen-store
+IMGDUP=$REL/kubectl-imgdup
+GEN=$REL/imgdup-gen-store
+if [[ $QUICK == 1 ]]; then SIZES=(200); else SIZES=(1000 10000); fi
 
-# Peak RSS in KiB of one run of "$@" (GNU time), output discarded.
-peak_rss() {
-  local err
-  err=$(/usr/bin/time -v "$@" 2>&1 >/dev/null) || { log "failed: $* ($err)"; exit 1; }
-  awk -F': ' '/Maximum resident set size/ {print $2}' <<<"$err"
-}
-
-mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
-secs() { awk -v s="$1" 'BEGIN {if (s < 1) printf "%.0f ms", s * 1000; else printf "%.2f s", s}'; }
-
-# A statistic of one named command in the current hyperfine export ($json).
-field() { jq -r --arg c "$1" --arg f "$2" '.results[] | select(.command == $c) | .[$f]' "$json"; }
-range() { echo "$(secs "$(field "$1" mean)") ($(secs "$(field "$1" min)")–$(secs "$(field "$1" max)"))"; }
-
-mkdir -p "$WORK"
 ROWS=()
 for n in "${SIZES[@]}"; do
   dir=$WORK/n$n
@@ -72,37 +34,44 @@ for n in "${SIZES[@]}"; do
   # after a mass delete (its inode allocator skips recently freed inodes).
   stamp="$(sha256sum <"$GEN" | cut -c1-16) --images $n --seed 1"
   if [[ -d $dir && -f $dir.summary && "$(head -1 "$dir.summary")" == "$stamp" && -z ${FRESH:-} ]]; then
-    summary=$(tail -1 "$dir.summary")
     log "reusing $dir (FRESH=1 regenerates)"
   else
     rm -rf "$dir" "$dir.summary"
+    log "generating $n images in $dir"
     summary=$("$GEN" --out "$dir" --images "$n" --seed 1)
     printf '%s\n%s\n' "$stamp" "$summary" >"$dir.summary"
   fi
+  summary=$(tail -1 "$dir.summary")
   log "$summary"
-  if [[ $QUICK == 1 ]]; then runs=2; elif ((n >= 5000)); then runs=3; else runs=5; fi
-  runs=${RUNS:-$runs}
+  if ((n >= 5000)); then r=$(runs 7); else r=$(runs 15); fi
+  r=${RUNS:-$r}
   stores=("$dir/var/lib/docker" "$dir/var/lib/rancher/k3s/agent/containerd")
   scan=("$IMGDUP" node --local --host-root "$dir" --proc "$dir/proc" -o json)
   peer=(du -sx "${stores[@]}")
-  json=$WORK/n$n.hyperfine.json
-  log "timing $n images ($runs runs each, 1 warmup: both read a warm page cache)"
-  hyperfine --warmup 1 --runs "$runs" --export-json "$json" \
-    -n imgdup "${scan[*]}" -n du "${peer[*]}" >&2
-  ratio=$(awk -v a="$(field imgdup mean)" -v b="$(field du mean)" 'BEGIN {printf "%.1f×", a / b}')
+  json=$WORK/node-scan-$n.json
+  log "timing $n images ($r runs each, 1 warmup: both read a warm page cache)"
+  hf "$json" -N --warmup 1 --runs "$r" -n imgdup "${scan[*]}" -n du "${peer[*]}"
+  ours=$(median "$json" imgdup)
   found=$("${scan[@]}" | jq '[.images[] | select(.verdict == "duplicate")] | length')
   made=$(sed -n 's/.*duplicates: \([0-9]*\);.*/\1/p' <<<"$summary")
   ctr=$(sed -n 's/.*containerd: \([0-9]*\) images.*/\1/p' <<<"$summary")
   files=$(sed -n 's/.*; \([0-9]*\) files.*/\1/p' <<<"$summary")
-  ROWS+=("| $n + $ctr | $files | $(range imgdup) | $(range du) | $ratio | $(mib "$(peak_rss "${scan[@]}")") | $(mib "$(peak_rss "${peer[@]}")") | $found / $made |")
+  rss=$(peak_rss "${scan[@]}")
+  ok=$(awk -v t="$ours" -v r="$rss" 'BEGIN {print (t < 2 && r < 150 * 1024) ? 1 : 0}')
+  result=$(verdict "$ok")
+  ((n >= 10000)) || result="n/a (the target is for 10k)"
+  summary "| 2a. node scan, offline: $n + $ctr images vs \`du -sx\` of both stores | $(triple "$json" imgdup), $(mib "$rss") | $(triple "$json" du) | $(ratio "$ours" "$(median "$json" du)") | < 2 s and < 150 MB at 10k | $result |"
+  ROWS+=("| $n + $ctr | $files | $(triple "$json" imgdup) | $(triple "$json" du) | $(ratio "$ours" "$(median "$json" du)") | $(mib "$rss") / $(mib "$(peak_rss "${peer[@]}")") | $found / $made | $result |")
 done
 
-echo
-echo "### kubectl-imgdup node --local vs du -sx ($(nproc) CPUs, $(uname -r))"
-echo
-echo "No daemons run on a generated root, so \`docker images\`/\`crictl images\` cannot answer there;"
-echo "the peer is \`du -sx\` of the two stores (what a person runs to size them)."
-echo
-echo "| images (docker + containerd) | files | imgdup mean (min–max) | du -sx mean (min–max) | imgdup/du | imgdup peak RSS | du peak RSS | duplicates found / made |"
-echo "|---|---|---|---|---|---|---|---|"
-printf '%s\n' "${ROWS[@]}"
+cat <<EOF
+## 2a. Node scan at scale, offline stores (generated node roots)
+
+Rerun: \`bench/node-scan.sh\` (hyperfine -N --warmup 1; roots cached under $WORK, \`FRESH=1\` regenerates).
+The peer is \`du -sx\` of both stores: without daemons, \`docker images\` and \`ctr images ls\` cannot answer (see 2b for them).
+Target: full verdict < 2 s for 10k images, peak RSS < 150 MB.
+
+| images (Docker + containerd) | files | imgdup min / median / max | \`du -sx\` both stores min / median / max | imgdup / du | peak RSS imgdup / du | duplicates found / made | target |
+|---|---|---|---|---|---|---|---|
+$(printf '%s\n' "${ROWS[@]}")
+EOF

@@ -185,5 +185,7 @@ fn progress_bar(total: usize) -> ProgressBar {
     if let Ok(style) = ProgressStyle::with_template("{spinner} {pos}/{len} nodes {wide_msg}") {
         bar.set_style(style);
     }
+    // Drawn at once and kept moving, not first when a node finishes.
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
     bar
 }
