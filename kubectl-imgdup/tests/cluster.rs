@@ -48,24 +48,7 @@ fn four_lab_nodes_give_four_verdicts_and_leave_no_pod() {
     let runner = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "runner-0", "namespace": "imgdup"},
         "spec": {"nodeName": "dood", "containers": [{"name": "runner", "image": "gitlab/gitlab-runner:latest"}],
                  "volumes": [{"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}]}}"#;
-    let mut kubectl = std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .args(["create", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    kubectl
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(runner.as_bytes())
-        .unwrap();
-    assert!(
-        kubectl.wait().unwrap().success(),
-        "kubectl create the DooD runner"
-    );
+    crate::util::sim::kubectl_create(&server, runner);
     let out = std::process::Command::new(bin())
         .args(["--kubeconfig"])
         .arg(&server.kubeconfig)

@@ -118,21 +118,7 @@ fn cleanup_only_touches_labelled_pods() {
     let other = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app", "namespace": "default",
         "labels": {"app.kubernetes.io/managed-by": "helm"}},
         "spec": {"nodeName": "n0", "containers": [{"name": "app", "image": "busybox"}]}}"#;
-    let mut kubectl = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .args(["create", "-f", "-"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    kubectl
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(other.as_bytes())
-        .unwrap();
-    assert!(kubectl.wait().unwrap().success());
+    crate::util::sim::kubectl_create(&server, other);
     let (out, _) = run(&server, &["cleanup"]);
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("no agent pods"), "{}", stdout(&out));

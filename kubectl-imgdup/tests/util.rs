@@ -111,6 +111,25 @@ pub mod sim {
             .count()
     }
 
+    /// `kubectl create -f -` of one JSON object, through the real kubectl.
+    pub fn kubectl_create(server: &SimApiServer, object: &str) {
+        use std::io::Write as _;
+        let mut kubectl = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&server.kubeconfig)
+            .args(["create", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        kubectl
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(object.as_bytes())
+            .unwrap();
+        assert!(kubectl.wait().unwrap().success(), "kubectl create {object}");
+    }
+
     /// Runs the plugin against `server` and times it.
     pub fn run(server: &SimApiServer, args: &[&str]) -> (Output, Duration) {
         let started = Instant::now();

@@ -384,4 +384,4 @@ fn identity_groups(inventories: &[StoreInventory]) -> Vec<Vec<(usize, usize)>> {
 
 #[cfg(test)]
 #[path = "verdict_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -4,7 +4,14 @@ use crate::inventory::{Container, OnDisk, chain_ids};
 
 const MIB: u64 = 1 << 20;
 
-fn store(id: &str, runtime: StoreRuntime, path: &str, live: bool, active: bool) -> Store {
+/// A store with only what the verdict reads; the property tests use it too.
+pub(crate) fn store(
+    id: &str,
+    runtime: StoreRuntime,
+    path: &str,
+    live: bool,
+    active: bool,
+) -> Store {
     Store {
         id: id.into(),
         runtime,

@@ -157,23 +157,7 @@ fn apply(docker: &Path, w: &Written, damages: &[Damage]) -> (BTreeSet<usize>, BT
 }
 
 fn store(id: &str, runtime: StoreRuntime, live: bool, active: bool) -> Store {
-    Store {
-        id: id.into(),
-        runtime,
-        path: id.into(),
-        device: None,
-        namespace: None,
-        live,
-        active,
-        endpoint: None,
-        reached_by: Vec::new(),
-        proof: None,
-        images: 0,
-        disk_bytes: 0,
-        partial: false,
-        gaps: Vec::new(),
-        containers: Vec::new(),
-    }
+    crate::verdict::tests::store(id, runtime, id, live, active)
 }
 
 /// The active store: an intact copy of every image.
