@@ -117,14 +117,11 @@ async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, 
             progress.set_message(format!("{} unknown", r.node));
         }
     };
-    let pods_api = Api::namespaced(client.clone(), &namespace);
-    let scanned = tokio::select! {
-        scanned = run::fan_out(client.clone(), targets, &cfg, calls.clone(), done) => scanned,
-        stop = connect::stop_signal() => {
-            progress.abandon_with_message("stopping: deleting agent pods");
-            run::sweep(&pods_api, &cfg.run_id, &calls).await;
-            return Ok((String::new(), stop));
-        }
+    let fan_out = run::fan_out(client.clone(), targets, &cfg, calls.clone(), done);
+    let stopping = || progress.abandon_with_message("stopping: deleting agent pods");
+    let scanned = match connect::unless_stopped(fan_out, &client, &cfg, &calls, stopping).await {
+        Ok(scanned) => scanned,
+        Err(stop) => return Ok((String::new(), stop)),
     };
     progress.finish_and_clear();
     reports.extend(scanned);

@@ -2,8 +2,11 @@
 //! the runtime, a run id, and the signals that must end a run cleanly.
 
 use anyhow::{Context, Result, anyhow};
+use imgdup::fanout::calls::Calls;
+use imgdup::fanout::run::{self, FanoutConfig};
+use k8s_openapi::api::core::v1::Pod;
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use kube::{Api, Client, Config};
 
 use crate::cli::ConnectArgs;
 use crate::exit::Exit;
@@ -54,9 +57,30 @@ pub fn run_id() -> String {
     )
 }
 
+/// Runs `work` unless a stop signal comes first. Then `on_stop` is told (to
+/// say so on the terminal), every pod of the run is deleted, and the
+/// signal's exit code is returned: no exit path of a run leaves its pods.
+pub async fn unless_stopped<T>(
+    work: impl Future<Output = T>,
+    client: &Client,
+    cfg: &FanoutConfig,
+    calls: &Calls,
+    on_stop: impl FnOnce(),
+) -> Result<T, Exit> {
+    tokio::select! {
+        done = work => Ok(done),
+        stop = stop_signal() => {
+            on_stop();
+            let pods: Api<Pod> = Api::namespaced(client.clone(), &cfg.namespace);
+            run::sweep(&pods, &cfg.run_id, calls).await;
+            Err(stop)
+        }
+    }
+}
+
 /// Resolves when the run must stop: Ctrl-C (130), or SIGTERM/SIGHUP (143) —
 /// a CI job cancelled, a terminal closed. The caller deletes its pods first.
-pub async fn stop_signal() -> Exit {
+async fn stop_signal() -> Exit {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -25,20 +25,11 @@ async fn which(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     let binary = crate::airgap::binary(&args.agent)?;
     let (client, namespace) = connect::client(conn).await?;
     let calls = Arc::new(Calls::default());
-    // The scan's permissions, less the cluster-wide pod list it uses for
-    // workload findings.
-    let needs = preflight::needs(&namespace)
-        .into_iter()
-        .filter(|n| !(n.resource == "pods" && n.namespace.is_none()))
-        .map(|mut n| {
-            if n.resource == "nodes" {
-                n.verb = "get";
-                n.why = "read the node's OS and readiness";
-            }
-            n
-        })
-        .collect();
-    let needs = crate::airgap::needs(needs, binary.as_ref(), &namespace);
+    let needs = crate::airgap::needs(
+        preflight::which_needs(&namespace),
+        binary.as_ref(),
+        &namespace,
+    );
     preflight::check_access(&client, needs, &calls).await?;
     let nodes: Api<Node> = Api::all(client.clone());
     let node = match calls.run(Verb::Get, None, |_| nodes.get(&args.node)).await {
@@ -56,19 +47,23 @@ async fn which(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     }
     let cfg = fanout_config(&args.agent, namespace.clone(), 1, AgentMode::Which);
     preflight::check_admission(&client, &namespace, &cfg.pod(&args.node), &calls).await?;
-    let pods = Api::namespaced(client.clone(), &namespace);
     let parse = |_: &str, output: run::AgentOutput| {
         output.and_then(|text| {
             serde_json::from_str::<Chain>(&text)
                 .map_err(|e| format!("BadReport: the agent's output is not a Chain ({e})"))
         })
     };
-    let mut results = tokio::select! {
-        r = run::run_agents(client.clone(), vec![args.node.clone()], &cfg, calls.clone(), parse, |_| {}) => r,
-        stop = connect::stop_signal() => {
-            run::sweep(&pods, &cfg.run_id, &calls).await;
-            return Ok((String::new(), stop));
-        }
+    let agents = run::run_agents(
+        client.clone(),
+        vec![args.node.clone()],
+        &cfg,
+        calls.clone(),
+        parse,
+        |_| {},
+    );
+    let mut results = match connect::unless_stopped(agents, &client, &cfg, &calls, || {}).await {
+        Ok(results) => results,
+        Err(stop) => return Ok((String::new(), stop)),
     };
     let chain = match results.pop() {
         Some(Ok(chain)) => chain,

@@ -49,12 +49,8 @@ fn four_lab_nodes_give_four_verdicts_and_leave_no_pod() {
         "spec": {"nodeName": "dood", "containers": [{"name": "runner", "image": "gitlab/gitlab-runner:latest"}],
                  "volumes": [{"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}]}}"#;
     crate::util::sim::kubectl_create(&server, runner);
-    let out = std::process::Command::new(bin())
-        .args(["--kubeconfig"])
-        .arg(&server.kubeconfig)
-        .args(["-n", "imgdup", "-o", "json", "--timeout", "30s"])
-        .output()
-        .unwrap();
+    let (out, _) =
+        crate::util::sim::run(&server, &["-n", "imgdup", "-o", "json", "--timeout", "30s"]);
     assert_exit(&out, 0);
     let report: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
@@ -126,12 +122,7 @@ fn a_node_stuck_pending_is_unknown_and_the_others_still_report() {
     stuck.faults.pending = true;
     cfg.nodes.push(stuck);
     let server = SimApiServer::start(cfg).unwrap();
-    let out = std::process::Command::new(bin())
-        .arg("--kubeconfig")
-        .arg(&server.kubeconfig)
-        .args(["-o", "json", "--pending-timeout", "2s"])
-        .output()
-        .unwrap();
+    let (out, _) = crate::util::sim::run(&server, &["-o", "json", "--pending-timeout", "2s"]);
     assert_exit(&out, 4);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let by_node = |name: &str| {

@@ -78,6 +78,22 @@ pub fn needs(namespace: &str) -> Vec<Need> {
     ]
 }
 
+/// What `kubectl imgdup which NODE` does: the scan's agent pod on one node,
+/// which it gets by name; no cluster-wide pod list (no workload findings).
+pub fn which_needs(namespace: &str) -> Vec<Need> {
+    needs(namespace)
+        .into_iter()
+        .filter(|n| !(n.resource == "pods" && n.namespace.is_none()))
+        .map(|mut n| {
+            if n.resource == "nodes" {
+                n.verb = "get";
+                n.why = "read the node's OS and readiness";
+            }
+            n
+        })
+        .collect()
+}
+
 /// What `kubectl imgdup cleanup` does: find our pods everywhere, delete them.
 pub fn cleanup_needs() -> Vec<Need> {
     vec![
