@@ -42,6 +42,20 @@ impl DiskUsage {
     /// deleting a layer while we look. A missing `path` itself is an error.
     pub fn add(&mut self, path: &Path) -> io::Result<u64> {
         let top = std::fs::symlink_metadata(path).map_err(|e| named(path, e))?;
+        self.add_top(path, top)
+    }
+
+    /// [`DiskUsage::add`], unless `path` is a symlink: then `None`, nothing
+    /// counted, so the caller can resolve it (see [`crate::host_dir`]).
+    pub fn add_unless_symlink(&mut self, path: &Path) -> io::Result<Option<u64>> {
+        let top = std::fs::symlink_metadata(path).map_err(|e| named(path, e))?;
+        if top.file_type().is_symlink() {
+            return Ok(None);
+        }
+        self.add_top(path, top).map(Some)
+    }
+
+    fn add_top(&mut self, path: &Path, top: std::fs::Metadata) -> io::Result<u64> {
         if !self.seen.insert((top.dev(), top.ino())) {
             return Ok(0); // counted before, and so was its subtree
         }

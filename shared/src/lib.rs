@@ -14,6 +14,7 @@ pub mod evidence;
 #[cfg(feature = "cluster")]
 pub mod fanout;
 pub mod follow;
+pub mod host_dir;
 pub mod hostroot;
 pub mod inventory;
 pub mod k3s;

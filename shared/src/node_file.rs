@@ -38,26 +38,56 @@ pub enum NodeFileError {
 /// The errors are `io::Error`s (the callers name the path): kind
 /// `FileTooLarge` or `InvalidInput`, wrapping a [`NodeFileError`].
 pub fn read_capped(local: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    // Stat before open: opening a FIFO blocks, opening some devices acts.
     let meta = std::fs::metadata(local)?;
-    if !meta.is_file() {
-        let kind = file_kind(&meta);
+    admit(file_kind(&meta.file_type()), meta.len(), cap)?;
+    read_opened(std::fs::File::open(local)?, meta.len(), cap)
+}
+
+/// Refuses what is not a regular file (`kind` is `None` for one) or is
+/// larger than `cap`, before it is opened.
+pub(crate) fn admit(kind: Option<&'static str>, len: u64, cap: u64) -> io::Result<()> {
+    if let Some(kind) = kind {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             NodeFileError::NotRegular { kind },
         ));
     }
-    let too_large = || io::Error::new(io::ErrorKind::FileTooLarge, NodeFileError::TooLarge { cap });
-    if meta.len() > cap {
-        return Err(too_large());
+    if len > cap {
+        return Err(too_large(cap));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(local)?
-        .take(cap + 1)
-        .read_to_end(&mut bytes)?;
+    Ok(())
+}
+
+/// Reads an admitted file that stat said holds `len` bytes, stopping one
+/// byte past `cap`. A file that holds just what stat said costs one `read`
+/// (a store scan reads tens of thousands); procfs files say 0 and are read
+/// to their end.
+pub(crate) fn read_opened(mut file: std::fs::File, len: u64, cap: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = vec![0; len.min(cap) as usize + 1];
+    let mut filled = 0;
+    if len > 0 {
+        filled = loop {
+            match file.read(&mut bytes) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                read => break read?,
+            }
+        };
+        if filled as u64 == len {
+            bytes.truncate(filled);
+            return Ok(bytes);
+        }
+    }
+    bytes.truncate(filled);
+    file.take(cap + 1 - filled as u64).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
-        return Err(too_large());
+        return Err(too_large(cap));
     }
     Ok(bytes)
+}
+
+fn too_large(cap: u64) -> io::Error {
+    io::Error::new(io::ErrorKind::FileTooLarge, NodeFileError::TooLarge { cap })
 }
 
 /// [`read_capped`] as text, invalid UTF-8 replaced: for evidence such as
@@ -66,19 +96,21 @@ pub fn read_capped_lossy(local: &Path, cap: u64) -> io::Result<String> {
     read_capped(local, cap).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+/// `None` for a regular file, else what it is, for the error.
+pub(crate) fn file_kind(t: &std::fs::FileType) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
+    if t.is_file() {
+        None
+    } else if t.is_dir() {
+        Some("a directory")
     } else if t.is_fifo() {
-        "a FIFO"
+        Some("a FIFO")
     } else if t.is_socket() {
-        "a socket"
+        Some("a socket")
     } else if t.is_char_device() || t.is_block_device() {
-        "a device"
+        Some("a device")
     } else {
-        "not a file"
+        Some("not a file")
     }
 }
 

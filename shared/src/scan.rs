@@ -68,11 +68,12 @@ pub async fn scan(
     let planned = plan(node, &chain, &kubelet_hops, active.as_ref());
     let mut stores = Vec::new();
     let mut inventories = Vec::new();
-    for p in planned {
-        for (store, inventory) in read(node, p).await {
-            stores.push(store);
-            inventories.push(inventory);
-        }
+    // Stores are read at once: a big node's Docker and containerd stores
+    // each take a while, and neither waits on the other.
+    let reads = futures::future::join_all(planned.into_iter().map(|p| read(node, p))).await;
+    for (store, inventory) in reads.into_iter().flatten() {
+        stores.push(store);
+        inventories.push(inventory);
     }
     let judgement = judge(&stores, &inventories);
     let mut report = NodeReport::new(node_name, Some(chain));
@@ -277,19 +278,24 @@ async fn read_live(node: &Node, p: &Planned) -> Option<Result<StoreInventory, In
 }
 
 /// Reads the store's files: the runtime is not running (or not answering).
-fn read_offline(node: &Node, p: &Planned) -> StoreInventory {
-    let result = match p.runtime {
+/// On a blocking thread, so the other stores are read meanwhile.
+async fn read_offline(node: &Node, p: &Planned) -> StoreInventory {
+    let (host, runtime, root) = (node.host.clone(), p.runtime, p.root.clone());
+    let read = move || match runtime {
         StoreRuntime::Dockerd => {
-            docker_files::read_docker_root(&node.host, &p.root).map(|(_, inventory)| inventory)
+            docker_files::read_docker_root(&host, &root).map(|(_, inventory)| inventory)
         }
-        StoreRuntime::Containerd => containerd_blobs::read_containerd_blobs(&node.host, &p.root),
+        StoreRuntime::Containerd => containerd_blobs::read_containerd_blobs(&host, &root),
         StoreRuntime::CriO => Ok(StoreInventory {
             gaps: vec![format!(
-                "{}: CRI-O stores are listed but not inventoried yet",
-                p.root
+                "{root}: CRI-O stores are listed but not inventoried yet"
             )],
             ..Default::default()
         }),
+    };
+    let result = match tokio::task::spawn_blocking(read).await {
+        Ok(result) => result,
+        Err(e) => Err(InventoryError::Panicked(p.root.clone(), e.to_string())),
     };
     result.unwrap_or_else(|e| StoreInventory {
         gaps: vec![e.to_string()],
@@ -305,14 +311,14 @@ async fn read(node: &Node, mut p: Planned) -> Vec<(Store, StoreInventory)> {
         Some(Ok(inventory)) => inventory,
         Some(Err(e)) => {
             p.live = false;
-            let mut inventory = read_offline(node, &p);
+            let mut inventory = read_offline(node, &p).await;
             inventory
                 .gaps
                 .insert(0, format!("{e}; read from disk instead"));
             inventory
         }
         None => {
-            let mut inventory = read_offline(node, &p);
+            let mut inventory = read_offline(node, &p).await;
             if let Some(why) = &p.unreachable {
                 inventory
                     .gaps
@@ -336,8 +342,14 @@ async fn read(node: &Node, mut p: Planned) -> Vec<(Store, StoreInventory)> {
     };
     let split = namespaces.len() > 1;
     let mut out = Vec::new();
+    // One namespace takes the inventory as is: a copy of a 10k-image store
+    // is tens of MB of peak memory.
+    let mut whole = Some(inventory);
     for ns in namespaces {
-        let mut inv = inventory.clone();
+        let mut inv = match (split, &whole) {
+            (true, Some(inventory)) => inventory.clone(),
+            _ => whole.take().unwrap_or_default(),
+        };
         if split {
             inv.images.retain(|i| i.namespace == ns);
             inv.containers.retain(|c| c.namespace == ns);

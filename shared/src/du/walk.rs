@@ -58,6 +58,9 @@ struct Queue {
     dirs: Vec<PathBuf>,
     /// Threads listing a directory now (they may push more).
     busy: usize,
+    /// Threads waiting on `wake`: with none, a notify is a wasted syscall
+    /// (a scan walks thousands of small layer directories alone).
+    waiting: usize,
     bytes: u64,
     error: Option<io::Error>,
 }
@@ -103,6 +106,12 @@ impl<'a> Walk<'a> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn notify(&self, queue: &Queue) {
+        if queue.waiting > 0 {
+            self.wake.notify_all();
+        }
+    }
+
     /// Lists directories until none is left; `spawn` (the caller's thread
     /// only) starts the helpers once the tree proves big.
     fn work(&self, mut spawn: Option<&mut dyn FnMut()>) {
@@ -116,7 +125,7 @@ impl<'a> Walk<'a> {
                 queue.busy -= 1;
                 if !found.is_empty() {
                     queue.dirs.append(&mut found);
-                    self.wake.notify_all();
+                    self.notify(&queue);
                 }
             }
             let big = listed >= SPAWN_AFTER && queue.dirs.len() > 1;
@@ -134,10 +143,12 @@ impl<'a> Walk<'a> {
                     break Some(dir);
                 }
                 if queue.busy == 0 {
-                    self.wake.notify_all(); // the walk is over
+                    self.notify(&queue); // the walk is over
                     break None;
                 }
+                queue.waiting += 1;
                 queue = self.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
+                queue.waiting -= 1;
             };
             let Some(dir) = dir else {
                 queue.bytes += bytes;
@@ -150,7 +161,7 @@ impl<'a> Walk<'a> {
                 queue.error.get_or_insert(e);
                 queue.busy -= 1;
                 queue.bytes += bytes;
-                self.wake.notify_all();
+                self.notify(&queue);
                 return;
             }
             current = Some(dir);

@@ -82,7 +82,7 @@ pub async fn read_containerd_api(
         digests.extend(image.blobs.iter().cloned());
     }
     for digest in digests {
-        match blob_on_disk(&mut du, host, root, &digest) {
+        match blob_on_disk(&mut du, host, root, &digest, None) {
             Ok(on_disk) => drop(inv.blobs.insert(digest, on_disk)),
             Err(gap) => inv.gaps.push(gap),
         }

@@ -7,13 +7,13 @@
 //! ([`super::containerd_api`]), so both agree on what an image is.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Read;
-use std::path::Path;
+use std::io::{ErrorKind, Read};
 
 use serde::Deserialize;
 
 use super::{Image, InventoryError, OnDisk, StoreInventory};
 use crate::du::DiskUsage;
+use crate::host_dir::HostDir;
 use crate::hostroot::HostRoot;
 
 /// containerd's content plugin directory under its root.
@@ -174,15 +174,21 @@ pub(crate) fn blob_host_path(root: &str, digest: &str) -> Option<String> {
 
 /// What a blob occupies on disk; `Err` is the gap to report. One `du` per
 /// inventory, so a blob hard-linked under two digests is counted once.
+/// `dir` is the blob's algorithm directory, when the caller has it open.
 pub(crate) fn blob_on_disk(
     du: &mut DiskUsage,
     host: &HostRoot,
     root: &str,
     digest: &str,
+    dir: Option<&HostDir>,
 ) -> Result<OnDisk, String> {
     let path = blob_host_path(root, digest)
         .ok_or_else(|| format!("blob {digest:?} is not a valid digest; skipped"))?;
-    match du.add(&host.local(&path)) {
+    let counted = match (dir, digest.split_once(':')) {
+        (Some(dir), Some((_, hex))) => dir.disk_usage(du, hex),
+        _ => du.add(&host.local(&path)),
+    };
+    match counted {
         Ok(disk_bytes) => Ok(OnDisk {
             path: Some(path),
             disk_bytes,
@@ -196,17 +202,19 @@ pub(crate) fn blob_on_disk(
     }
 }
 
-/// Reads a file when it is small enough to be JSON and starts like it,
+/// Reads a blob when it is small enough to be JSON and starts like it,
 /// else `None`. Layer tars are skipped after their first bytes, not read
 /// whole; anything but a regular file (a FIFO would block) is skipped too.
-fn read_small(local: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    let meta = std::fs::metadata(local)?;
-    if !meta.is_file() || meta.len() > MAX_JSON {
-        return Ok(None);
-    }
-    let file = std::fs::File::open(local)?;
+fn read_small(dir: &HostDir, hex: &str) -> std::io::Result<Option<Vec<u8>>> {
+    let (file, len) = match dir.open_file(hex, MAX_JSON) {
+        Ok(opened) => opened,
+        Err(e) if matches!(e.kind(), ErrorKind::FileTooLarge | ErrorKind::InvalidInput) => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
     let mut file = file.take(MAX_JSON + 1);
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(len.min(MAX_JSON) as usize + 1);
     (&mut file).take(512).read_to_end(&mut buf)?;
     if buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Ok(None);
@@ -250,16 +258,24 @@ pub fn read_containerd_blobs(
     let mut configs: HashMap<String, Vec<u8>> = HashMap::new();
     let mut du = DiskUsage::new();
     for alg in list_dir(host, &blobs_dir)? {
-        for hex in list_dir(host, &format!("{blobs_dir}/{alg}"))? {
+        let alg_path = format!("{blobs_dir}/{alg}");
+        let dir = HostDir::open(host, &alg_path).map_err(|source| InventoryError::Read {
+            path: format!("{alg_path} (run as root to read containerd's content store)"),
+            source,
+        })?;
+        for hex in dir.names().map_err(|source| InventoryError::Read {
+            path: alg_path.clone(),
+            source,
+        })? {
             let digest = format!("{alg}:{hex}");
             let Some(path) = blob_host_path(root, &digest) else {
                 continue; // ingest leftovers or foreign files, not blobs
             };
-            match blob_on_disk(&mut du, host, root, &digest) {
+            match blob_on_disk(&mut du, host, root, &digest, Some(&dir)) {
                 Ok(on_disk) => drop(inv.blobs.insert(digest.clone(), on_disk)),
                 Err(gap) => inv.gaps.push(gap),
             }
-            let bytes = match read_small(&host.local(&path)) {
+            let bytes = match read_small(&dir, &hex) {
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => continue,
                 Err(e) => {

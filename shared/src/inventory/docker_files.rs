@@ -17,8 +17,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use rayon::prelude::*;
+
 use super::docker_layerdb::{check_layers, is_hex_digest, read_layerdb};
 use super::{Container, Image, InventoryError, OnDisk, StoreInventory};
+use crate::host_dir::HostDir;
 use crate::hostroot::HostRoot;
 use crate::node_file::{MAX_INDEX, MAX_JSON, read_capped};
 
@@ -132,41 +135,78 @@ fn detect_driver(
     Ok(driver)
 }
 
+/// Every image config, read and checked in parallel (a big node has
+/// thousands, each a file to open, hash and parse).
 fn read_imagedb(
     host: &HostRoot,
     content: &Path,
     gaps: &mut Vec<String>,
 ) -> Result<Vec<Image>, InventoryError> {
+    let error = |source| InventoryError::Read {
+        path: content.display().to_string(),
+        source,
+    };
+    let dir = HostDir::open(host, content).map_err(error)?;
+    // Leading dot: an atomic write in progress, not an image yet.
+    let names: Vec<String> = dir
+        .names()
+        .map_err(error)?
+        .into_iter()
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    let parsed: Vec<Result<Image, String>> = names
+        .par_iter()
+        .map(|name| {
+            let file = dir.entry(name);
+            if !is_hex_digest(name) {
+                return Err(format!("{}: not an image digest; ignored", file.display()));
+            }
+            dir.read_capped(name, MAX_JSON)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    // Docker writes it atomically; a mismatch means corruption.
+                    if format!("{:x}", Sha256::digest(&bytes)) != *name {
+                        return Err("content does not match its digest (corrupt)".into());
+                    }
+                    config_diff_ids(&bytes)
+                })
+                .map(|diff_ids| Image::from_config(format!("sha256:{name}"), diff_ids))
+                .map_err(|why| format!("{}: {why}; image skipped", file.display()))
+        })
+        .collect();
     let mut images = Vec::new();
-    for name in list_dir(host, content)? {
-        let file = content.join(&name);
-        if name.starts_with('.') {
-            continue; // an atomic write in progress, not an image yet
-        }
-        if !is_hex_digest(&name) {
-            gaps.push(format!("{}: not an image digest; ignored", file.display()));
-            continue;
-        }
-        let parsed = read_capped(&host.local(&file), MAX_JSON)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| {
-                // Docker writes it atomically; a mismatch means corruption.
-                if format!("{:x}", Sha256::digest(&bytes)) != name {
-                    return Err("content does not match its digest (corrupt)".into());
-                }
-                config_diff_ids(&bytes)
-            });
-        match parsed {
-            Ok(diff_ids) => images.push(Image::from_config(format!("sha256:{name}"), diff_ids)),
-            Err(why) => gaps.push(format!("{}: {why}; image skipped", file.display())),
+    for image in parsed {
+        match image {
+            Ok(image) => images.push(image),
+            Err(gap) => gaps.push(gap),
         }
     }
     images.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(images)
 }
 
-/// `rootfs.diff_ids` of an image config; absent for a layerless image.
+/// `rootfs.diff_ids` of an image config, absent for a layerless image.
 pub(crate) fn config_diff_ids(bytes: &[u8]) -> Result<Vec<String>, String> {
+    // The usual config, parsed without building the whole document (a
+    // config carries history and env we do not need); anything odd goes
+    // the long way, which names what is wrong.
+    #[derive(serde::Deserialize)]
+    struct Config {
+        rootfs: Rootfs,
+    }
+    #[derive(serde::Deserialize)]
+    struct Rootfs {
+        diff_ids: Vec<String>,
+    }
+    // Skipped fields are not checked for UTF-8: check it first (JSON is UTF-8).
+    let utf8 = std::str::from_utf8(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
+    if let Ok(config) = serde_json::from_str::<Config>(utf8) {
+        return Ok(config.rootfs.diff_ids);
+    }
+    config_diff_ids_checked(bytes)
+}
+
+fn config_diff_ids_checked(bytes: &[u8]) -> Result<Vec<String>, String> {
     let config: Value =
         serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
     let Some(rootfs) = config.get("rootfs") else {

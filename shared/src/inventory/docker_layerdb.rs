@@ -10,28 +10,47 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::docker_files::StoreFiles;
 use super::{Image, InventoryError, OnDisk};
+use crate::du::DiskUsage;
+use crate::host_dir::HostDir;
 use crate::hostroot::HostRoot;
-use crate::node_file::{MAX_LINE, read_capped};
+use crate::node_file::MAX_LINE;
 
 /// Every `layerdb/sha256/<chainid>` entry and the directory it names.
+/// Entries are read in parallel: each costs a dozen syscalls and a walk of
+/// its layer directory, and a big node has tens of thousands.
 pub(crate) fn read_layerdb(
     host: &HostRoot,
     root: &Path,
     files: &mut StoreFiles,
 ) -> Result<(), InventoryError> {
+    let error = |source| InventoryError::Read {
+        path: files.layerdb.display().to_string(),
+        source,
+    };
+    let layerdb = HostDir::open(host, &files.layerdb).map_err(error)?;
+    let names = layerdb.names().map_err(error)?;
+    // A store whose every layer dir is gone still lists its entries: each
+    // then reports its directory as missing.
     let layer_root = root.join(&files.driver);
-    for name in super::docker_files::list_dir(host, &files.layerdb)? {
-        let entry = files.layerdb.join(&name);
-        if !is_hex_digest(&name) {
+    let layers = HostDir::open(host, &layer_root).map_err(|e| e.kind());
+    let reads: Vec<Option<Result<(String, OnDisk), String>>> = names
+        .par_iter()
+        .map(|name| is_hex_digest(name).then(|| read_entry(&layerdb, &layer_root, &layers, name)))
+        .collect();
+    for (name, read) in names.iter().zip(reads) {
+        let Some(read) = read else {
+            let entry = layerdb.entry(name);
             files
                 .gaps
                 .push(format!("{}: not a ChainID; ignored", entry.display()));
             continue;
-        }
+        };
         let chain = format!("sha256:{name}");
-        match read_entry(host, &layer_root, &entry) {
+        match read {
             Ok((diff, on_disk)) => {
                 files.layer_diffs.insert(chain.clone(), diff);
                 files.layers.insert(chain, on_disk);
@@ -49,22 +68,25 @@ pub(crate) fn read_layerdb(
 /// measured on its own (the verdict sums per-layer bytes). The error is a
 /// gap naming the file.
 fn read_entry(
-    host: &HostRoot,
+    layerdb: &HostDir,
     layer_root: &Path,
-    entry: &Path,
+    layers: &Result<HostDir, std::io::ErrorKind>,
+    name: &str,
 ) -> Result<(String, OnDisk), String> {
     let half = |gap: String| format!("{gap} (half-written layer?)");
-    let diff = read_small(host, &entry.join("diff")).map_err(half)?;
-    let size_file = entry.join("size");
-    let size = read_small(host, &size_file).map_err(half)?;
+    let entry = layerdb
+        .sub(name)
+        .map_err(|e| half(format!("{}: {e}", layerdb.entry(name).display())))?;
+    let diff = read_small(&entry, "diff").map_err(half)?;
+    let size = read_small(&entry, "size").map_err(half)?;
     if size.parse::<i64>().is_err() {
         return Err(format!(
             "{}: {size:?} is not a byte count (corrupt)",
-            size_file.display()
+            entry.entry("size").display()
         ));
     }
-    let file = entry.join("cache-id");
-    let id = read_small(host, &file).map_err(half)?;
+    let file = entry.entry("cache-id");
+    let id = read_small(&entry, "cache-id").map_err(half)?;
     if !is_plain_name(&id) {
         return Err(format!(
             "{}: {id:?} is not a directory name",
@@ -72,7 +94,11 @@ fn read_entry(
         ));
     }
     let dir = layer_root.join(&id);
-    let disk_bytes = crate::du::disk_bytes(&host.local(&dir)).map_err(|e| {
+    let disk_bytes = match layers {
+        Ok(layers) => layers.disk_usage(&mut DiskUsage::new(), &id),
+        Err(kind) => Err((*kind).into()),
+    };
+    let disk_bytes = disk_bytes.map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "missing".to_string(),
             _ => e.to_string(),
@@ -119,8 +145,10 @@ pub(crate) fn check_layers(images: &mut [Image], files: &StoreFiles, gaps: &mut 
 }
 
 /// A one-line file such as `cache-id` or `diff`, trimmed; the error is a gap.
-fn read_small(host: &HostRoot, file: &Path) -> Result<String, String> {
-    let text = read_capped(&host.local(file), MAX_LINE)
+fn read_small(dir: &HostDir, name: &str) -> Result<String, String> {
+    let file = dir.entry(name);
+    let text = dir
+        .read_capped(name, MAX_LINE)
         .map_err(|e| format!("{}: {e}", file.display()))
         .and_then(|bytes| {
             String::from_utf8(bytes).map_err(|_| format!("{}: not text (corrupt)", file.display()))

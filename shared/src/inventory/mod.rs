@@ -106,6 +106,9 @@ pub enum InventoryError {
     },
     #[error(transparent)]
     Runtime(#[from] crate::runtime::RuntimeError),
+    /// The thread reading the store died (a bug) or the scan is shutting down.
+    #[error("reading {0} stopped: {1}; the store is not counted (please report a panic)")]
+    Panicked(String, String),
 }
 
 /// ChainIDs from DiffIDs (OCI image spec, "Layer ChainID"):
