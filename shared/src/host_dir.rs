@@ -87,14 +87,12 @@ impl HostDir {
         }
     }
 
-    /// Entry names, sorted; names that are not UTF-8 are skipped (no store
-    /// we read writes one).
+    /// Entry names, sorted. A name that is not UTF-8 comes lossy: no
+    /// store writes one, so the caller reports it as a stray, not a skip.
     pub fn names(&self) -> io::Result<Vec<String>> {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(&self.local)? {
-            if let Ok(name) = entry?.file_name().into_string() {
-                names.push(name);
-            }
+            names.push(entry?.file_name().to_string_lossy().into_owned());
         }
         names.sort();
         Ok(names)

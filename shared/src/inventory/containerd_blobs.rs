@@ -374,26 +374,12 @@ pub(crate) fn push_unique(list: &mut Vec<String>, more: impl IntoIterator<Item =
 
 /// Names in a directory (host path); a missing directory is empty.
 fn list_dir(host: &HostRoot, dir: &str) -> Result<Vec<String>, InventoryError> {
-    let entries = match std::fs::read_dir(host.local(dir)) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(InventoryError::Read {
-                path: format!("{dir} (run as root to read containerd's content store)"),
-                source,
-            });
-        }
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| InventoryError::Read {
-            path: dir.to_string(),
+    match HostDir::open(host, dir).and_then(|d| d.names()) {
+        Ok(names) => Ok(names),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(InventoryError::Read {
+            path: format!("{dir} (run as root to read containerd's content store)"),
             source,
-        })?;
-        if let Some(name) = entry.file_name().to_str() {
-            names.push(name.to_string());
-        }
+        }),
     }
-    names.sort();
-    Ok(names)
 }

@@ -275,21 +275,38 @@ pub(crate) fn read_containers(
     root: &Path,
     gaps: &mut Vec<String>,
 ) -> Vec<Container> {
-    let dir = root.join("containers");
-    if !host.local(&dir).exists() {
-        return Vec::new(); // no container was ever created
-    }
-    let names = match list_dir(host, &dir) {
+    let path = root.join("containers");
+    let dir = match HostDir::open(host, &path) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(), // none ever created
+        Err(e) => {
+            gaps.push(format!(
+                "cannot read {}: {e}; containers unknown",
+                path.display()
+            ));
+            return Vec::new();
+        }
+    };
+    let names = match dir.names() {
         Ok(names) => names,
         Err(e) => {
-            gaps.push(format!("{e}; containers unknown"));
+            gaps.push(format!(
+                "cannot read {}: {e}; containers unknown",
+                path.display()
+            ));
             return Vec::new();
         }
     };
     let mut containers = Vec::new();
     for id in names {
-        let file = dir.join(&id).join("config.v2.json");
-        let parsed = read_json(host, &file, MAX_JSON);
+        let file = dir.entry(&id).join("config.v2.json");
+        let parsed = dir
+            .sub(&id)
+            .and_then(|c| c.read_capped("config.v2.json", MAX_JSON))
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                serde_json::from_slice::<Value>(&bytes).map_err(|e| format!("not valid JSON ({e})"))
+            });
         let config = match parsed {
             Ok(config) => config,
             Err(why) => {
@@ -317,22 +334,12 @@ pub(crate) fn read_containers(
 
 /// Entry names of a host directory, sorted.
 pub(crate) fn list_dir(host: &HostRoot, dir: &Path) -> Result<Vec<String>, InventoryError> {
-    let error = |source| InventoryError::Read {
-        path: dir.display().to_string(),
-        source,
-    };
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(host.local(dir)).map_err(error)? {
-        names.push(
-            entry
-                .map_err(error)?
-                .file_name()
-                .to_string_lossy()
-                .into_owned(),
-        );
-    }
-    names.sort();
-    Ok(names)
+    HostDir::open(host, dir)
+        .and_then(|d| d.names())
+        .map_err(|source| InventoryError::Read {
+            path: dir.display().to_string(),
+            source,
+        })
 }
 
 /// A JSON file of at most `cap` bytes; the error (unreadable, too large,
