@@ -1,10 +1,12 @@
 //! The Docker Engine API (bollard): data root, storage driver, version.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use bollard::Docker;
+use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 
+use super::http1::{CLIENT_ADDR, Http1Socket};
 use super::{RuntimeError, probe_socket, with_deadline};
 
 /// What `docker info` / `docker version` tell about where images live.
@@ -68,17 +70,47 @@ pub(crate) async fn info_of(
 
 /// A client on `local` (shown as `shown` in errors) that has negotiated
 /// the API version: dockerd 20.10 speaks API 1.41 and refuses bollard's
-/// newer default. Callers still wrap every call in `with_deadline`.
+/// newer default. Every request of the client goes over one connection, the
+/// probe's (see [`Http1Socket`]). The version comes from `/_ping`'s
+/// `API-Version` header, as the docker CLI negotiates; a daemon that sends
+/// none is asked `/version`, as bollard does. Either way the client speaks
+/// the lower of the server's version and bollard's default. Callers still
+/// wrap every call in `with_deadline`.
 pub(crate) async fn connect(
     local: &Path,
     shown: &Path,
     timeout: Duration,
 ) -> Result<Docker, RuntimeError> {
-    drop(probe_socket(local, shown, timeout).await?);
-    let secs = timeout.as_secs().max(1);
-    let local_str = local.to_string_lossy();
-    let docker = Docker::connect_with_unix(&local_str, secs, bollard::API_DEFAULT_VERSION)
+    let stream = probe_socket(local, shown, timeout).await?;
+    let socket = Http1Socket::open(stream, local)
+        .await
         .map_err(|e| RuntimeError::call("Docker", "connect", shown, e))?;
+    let socket = Arc::new(socket);
+    let server = with_deadline(
+        "Docker",
+        "version negotiation",
+        shown,
+        timeout,
+        socket.ping_api_version(),
+    )
+    .await?
+    .as_deref()
+    .and_then(parse_api_version);
+    let version = match server {
+        Some(v) if v < *API_DEFAULT_VERSION => v,
+        _ => *API_DEFAULT_VERSION,
+    };
+    let transport = move |request| {
+        let socket = Arc::clone(&socket);
+        async move { socket.send(request).await }
+    };
+    let secs = timeout.as_secs().max(1);
+    let docker =
+        Docker::connect_with_custom_transport(transport, Some(CLIENT_ADDR), secs, &version)
+            .map_err(|e| RuntimeError::call("Docker", "connect", shown, e))?;
+    if server.is_some() {
+        return Ok(docker);
+    }
     with_deadline(
         "Docker",
         "version negotiation",
@@ -87,6 +119,15 @@ pub(crate) async fn connect(
         docker.negotiate_version(),
     )
     .await
+}
+
+/// `1.41` as a client version (bollard's parser is private).
+fn parse_api_version(text: &str) -> Option<ClientVersion> {
+    let (major, minor) = text.trim().split_once('.')?;
+    Some(ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
 }
 
 #[cfg(test)]
@@ -107,5 +148,15 @@ mod tests {
             ..Default::default()
         };
         assert!(snap.uses_containerd_image_store());
+    }
+
+    #[test]
+    fn api_versions_parse_like_bollards() {
+        let v = parse_api_version("1.41").unwrap();
+        assert_eq!((v.major_version, v.minor_version), (1, 41));
+        assert!(v < *API_DEFAULT_VERSION);
+        for bad in ["", "1", "1.x", "1.41.0", "v1.41"] {
+            assert!(parse_api_version(bad).is_none(), "{bad}");
+        }
     }
 }
