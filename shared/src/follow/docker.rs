@@ -25,14 +25,13 @@ pub(super) struct CriDockerd {
 
 impl CriDockerd {
     /// Writes the root and the embedding process into the cri-dockerd hop.
-    pub(super) fn describe(self, hop: &mut Hop) -> Next {
+    pub(super) fn describe(self, hop: &mut Hop) {
         if let Some(root) = self.root {
             hop.root = Some(root);
         }
         if let Some(parent) = self.embedded_in {
             hop.embedded_in = Some(parent);
         }
-        self.next
     }
 }
 
