@@ -272,7 +272,7 @@ async fn ask_docker(
         return None;
     }
     Some(match conns.docker(&node.host, socket, node.timeout).await {
-        Ok(client) => docker::info_of(&client, socket, node.timeout).await,
+        Ok(connection) => docker::info_on(&connection, socket, node.timeout).await,
         Err(e) => Err(e),
     })
 }

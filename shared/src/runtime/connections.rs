@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bollard::Docker;
 use tokio::sync::OnceCell;
 use tonic::transport::Channel;
 
+use super::http1::Http1Socket;
 use super::{RuntimeError, docker, grpc_channel};
 use crate::hostroot::HostRoot;
 
@@ -25,11 +25,11 @@ type Slot<T> = Arc<OnceCell<T>>;
 
 /// One connection per socket (by canonical host path) and protocol: a gRPC
 /// channel (CRI and containerd share it; HTTP/2 multiplexes their calls) or
-/// a Docker client (one HTTP/1.1 connection, requests take turns).
+/// a Docker API connection (HTTP/1.1 keep-alive, requests take turns).
 #[derive(Default)]
 pub struct Connections {
     grpc: Mutex<HashMap<PathBuf, Slot<Channel>>>,
-    docker: Mutex<HashMap<PathBuf, Slot<Docker>>>,
+    docker: Mutex<HashMap<PathBuf, Slot<Arc<Http1Socket>>>>,
 }
 
 impl Connections {
@@ -47,17 +47,17 @@ impl Connections {
             .cloned()
     }
 
-    /// The Docker client on `socket` (a host path under `host`), API
-    /// version negotiated.
-    pub async fn docker(
+    /// The Docker API connection to `socket` (a host path under `host`),
+    /// for [`docker::info_on`].
+    pub(crate) async fn docker(
         &self,
         host: &HostRoot,
         socket: &Path,
         timeout: Duration,
-    ) -> Result<Docker, RuntimeError> {
+    ) -> Result<Arc<Http1Socket>, RuntimeError> {
         let slot = slot(&self.docker, host, socket);
         let local = host.local(socket);
-        slot.get_or_try_init(|| docker::connect(&local, socket, timeout))
+        slot.get_or_try_init(|| docker::open(&local, socket, timeout))
             .await
             .cloned()
     }

@@ -5,7 +5,9 @@
 //! (`pool_max_idle_per_host(0)`), so each call dialled the socket again:
 //! three connections for a negotiation and one `docker info`. This
 //! transport keeps one keep-alive connection and sends the requests on it in
-//! turn, dialling again only when the daemon has closed it.
+//! turn, dialling again only when the daemon has closed it. It also notes
+//! the `API-Version` header dockerd puts on every answer, so a chain's
+//! `docker info` needs no negotiation first (see `docker::info_on`).
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -33,6 +35,9 @@ type DockerBody = <BollardRequest as HasBody>::Body;
 /// HTTP/1.1 request without one.
 const HOST_NAME: &str = "docker";
 
+/// The header dockerd names its API version in, on every answer.
+const API_VERSION: &str = "api-version";
+
 /// The address bollard is told, so its URIs read `http://docker/v1.41/…`;
 /// [`Http1Socket::send`] turns them into origin-form (`/v1.41/…`).
 pub(crate) const CLIENT_ADDR: &str = "http://docker";
@@ -40,7 +45,25 @@ pub(crate) const CLIENT_ADDR: &str = "http://docker";
 /// A keep-alive connection to one unix socket.
 pub(crate) struct Http1Socket {
     local: PathBuf,
-    sender: Mutex<Option<SendRequest<DockerBody>>>,
+    sender: Mutex<Option<Sender>>,
+    /// The last `API-Version` header seen: dockerd puts its API version on
+    /// every answer.
+    api_version: std::sync::Mutex<Option<String>>,
+}
+
+/// The sending half of the connection.
+struct Sender {
+    send: SendRequest<DockerBody>,
+    /// No request sent yet: hyper queues a connection's first request
+    /// before its task has run, so there is no need to wait for it (a
+    /// round through the scheduler, behind every other connection's work).
+    fresh: bool,
+}
+
+impl Sender {
+    fn new(send: SendRequest<DockerBody>) -> Self {
+        Self { send, fresh: true }
+    }
 }
 
 impl Http1Socket {
@@ -48,8 +71,17 @@ impl Http1Socket {
     pub(crate) async fn open(stream: UnixStream, local: &Path) -> Result<Self, DockerError> {
         Ok(Self {
             local: local.to_path_buf(),
-            sender: Mutex::new(Some(handshake(stream).await?)),
+            sender: Mutex::new(Some(Sender::new(handshake(stream).await?))),
+            api_version: std::sync::Mutex::default(),
         })
+    }
+
+    /// The API version the daemon last named in an `API-Version` header.
+    pub(crate) fn api_version(&self) -> Option<String> {
+        self.api_version
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Sends one request and returns its response. The next request waits
@@ -70,18 +102,27 @@ impl Http1Socket {
             .or_insert(HeaderValue::from_static(HOST_NAME));
         let mut slot = self.sender.lock().await;
         let alive = match slot.as_mut() {
-            Some(sender) => sender.ready().await.is_ok(),
+            Some(sender) => sender.fresh || sender.send.ready().await.is_ok(),
             None => false,
         };
         if !alive {
             // The daemon closed the connection (idle, or a body left unread).
             let stream = UnixStream::connect(&self.local).await?;
-            slot.insert(handshake(stream).await?).ready().await?;
+            *slot = Some(Sender::new(handshake(stream).await?));
         }
         let sender = slot.as_mut().expect("connected above");
-        let response = sender.send_request(request);
+        sender.fresh = false;
+        let response = sender.send.send_request(request);
         drop(slot);
-        Ok(response.await?)
+        let response = response.await?;
+        if let Some(v) = response
+            .headers()
+            .get(API_VERSION)
+            .and_then(|v| v.to_str().ok())
+        {
+            *self.api_version.lock().unwrap_or_else(|e| e.into_inner()) = Some(v.to_string());
+        }
+        Ok(response)
     }
 
     /// `GET /_ping` and its `API-Version` header: what `docker` itself
@@ -93,13 +134,39 @@ impl Http1Socket {
         let version = response
             .status()
             .is_success()
-            .then(|| response.headers().get("api-version"))
+            .then(|| response.headers().get(API_VERSION))
             .flatten()
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         drain(response.into_body()).await?;
         Ok(version)
     }
+}
+
+/// Drops the `/v1.41` prefix of a request's path: dockerd answers an
+/// unversioned request in its own API version, and says which in the
+/// answer's `API-Version` header. (bollard 0.21 happens to build unversioned
+/// paths already; this keeps it so should it stop.)
+pub(crate) fn unversioned(request: &mut BollardRequest) -> Result<(), DockerError> {
+    let Some(pq) = request.uri().path_and_query() else {
+        return Ok(());
+    };
+    let text = pq.as_str();
+    let rest = text
+        .strip_prefix("/v")
+        .and_then(|r| r.split_once('/'))
+        .filter(|(v, _)| {
+            v.split_once('.').is_some_and(|(a, b)| {
+                [a, b]
+                    .iter()
+                    .all(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+            })
+        })
+        .map(|(_, rest)| format!("/{rest}"));
+    if let Some(path) = rest {
+        *request.uri_mut() = path.parse::<Uri>()?;
+    }
+    Ok(())
 }
 
 async fn handshake(stream: UnixStream) -> Result<SendRequest<DockerBody>, hyper::Error> {
@@ -118,126 +185,5 @@ async fn drain(mut body: Incoming) -> Result<(), hyper::Error> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::UnixListener;
-
-    use super::super::docker::{connect, info_of};
-
-    /// What a fake dockerd saw: connections accepted, request lines read.
-    #[derive(Default)]
-    struct Seen {
-        connections: usize,
-        requests: Vec<String>,
-    }
-
-    /// A dockerd of API 1.41 on `path`: `/_ping` (with `API-Version` unless
-    /// `no_ping_header`), `/version` and `/info` (bollard 0.21 sends paths
-    /// without the `/v1.41` prefix; dockerd takes both). With `close_each` it
-    /// closes every connection after one answer, as an idle timeout would.
-    fn fake_dockerd(
-        path: &std::path::Path,
-        no_ping_header: bool,
-        close_each: bool,
-    ) -> Arc<Mutex<Seen>> {
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let listener = UnixListener::bind(path).unwrap();
-        let log = Arc::clone(&seen);
-        tokio::spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
-                log.lock().unwrap().connections += 1;
-                let log = Arc::clone(&log);
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 1024];
-                    loop {
-                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                            match conn.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
-                        }
-                        let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-                        let head = String::from_utf8_lossy(&buf[..end]).to_string();
-                        buf.drain(..end);
-                        let line = head.lines().next().unwrap_or_default().to_string();
-                        log.lock().unwrap().requests.push(line.clone());
-                        let (header, body) = match line.split(' ').nth(1).unwrap_or_default() {
-                            "/_ping" if no_ping_header => ("", "OK".to_string()),
-                            "/_ping" => ("API-Version: 1.41\r\n", "OK".to_string()),
-                            p if p.ends_with("/version") => ("", r#"{"ApiVersion":"1.41"}"#.to_string()),
-                            p if p.ends_with("/info") => ("", r#"{"ServerVersion":"20.10.24","DockerRootDir":"/var/lib/docker","Driver":"overlay2"}"#.to_string()),
-                            other => panic!("unexpected {other}"),
-                        };
-                        let close = if close_each {
-                            "Connection: close\r\n"
-                        } else {
-                            ""
-                        };
-                        let answer = format!(
-                            "HTTP/1.1 200 OK\r\n{header}{close}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                            body.len()
-                        );
-                        if conn.write_all(answer.as_bytes()).await.is_err() || close_each {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        seen
-    }
-
-    async fn info_through(no_ping_header: bool, close_each: bool) -> Seen {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("docker.sock");
-        let seen = fake_dockerd(&path, no_ping_header, close_each);
-        let t = Duration::from_secs(5);
-        let docker = connect(&path, &path, t).await.expect("connect");
-        let info = info_of(&docker, &path, t).await.expect("info");
-        assert_eq!(info.api_version, "1.41");
-        assert_eq!(info.root_dir, "/var/lib/docker");
-        assert_eq!(info.server_version, "20.10.24");
-        std::mem::take(&mut *seen.lock().unwrap())
-    }
-
-    #[tokio::test]
-    async fn negotiation_and_info_share_one_connection() {
-        let seen = info_through(false, false).await;
-        assert_eq!(seen.connections, 1);
-        assert_eq!(seen.requests[0], "GET /_ping HTTP/1.1");
-        assert!(
-            seen.requests[1].ends_with("/info HTTP/1.1"),
-            "{:?}",
-            seen.requests
-        );
-        assert_eq!(seen.requests.len(), 2);
-    }
-
-    #[tokio::test]
-    async fn a_daemon_without_the_ping_header_is_asked_its_version() {
-        let seen = info_through(true, false).await;
-        assert_eq!(seen.connections, 1);
-        assert_eq!(seen.requests[0], "GET /_ping HTTP/1.1");
-        assert!(
-            seen.requests[1].ends_with("/version HTTP/1.1"),
-            "{:?}",
-            seen.requests
-        );
-        assert!(
-            seen.requests[2].ends_with("/info HTTP/1.1"),
-            "{:?}",
-            seen.requests
-        );
-    }
-
-    #[tokio::test]
-    async fn a_closed_connection_is_dialled_again() {
-        let seen = info_through(false, true).await;
-        assert_eq!(seen.connections, 2);
-        assert_eq!(seen.requests.len(), 2);
-    }
-}
+#[path = "http1_tests.rs"]
+mod tests;
