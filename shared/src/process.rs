@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::cmdline::Cmdline;
 use crate::hostroot::HostRoot;
@@ -91,10 +92,37 @@ fn parse_net_unix_line(line: &str) -> Option<UnixSocketEntry> {
 }
 
 /// Every process visible in one procfs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ProcessTable {
     proc_root: PathBuf,
     processes: Vec<Process>,
+    /// What [`ProcessTable::listener`] has read so far (see [`Sockets`]).
+    sockets: Mutex<Sockets>,
+}
+
+impl Clone for ProcessTable {
+    /// A clone reads the procfs afresh.
+    fn clone(&self) -> Self {
+        Self::from_processes(self.proc_root.clone(), self.processes.clone())
+    }
+}
+
+/// The procfs reads behind [`ProcessTable::listener`], kept for the table's
+/// life: one chain asks for the listener of five or more sockets, and each
+/// lookup used to read every `net/unix` and `fd/` again (and resolve every
+/// bound path under the host root: a `readlink` per path component). The
+/// first process seen in a network namespace lends it its `net/unix`, as
+/// before, in the same order, so the answers are the same.
+#[derive(Debug, Default)]
+struct Sockets {
+    /// pid → its `ns/net` link (empty when unreadable).
+    netns: HashMap<u32, String>,
+    /// (host root, `ns/net` link) → its listening sockets: (canonical host
+    /// path, inode). Paths are resolved under the host root they were asked
+    /// with.
+    listening: HashMap<(PathBuf, String), Vec<(PathBuf, u64)>>,
+    /// pid → the socket inodes its fds hold, in `fd/` order (None: unreadable).
+    held: HashMap<u32, Option<Vec<u64>>>,
 }
 
 /// The process that owns a listening socket, and how we know.
@@ -133,10 +161,7 @@ impl ProcessTable {
             });
         }
         processes.sort_by_key(|p| p.pid);
-        Ok(Self {
-            proc_root,
-            processes,
-        })
+        Ok(Self::from_processes(proc_root, processes))
     }
 
     /// A table from known processes, for tests and offline use.
@@ -144,6 +169,7 @@ impl ProcessTable {
         Self {
             proc_root: proc_root.into(),
             processes,
+            sockets: Mutex::default(),
         }
     }
 
@@ -183,35 +209,50 @@ impl ProcessTable {
     /// socket activation dockerd wins over pid 1, which holds the same socket.
     pub fn listener(&self, host: &HostRoot, socket: &Path) -> Option<Listener> {
         let wanted = host.canonical(socket);
-        let mut inodes_by_netns: HashMap<String, Vec<u64>> = HashMap::new();
+        // A poisoned cache only means a lookup panicked; what it holds is sound.
+        let mut seen = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        let Sockets {
+            netns,
+            listening,
+            held,
+        } = &mut *seen;
         let (runtimes, rest): (Vec<&Process>, Vec<&Process>) = self
             .processes
             .iter()
             .partition(|p| RUNTIME_COMMS.iter().any(|n| p.is(n)));
         for process in runtimes.into_iter().chain(rest) {
             let dir = self.proc_root.join(process.pid.to_string());
-            let netns = std::fs::read_link(dir.join("ns/net"))
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            let inodes = inodes_by_netns.entry(netns).or_insert_with(|| {
+            let ns = netns.entry(process.pid).or_insert_with(|| {
+                std::fs::read_link(dir.join("ns/net"))
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            });
+            let key = (host.root().to_path_buf(), ns.clone());
+            let bound = listening.entry(key).or_insert_with(|| {
                 // Lossy: a socket bound at a non-UTF-8 path must not hide the others.
                 let text =
                     read_capped_lossy(&dir.join("net/unix"), MAX_NET_UNIX).unwrap_or_default();
                 parse_net_unix(&text)
                     .into_iter()
-                    .filter(|e| {
-                        e.listening && !e.path.starts_with('@') && host.canonical(&e.path) == wanted
-                    })
-                    .map(|e| e.inode)
+                    .filter(|e| e.listening && !e.path.starts_with('@'))
+                    .map(|e| (host.canonical(&e.path), e.inode))
                     .collect()
             });
+            let inodes: Vec<u64> = bound
+                .iter()
+                .filter(|(path, _)| *path == wanted)
+                .map(|(_, inode)| *inode)
+                .collect();
             if inodes.is_empty() {
                 continue;
             }
-            if let Some(inode) = holds_socket(&dir, inodes) {
+            let holds = held
+                .entry(process.pid)
+                .or_insert_with(|| socket_inodes(&dir));
+            if let Some(inode) = holds.iter().flatten().find(|i| inodes.contains(i)) {
                 return Some(Listener {
                     pid: process.pid,
-                    inode,
+                    inode: *inode,
                 });
             }
         }
@@ -219,19 +260,22 @@ impl ProcessTable {
     }
 }
 
-/// Which of `inodes` the process at `proc_dir` has open, if any.
-fn holds_socket(proc_dir: &Path, inodes: &[u64]) -> Option<u64> {
+/// The socket inodes the process at `proc_dir` holds, in `fd/` order.
+fn socket_inodes(proc_dir: &Path) -> Option<Vec<u64>> {
     let fds = std::fs::read_dir(proc_dir.join("fd")).ok()?;
-    fds.filter_map(Result::ok).find_map(|fd| {
-        let target = std::fs::read_link(fd.path()).ok()?;
-        let inode = target
-            .to_str()?
-            .strip_prefix("socket:[")?
-            .strip_suffix(']')?
-            .parse::<u64>()
-            .ok()?;
-        inodes.contains(&inode).then_some(inode)
-    })
+    Some(
+        fds.filter_map(Result::ok)
+            .filter_map(|fd| {
+                let target = std::fs::read_link(fd.path()).ok()?;
+                target
+                    .to_str()?
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -289,6 +333,35 @@ ffff8886: 00000002 00000000 00000000 0002 07 4246
             table.listener(&HostRoot::default(), &dir.path().join("other.sock")),
             None
         );
+    }
+
+    #[test]
+    fn repeated_lookups_of_several_sockets_give_the_same_listeners() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.sock"), dir.path().join("b.sock"));
+        let _la = std::os::unix::net::UnixListener::bind(&a).unwrap();
+        let _lb = std::os::unix::net::UnixListener::bind(&b).unwrap();
+        let me = std::process::id();
+        let table = ProcessTable::from_processes(
+            "/proc",
+            vec![Process {
+                pid: me,
+                comm: "test".into(),
+                cmdline: Cmdline::default(),
+            }],
+        );
+        let host = HostRoot::default();
+        let first = (table.listener(&host, &a), table.listener(&host, &b));
+        let (la, lb) = (first.0.clone().expect("a"), first.1.clone().expect("b"));
+        assert_eq!((la.pid, lb.pid), (me, me));
+        assert_ne!(la.inode, lb.inode, "each socket is its own inode");
+        assert_eq!(
+            (table.listener(&host, &a), table.listener(&host, &b)),
+            first
+        );
+        assert_eq!(table.listener(&host, &dir.path().join("c.sock")), None);
+        // A clone starts afresh and agrees.
+        assert_eq!(table.clone().listener(&host, &b), first.1);
     }
 
     #[test]

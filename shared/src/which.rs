@@ -7,10 +7,11 @@ use crate::chain::{API_VERSION, Chain, ConfigRef, EndpointRef, Hop, Probe};
 use crate::defaults as d;
 use crate::endpoint::{CrictlInputs, DEFAULT_RUNTIME_ENDPOINTS, EndpointSetting, Resolution};
 use crate::evidence::{Evidence, Source};
-use crate::follow::follow_cri;
+use crate::follow::follow_cri_on;
 use crate::k3s::k3s_crictl;
 use crate::node::Node;
 use crate::others;
+use crate::runtime::Connections;
 use crate::runtime::cri::CriClient;
 
 /// Which CRI call crictl probes a default endpoint with.
@@ -20,12 +21,16 @@ enum ProbeCall {
     ImageFsInfo,
 }
 
-/// Builds the whole `Chain` document for one node.
+/// Builds the whole `Chain` document for one node. Each socket is dialled
+/// once for the whole document: the default-endpoint probe's connection is
+/// the one the chain is then followed on.
 pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) -> Chain {
+    let conns = Connections::default();
     let mut warnings = resolution.warnings.clone();
     let mut probes = Vec::new();
     let runtime = settle(
         node,
+        &conns,
         &resolution.runtime,
         ProbeCall::Version,
         &mut probes,
@@ -34,6 +39,7 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
     .await;
     let image = settle(
         node,
+        &conns,
         &resolution.image,
         ProbeCall::ImageFsInfo,
         &mut probes,
@@ -43,8 +49,9 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
 
     let mut followed = match &runtime.url {
         Some(url) => {
-            follow_cri(
+            follow_cri_on(
                 node,
+                &conns,
                 url,
                 Evidence::new(runtime.source, runtime.detail.clone()),
             )
@@ -60,8 +67,13 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
         .as_deref()
         .filter(|u| !node.same_socket(Some(u), runtime.url.as_deref()))
     {
-        let mut image_chain =
-            follow_cri(node, url, Evidence::new(image.source, image.detail.clone())).await;
+        let mut image_chain = follow_cri_on(
+            node,
+            &conns,
+            url,
+            Evidence::new(image.source, image.detail.clone()),
+        )
+        .await;
         warnings.append(&mut image_chain.warnings);
         store = image_chain.store;
         image_hops = image_chain.hops;
@@ -105,6 +117,7 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
 /// list in order, the way crictl does, timing each dial.
 async fn settle(
     node: &Node,
+    conns: &Connections,
     setting: &EndpointSetting,
     call: ProbeCall,
     probes: &mut Vec<Probe>,
@@ -121,7 +134,7 @@ async fn settle(
     let mut dead_ms = 0.0;
     for url in DEFAULT_RUNTIME_ENDPOINTS {
         let started = Instant::now();
-        let result = probe(node, url, call).await;
+        let result = probe(node, conns, url, call).await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let ok = result.is_ok();
         if !probes.iter().any(|p: &Probe| p.endpoint == url) {
@@ -175,7 +188,7 @@ async fn settle(
     }
 }
 
-async fn probe(node: &Node, url: &str, call: ProbeCall) -> Result<(), String> {
+async fn probe(node: &Node, conns: &Connections, url: &str, call: ProbeCall) -> Result<(), String> {
     let path = PathBuf::from(d::unix_path(url).unwrap_or(url));
     if node.offline {
         return if node.exists(&path) {
@@ -184,9 +197,11 @@ async fn probe(node: &Node, url: &str, call: ProbeCall) -> Result<(), String> {
             Err(format!("socket {} does not exist", path.display()))
         };
     }
-    let mut client = CriClient::connect(&node.host.local(&path), &path, node.timeout)
+    let channel = conns
+        .grpc(&node.host, &path, node.timeout)
         .await
         .map_err(|e| e.to_string())?;
+    let client = CriClient::on(channel, &path, node.timeout);
     match call {
         ProbeCall::Version => client.version().await.map(drop),
         ProbeCall::ImageFsInfo => client.image_fs_mountpoints().await.map(drop),

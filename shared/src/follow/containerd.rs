@@ -10,15 +10,35 @@ use crate::evidence::{Evidence, Source, Sourced, confidence_of};
 use crate::k3s::K3sView;
 use crate::node::Node;
 use crate::process::Process;
-use crate::runtime::containerd;
+use crate::runtime::containerd::{self, ContainerdInfo};
+use crate::runtime::{Connections, RuntimeError};
 
-/// Fills a containerd hop (version, root, namespace) and returns its store.
-pub(super) async fn describe_containerd(
+/// What the containerd at `socket` says about itself; `None` offline. Kept
+/// apart from [`describe_containerd`] so the calls can go out while another
+/// hop is still answering.
+pub(super) async fn ask_containerd(
+    node: &Node,
+    conns: &Connections,
+    socket: &Path,
+) -> Option<Result<ContainerdInfo, RuntimeError>> {
+    if node.offline {
+        return None;
+    }
+    Some(match conns.grpc(&node.host, socket, node.timeout).await {
+        Ok(channel) => containerd::info_on(channel, socket, node.timeout).await,
+        Err(e) => Err(e),
+    })
+}
+
+/// Fills a containerd hop (version, root, namespace) from its process,
+/// config and `api` answer (see [`ask_containerd`]), and returns its store.
+pub(super) fn describe_containerd(
     node: &Node,
     hop: &mut Hop,
     socket: &Path,
     process: Option<&Process>,
     namespace: Sourced<String>,
+    api: Option<Result<ContainerdInfo, RuntimeError>>,
     warnings: &mut Vec<String>,
 ) -> Option<StoreRef> {
     let cmd = process.map(|p| &p.cmdline);
@@ -34,10 +54,9 @@ pub(super) async fn describe_containerd(
             None
         }
     };
-    let api = if node.offline {
-        None
-    } else {
-        match containerd::info(&node.host.local(socket), socket, node.timeout).await {
+    let api = match api {
+        None => None,
+        Some(answer) => match answer {
             Ok(i) => {
                 hop.prove(
                     Source::Api,
@@ -57,7 +76,7 @@ pub(super) async fn describe_containerd(
                 hop.fail(e);
                 None
             }
-        }
+        },
     };
     let root = match api.as_ref().and_then(|i| i.root.clone()) {
         Some(r) => Sourced::new(

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::containerd::ask_containerd;
 use super::{Followed, Next, describe_containerd, flag_or, pick, see_process, store};
 use crate::chain::{Hop, HopKind};
 use crate::daemon_config::{self, DaemonJson};
@@ -10,12 +11,36 @@ use crate::evidence::{Evidence, Source, Sourced};
 use crate::k3s::K3sView;
 use crate::node::Node;
 use crate::process::Process;
-use crate::runtime::docker;
+use crate::runtime::{Connections, RuntimeError, docker};
+
+/// What a cri-dockerd's process (or the defaults) says about it: where its
+/// dockerd is, its root dir, and whether k3s embeds it. None of it comes
+/// from the CRI answer, which is why the dockerd hop can be followed while
+/// that answer is on its way.
+pub(super) struct CriDockerd {
+    pub(super) next: Next,
+    root: Option<String>,
+    embedded_in: Option<String>,
+}
+
+impl CriDockerd {
+    /// Writes the root and the embedding process into the cri-dockerd hop.
+    pub(super) fn describe(self, hop: &mut Hop) {
+        if let Some(root) = self.root {
+            hop.root = Some(root);
+        }
+        if let Some(parent) = self.embedded_in {
+            hop.embedded_in = Some(parent);
+        }
+    }
+}
 
 /// Which dockerd a cri-dockerd forwards to: `--docker-endpoint`, else
 /// `DOCKER_HOST`, else the default socket. k3s `--docker` embeds cri-dockerd
 /// and hands it `--container-runtime-endpoint` as the docker endpoint.
-pub(super) fn cri_dockerd_next(node: &Node, hop: &mut Hop, process: Option<&Process>) -> Next {
+pub(super) fn cri_dockerd_next(node: &Node, process: Option<&Process>) -> CriDockerd {
+    let mut root = None;
+    let mut embedded_in = None;
     let default = || {
         Evidence::new(
             Source::Default,
@@ -27,16 +52,16 @@ pub(super) fn cri_dockerd_next(node: &Node, hop: &mut Hop, process: Option<&Proc
     };
     let (url, why) = match process {
         Some(p) if p.is("k3s") || p.is("rke2") => {
-            hop.embedded_in = Some("k3s".into());
+            embedded_in = Some("k3s".into());
             let k3s = K3sView::of(node, Some(p), &mut Vec::new());
-            hop.root = Some(format!("{}/agent/cri-dockerd", k3s.data_dir.value));
+            root = Some(format!("{}/agent/cri-dockerd", k3s.data_dir.value));
             match k3s.runtime_endpoint {
                 Some(ep) => (ep.value.clone(), ep.evidence()),
                 None => (d::unix_url(d::DOCKER_SOCKET), default()),
             }
         }
         Some(p) => {
-            hop.root = Some(
+            root = Some(
                 p.cmdline
                     .value(&["--cri-dockerd-root-directory"])
                     .unwrap_or_else(|| d::CRI_DOCKERD_ROOT.into()),
@@ -70,11 +95,18 @@ pub(super) fn cri_dockerd_next(node: &Node, hop: &mut Hop, process: Option<&Proc
         }
         None => (d::unix_url(d::DOCKER_SOCKET), default()),
     };
-    Next { url, why }
+    CriDockerd {
+        next: Next { url, why },
+        root,
+        embedded_in,
+    }
 }
 
-/// dockerd, then the containerd it runs on.
-pub(super) async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
+/// dockerd, then the containerd it runs on. Which containerd, and which
+/// namespace, come from dockerd's flags and daemon.json, not from its API,
+/// so `docker info` and containerd's calls are asked at the same time.
+pub(super) async fn follow_docker(node: &Node, conns: &Connections, next: Next) -> Followed {
+    let mut out = Followed::default();
     let Some(path) = d::unix_path(&next.url).map(PathBuf::from) else {
         let mut hop = Hop::new(HopKind::Dockerd, &next.url);
         hop.prove(next.why.source, next.why.detail);
@@ -83,7 +115,7 @@ pub(super) async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
             next.url
         ));
         out.hops.push(hop);
-        return;
+        return out;
     };
     let mut hop = Hop::new(HopKind::Dockerd, &next.url);
     hop.prove(next.why.source, next.why.detail);
@@ -98,50 +130,7 @@ pub(super) async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
                 None
             }
         };
-    let info = if node.offline {
-        None
-    } else {
-        match docker::info(&node.host.local(&path), &path, node.timeout).await {
-            Ok(i) => {
-                hop.prove(
-                    Source::Api,
-                    format!(
-                        "docker info: DockerRootDir {}, Driver {}, server {} (API {})",
-                        i.root_dir, i.driver, i.server_version, i.api_version
-                    ),
-                );
-                hop.version = Some(i.server_version.clone());
-                hop.api_version = Some(i.api_version.clone());
-                Some(i)
-            }
-            Err(e) => {
-                hop.fail(e);
-                None
-            }
-        }
-    };
     let json = daemon_json.as_ref();
-    let root = match &info {
-        Some(i) if !i.root_dir.is_empty() => {
-            Sourced::new(i.root_dir.clone(), Source::Api, "docker info DockerRootDir")
-        }
-        _ => pick(
-            cmd,
-            &["--data-root", "-g", "--graph"],
-            json.and_then(DaemonJson::data_root),
-            &config_path.value,
-            "data-root",
-            d::DOCKER_ROOT,
-        ),
-    };
-    hop.root = Some(root.value.clone());
-    let driver = info
-        .as_ref()
-        .map(|i| i.driver.clone())
-        .filter(|v| !v.is_empty())
-        .or_else(|| cmd.and_then(|c| c.value(&["--storage-driver", "-s"])));
-    hop.driver = driver.clone();
-
     let containerd_sock = match cmd
         .and_then(|c| c.value(&["--containerd"]))
         .map(|v| (v, Source::ProcessCmdline))
@@ -167,6 +156,52 @@ pub(super) async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
             ),
         ),
     };
+    let sock = PathBuf::from(&containerd_sock.value);
+    let (info, containerd_api) = tokio::join!(
+        ask_docker(node, conns, &path),
+        ask_containerd(node, conns, &sock)
+    );
+
+    let info = match info {
+        None => None,
+        Some(Ok(i)) => {
+            hop.prove(
+                Source::Api,
+                format!(
+                    "docker info: DockerRootDir {}, Driver {}, server {} (API {})",
+                    i.root_dir, i.driver, i.server_version, i.api_version
+                ),
+            );
+            hop.version = Some(i.server_version.clone());
+            hop.api_version = Some(i.api_version.clone());
+            Some(i)
+        }
+        Some(Err(e)) => {
+            hop.fail(e);
+            None
+        }
+    };
+    let root = match &info {
+        Some(i) if !i.root_dir.is_empty() => {
+            Sourced::new(i.root_dir.clone(), Source::Api, "docker info DockerRootDir")
+        }
+        _ => pick(
+            cmd,
+            &["--data-root", "-g", "--graph"],
+            json.and_then(DaemonJson::data_root),
+            &config_path.value,
+            "data-root",
+            d::DOCKER_ROOT,
+        ),
+    };
+    hop.root = Some(root.value.clone());
+    let driver = info
+        .as_ref()
+        .map(|i| i.driver.clone())
+        .filter(|v| !v.is_empty())
+        .or_else(|| cmd.and_then(|c| c.value(&["--storage-driver", "-s"])));
+    hop.driver = driver.clone();
+
     let namespace = pick(
         cmd,
         &["--containerd-namespace"],
@@ -210,7 +245,6 @@ pub(super) async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
 
     let mut next_hop = Hop::new(HopKind::Containerd, d::unix_url(&containerd_sock.value));
     next_hop.prove(containerd_sock.source, containerd_sock.detail.clone());
-    let sock = PathBuf::from(&containerd_sock.value);
     let process = see_process(node, &mut next_hop, &sock);
     let store = describe_containerd(
         node,
@@ -218,11 +252,27 @@ pub(super) async fn follow_docker(node: &Node, next: Next, out: &mut Followed) {
         &sock,
         process,
         namespace,
+        containerd_api,
         &mut out.warnings,
-    )
-    .await;
+    );
     if containerd_store {
         out.store = store;
     }
     out.hops.push(next_hop);
+    out
+}
+
+/// `docker info` on the dockerd at `socket`; `None` offline.
+async fn ask_docker(
+    node: &Node,
+    conns: &Connections,
+    socket: &Path,
+) -> Option<Result<docker::DockerInfo, RuntimeError>> {
+    if node.offline {
+        return None;
+    }
+    Some(match conns.docker(&node.host, socket, node.timeout).await {
+        Ok(connection) => docker::info_on(&connection, socket, node.timeout).await,
+        Err(e) => Err(e),
+    })
 }

@@ -2,6 +2,15 @@
 //! containerd → directory. Each fact is taken from the best source we have:
 //! an API answer, then the listening process's flags, then its config file,
 //! then the runtime's default.
+//!
+//! Most of the time goes to waiting on daemons, so the waits overlap where
+//! nothing depends on the answer: a hop's calls go out together, and the
+//! hop behind a CRI server is asked while the CRI server answers when its
+//! address comes from the process (cri-dockerd's `--docker-endpoint`,
+//! dockerd's `--containerd`) rather than from an API answer. The hop's kind
+//! is still decided by the CRI answer first; a hop followed ahead of it is
+//! kept only when the answer agrees, so the document is the one a
+//! hop-by-hop walk writes.
 
 mod containerd;
 mod docker;
@@ -14,10 +23,12 @@ use crate::defaults as d;
 use crate::evidence::{Evidence, Source, Sourced, confidence_of};
 use crate::node::Node;
 use crate::process::Process;
-use crate::runtime::cri::CriClient;
+use crate::runtime::containerd::ContainerdInfo;
+use crate::runtime::cri::{CriClient, CriVersion};
+use crate::runtime::{Connections, RuntimeError};
 
-use self::containerd::describe_containerd;
-use self::docker::{cri_dockerd_next, follow_docker};
+use self::containerd::{ask_containerd, describe_containerd};
+use self::docker::{CriDockerd, cri_dockerd_next, follow_docker};
 
 /// The hops behind one endpoint and the store they end in.
 #[derive(Debug, Default)]
@@ -27,14 +38,39 @@ pub struct Followed {
     pub warnings: Vec<String>,
 }
 
+impl Followed {
+    /// Appends the hops and warnings of the leg behind the last hop; its
+    /// store, if any, is where the chain ends.
+    fn take(&mut self, leg: Followed) {
+        self.hops.extend(leg.hops);
+        self.warnings.extend(leg.warnings);
+        self.store = leg.store;
+    }
+}
+
 /// Where the next hop is, and how we know.
+#[derive(Clone)]
 pub(crate) struct Next {
     pub(crate) url: String,
     pub(crate) why: Evidence,
 }
 
-/// Follows a CRI endpoint URL (`unix:///…`) to its store.
+/// Follows a CRI endpoint URL (`unix:///…`) to its store, on connections of
+/// its own.
 pub async fn follow_cri(node: &Node, url: &str, why: Evidence) -> Followed {
+    follow_cri_on(node, &Connections::default(), url, why).await
+}
+
+/// What was asked behind the CRI server while it answered (see the module
+/// doc), by the kind its process and path suggest.
+enum Ahead {
+    Nothing,
+    Docker(CriDockerd, Followed),
+    Containerd(Option<Result<ContainerdInfo, RuntimeError>>),
+}
+
+/// [`follow_cri`] on the connections of one resolution.
+pub async fn follow_cri_on(node: &Node, conns: &Connections, url: &str, why: Evidence) -> Followed {
     let mut out = Followed::default();
     let Some(path) = d::unix_path(url).map(PathBuf::from) else {
         let mut hop = Hop::new(HopKind::Unknown, url);
@@ -47,47 +83,76 @@ pub async fn follow_cri(node: &Node, url: &str, why: Evidence) -> Followed {
     let mut hop = Hop::new(HopKind::Unknown, url);
     hop.prove(why.source, why.detail);
     let process = see_process(node, &mut hop, &path);
+    let (answers, ahead) = if node.offline {
+        (None, Ahead::Nothing)
+    } else {
+        let cri = cri_answers(node, conns, &path);
+        match cri_kind(None, process, &path) {
+            HopKind::CriDockerd => {
+                let cri_dockerd = cri_dockerd_next(node, process);
+                let leg = follow_docker(node, conns, cri_dockerd.next.clone());
+                let (answers, leg) = tokio::join!(cri, leg);
+                (Some(answers), Ahead::Docker(cri_dockerd, leg))
+            }
+            HopKind::Containerd => {
+                let (answers, api) = tokio::join!(cri, ask_containerd(node, conns, &path));
+                (Some(answers), Ahead::Containerd(api))
+            }
+            _ => (Some(cri.await), Ahead::Nothing),
+        }
+    };
     let mut mountpoints = Vec::new();
     let mut api_name = None;
-    if !node.offline {
-        match cri_answers(node, &path).await {
-            Ok((v, mounts)) => {
+    match answers {
+        Some(Ok((v, mounts))) => {
+            hop.prove(
+                Source::Api,
+                format!(
+                    "CRI Version: runtime {} {}, API {}",
+                    v.runtime_name, v.runtime_version, v.runtime_api_version
+                ),
+            );
+            if !mounts.is_empty() {
                 hop.prove(
                     Source::Api,
-                    format!(
-                        "CRI Version: runtime {} {}, API {}",
-                        v.runtime_name, v.runtime_version, v.runtime_api_version
-                    ),
+                    format!("CRI ImageFsInfo: image filesystem {}", mounts.join(", ")),
                 );
-                if !mounts.is_empty() {
-                    hop.prove(
-                        Source::Api,
-                        format!("CRI ImageFsInfo: image filesystem {}", mounts.join(", ")),
-                    );
-                }
-                hop.version = Some(v.runtime_version);
-                hop.api_version = Some(v.runtime_api_version);
-                api_name = Some(v.runtime_name);
-                mountpoints = mounts;
             }
-            Err(e) => hop.fail(e),
+            hop.version = Some(v.runtime_version);
+            hop.api_version = Some(v.runtime_api_version);
+            api_name = Some(v.runtime_name);
+            mountpoints = mounts;
         }
+        Some(Err(e)) => hop.fail(e),
+        None => {}
     }
     hop.kind = cri_kind(api_name.as_deref(), process, &path);
     match hop.kind {
         HopKind::CriDockerd => {
-            let next = cri_dockerd_next(node, &mut hop, process);
+            let (cri_dockerd, leg) = match ahead {
+                Ahead::Docker(cri_dockerd, leg) => (cri_dockerd, leg),
+                _ => {
+                    let cri_dockerd = cri_dockerd_next(node, process);
+                    let leg = follow_docker(node, conns, cri_dockerd.next.clone()).await;
+                    (cri_dockerd, leg)
+                }
+            };
+            cri_dockerd.describe(&mut hop);
             out.hops.push(hop);
-            follow_docker(node, next, &mut out).await;
+            out.take(leg);
         }
         HopKind::Containerd => {
+            let api = match ahead {
+                Ahead::Containerd(api) => api,
+                _ => ask_containerd(node, conns, &path).await,
+            };
             let ns = Sourced::new(
                 d::CRI_NAMESPACE.to_string(),
                 Source::Default,
                 "the CRI plugin keeps Kubernetes images in namespace k8s.io",
             );
             out.store =
-                describe_containerd(node, &mut hop, &path, process, ns, &mut out.warnings).await;
+                describe_containerd(node, &mut hop, &path, process, ns, api, &mut out.warnings);
             out.hops.push(hop);
         }
         HopKind::CriO => {
@@ -120,15 +185,16 @@ pub async fn follow_cri(node: &Node, url: &str, why: Evidence) -> Followed {
     out
 }
 
+/// The CRI server's `Version` and `ImageFsInfo` mountpoints.
 async fn cri_answers(
     node: &Node,
+    conns: &Connections,
     path: &Path,
-) -> Result<(crate::runtime::cri::CriVersion, Vec<String>), crate::runtime::RuntimeError> {
-    let mut client = CriClient::connect(&node.host.local(path), path, node.timeout).await?;
-    let version = client.version().await?;
-    // ImageFsInfo is evidence only; a runtime that lacks it still has a version.
-    let mounts = client.image_fs_mountpoints().await.unwrap_or_default();
-    Ok((version, mounts))
+) -> Result<(CriVersion, Vec<String>), RuntimeError> {
+    let channel = conns.grpc(&node.host, path, node.timeout).await?;
+    CriClient::on(channel, path, node.timeout)
+        .version_and_mountpoints()
+        .await
 }
 
 /// Records the listening process as evidence.

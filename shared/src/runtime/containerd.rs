@@ -8,8 +8,9 @@ use containerd_client::services::v1::introspection_client::IntrospectionClient;
 use containerd_client::services::v1::namespaces_client::NamespacesClient;
 use containerd_client::services::v1::version_client::VersionClient;
 use containerd_client::services::v1::{ListNamespacesRequest, PluginsRequest};
+use tonic::transport::Channel;
 
-use super::{RuntimeError, grpc_channel, with_deadline};
+use super::{RuntimeError, grpc_channel, try_join_in_order, with_deadline};
 
 /// What a containerd says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,44 +27,56 @@ pub struct ContainerdInfo {
     pub cri_loaded: bool,
 }
 
+/// Dials `local` (shown as `shown` in errors) and asks it [`info_on`].
 pub async fn info(
     local: &Path,
     shown: &Path,
     timeout: Duration,
 ) -> Result<ContainerdInfo, RuntimeError> {
-    let channel = grpc_channel(local, shown, timeout).await?;
+    info_on(grpc_channel(local, shown, timeout).await?, shown, timeout).await
+}
+
+/// Version, namespaces and plugins, asked at once on one channel: they do
+/// not depend on each other. An error names the first failing call in that
+/// order, as when they were asked one by one.
+pub async fn info_on(
+    channel: Channel,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<ContainerdInfo, RuntimeError> {
+    let mut versions = VersionClient::new(channel.clone());
+    let mut names = NamespacesClient::new(channel.clone());
+    let mut introspection = IntrospectionClient::new(channel);
     let version = with_deadline(
         "containerd",
         "Version",
         shown,
         timeout,
-        VersionClient::new(channel.clone()).version(()),
-    )
-    .await?
-    .into_inner();
+        versions.version(()),
+    );
     let namespaces = with_deadline(
         "containerd",
         "Namespaces.List",
         shown,
         timeout,
-        NamespacesClient::new(channel.clone()).list(ListNamespacesRequest::default()),
-    )
-    .await?
-    .into_inner()
-    .namespaces
-    .into_iter()
-    .map(|n| n.name)
-    .collect();
+        names.list(ListNamespacesRequest::default()),
+    );
     let plugins = with_deadline(
         "containerd",
         "Introspection.Plugins",
         shown,
         timeout,
-        IntrospectionClient::new(channel).plugins(PluginsRequest::default()),
-    )
-    .await?
-    .into_inner()
-    .plugins;
+        introspection.plugins(PluginsRequest::default()),
+    );
+    let (version, namespaces, plugins) = try_join_in_order(version, namespaces, plugins).await?;
+    let version = version.into_inner();
+    let namespaces = namespaces
+        .into_inner()
+        .namespaces
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    let plugins = plugins.into_inner().plugins;
 
     let mut info = ContainerdInfo {
         version: version.version,

@@ -8,7 +8,7 @@ use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
 use k8s_cri::v1::{ImageFsInfoRequest, VersionRequest};
 use tonic::transport::Channel;
 
-use super::{RuntimeError, grpc_channel, with_deadline};
+use super::{RuntimeError, grpc_channel, try_join2_in_order, with_deadline};
 
 /// The CRI `Version` answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub struct CriVersion {
     pub runtime_api_version: String,
 }
 
+/// A CRI client on one channel. Calls take `&self` (each clones the cheap
+/// generated client), so several can be in flight on the channel at once.
 pub struct CriClient {
     runtime: RuntimeServiceClient<Channel>,
     image: ImageServiceClient<Channel>,
@@ -33,22 +35,27 @@ impl CriClient {
         timeout: Duration,
     ) -> Result<Self, RuntimeError> {
         let channel = grpc_channel(local, shown, timeout).await?;
-        Ok(Self {
+        Ok(Self::on(channel, shown, timeout))
+    }
+
+    /// A client on an open channel (see [`super::Connections`]).
+    pub fn on(channel: Channel, shown: &Path, timeout: Duration) -> Self {
+        Self {
             runtime: RuntimeServiceClient::new(channel.clone()),
             image: ImageServiceClient::new(channel),
             shown: shown.to_path_buf(),
             timeout,
-        })
+        }
     }
 
     /// crictl's runtime probe: a CRI v1 `Version` call.
-    pub async fn version(&mut self) -> Result<CriVersion, RuntimeError> {
+    pub async fn version(&self) -> Result<CriVersion, RuntimeError> {
         let answer = with_deadline(
             "CRI",
             "Version",
             &self.shown,
             self.timeout,
-            self.runtime.version(VersionRequest::default()),
+            self.runtime.clone().version(VersionRequest::default()),
         )
         .await
         .map_err(explain_not_cri)?
@@ -62,13 +69,15 @@ impl CriClient {
 
     /// crictl's image probe: `ImageFsInfo`; returns the image filesystem
     /// mountpoints, which name the directory this endpoint stores into.
-    pub async fn image_fs_mountpoints(&mut self) -> Result<Vec<String>, RuntimeError> {
+    pub async fn image_fs_mountpoints(&self) -> Result<Vec<String>, RuntimeError> {
         let answer = with_deadline(
             "CRI",
             "ImageFsInfo",
             &self.shown,
             self.timeout,
-            self.image.image_fs_info(ImageFsInfoRequest::default()),
+            self.image
+                .clone()
+                .image_fs_info(ImageFsInfoRequest::default()),
         )
         .await
         .map_err(explain_not_cri)?
@@ -79,6 +88,14 @@ impl CriClient {
             .filter_map(|fs| fs.fs_id.map(|id| id.mountpoint))
             .filter(|m| !m.is_empty())
             .collect())
+    }
+
+    /// `Version`, and `ImageFsInfo` as evidence, asked at once. A runtime
+    /// that lacks `ImageFsInfo` still has a version, so only a failed
+    /// `Version` fails; it is returned without waiting for `ImageFsInfo`.
+    pub async fn version_and_mountpoints(&self) -> Result<(CriVersion, Vec<String>), RuntimeError> {
+        let mounts = async { Ok(self.image_fs_mountpoints().await.unwrap_or_default()) };
+        try_join2_in_order(self.version(), mounts).await
     }
 }
 

@@ -1,10 +1,13 @@
 //! The Docker Engine API (bollard): data root, storage driver, version.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use bollard::Docker;
+use bollard::models::SystemInfo;
+use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 
+use super::http1::{self, CLIENT_ADDR, Http1Socket};
 use super::{RuntimeError, probe_socket, with_deadline};
 
 /// What `docker info` / `docker version` tell about where images live.
@@ -31,13 +34,40 @@ impl DockerInfo {
     }
 }
 
+/// `docker info` on the dockerd at `local` (shown as `shown` in errors).
 pub async fn info(
     local: &Path,
     shown: &Path,
     timeout: Duration,
 ) -> Result<DockerInfo, RuntimeError> {
-    let docker = connect(local, shown, timeout).await?;
-    info_of(&docker, shown, timeout).await
+    info_on(&open(local, shown, timeout).await?, shown, timeout).await
+}
+
+/// `docker info` in one round trip on an open connection: the request goes
+/// out unversioned, which dockerd answers in its own API version and names
+/// in the `API-Version` header, so no negotiation has to come first (a
+/// round trip to a dockerd that is often busy answering the CRI server in
+/// front of it). The version reported is the one negotiation gives, the
+/// lower of that and bollard's default; a daemon that sends no header is
+/// negotiated with as [`connect`] does.
+pub(crate) async fn info_on(
+    socket: &Arc<Http1Socket>,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<DockerInfo, RuntimeError> {
+    let docker = client(
+        socket,
+        API_DEFAULT_VERSION,
+        Paths::Unversioned,
+        shown,
+        timeout,
+    )?;
+    let info = with_deadline("Docker", "GET /info", shown, timeout, docker.info()).await?;
+    let version = match socket.api_version().as_deref().and_then(parse_api_version) {
+        Some(server) => lower_of(server),
+        None => negotiate(socket, shown, timeout).await?.client_version(),
+    };
+    Ok(describe(info, version))
 }
 
 /// `GET /info` on a connected client (see [`connect`]).
@@ -46,10 +76,13 @@ pub(crate) async fn info_of(
     shown: &Path,
     timeout: Duration,
 ) -> Result<DockerInfo, RuntimeError> {
-    // Negotiation already asked /version; `info` carries the server version.
     let info = with_deadline("Docker", "GET /info", shown, timeout, docker.info()).await?;
-    let api = docker.client_version();
-    Ok(DockerInfo {
+    Ok(describe(info, docker.client_version()))
+}
+
+/// The facts of `docker info`, at the API version `api`.
+fn describe(info: SystemInfo, api: ClientVersion) -> DockerInfo {
+    DockerInfo {
         server_version: info.server_version.unwrap_or_default(),
         api_version: format!("{}.{}", api.major_version, api.minor_version),
         root_dir: info.docker_root_dir.unwrap_or_default(),
@@ -63,22 +96,60 @@ pub(crate) async fn info_of(
                 _ => None,
             })
             .collect(),
-    })
+    }
+}
+
+/// One keep-alive connection to `local` (see [`Http1Socket`]); the dial is
+/// the probe, so a dead socket says why.
+pub(crate) async fn open(
+    local: &Path,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<Arc<Http1Socket>, RuntimeError> {
+    let stream = probe_socket(local, shown, timeout).await?;
+    let socket = Http1Socket::open(stream, local)
+        .await
+        .map_err(|e| RuntimeError::call("Docker", "connect", shown, e))?;
+    Ok(Arc::new(socket))
 }
 
 /// A client on `local` (shown as `shown` in errors) that has negotiated
 /// the API version: dockerd 20.10 speaks API 1.41 and refuses bollard's
-/// newer default. Callers still wrap every call in `with_deadline`.
+/// newer default. Every request of the client goes over one connection, the
+/// probe's (see [`Http1Socket`]). Callers still wrap every call in
+/// `with_deadline`.
 pub(crate) async fn connect(
     local: &Path,
     shown: &Path,
     timeout: Duration,
 ) -> Result<Docker, RuntimeError> {
-    drop(probe_socket(local, shown, timeout).await?);
-    let secs = timeout.as_secs().max(1);
-    let local_str = local.to_string_lossy();
-    let docker = Docker::connect_with_unix(&local_str, secs, bollard::API_DEFAULT_VERSION)
-        .map_err(|e| RuntimeError::call("Docker", "connect", shown, e))?;
+    negotiate(&open(local, shown, timeout).await?, shown, timeout).await
+}
+
+/// The version comes from `/_ping`'s `API-Version` header, as the docker
+/// CLI negotiates, not from `/version` (which costs dockerd a containerd
+/// call and a `runc --version`); a daemon that sends none is asked
+/// `/version`, as bollard does.
+async fn negotiate(
+    socket: &Arc<Http1Socket>,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<Docker, RuntimeError> {
+    let server = with_deadline(
+        "Docker",
+        "version negotiation",
+        shown,
+        timeout,
+        socket.ping_api_version(),
+    )
+    .await?
+    .as_deref()
+    .and_then(parse_api_version);
+    let version = server.map_or(*API_DEFAULT_VERSION, lower_of);
+    let docker = client(socket, &version, Paths::AsBuilt, shown, timeout)?;
+    if server.is_some() {
+        return Ok(docker);
+    }
     with_deadline(
         "Docker",
         "version negotiation",
@@ -87,6 +158,55 @@ pub(crate) async fn connect(
         docker.negotiate_version(),
     )
     .await
+}
+
+/// Whether a client's request paths keep their `/v1.41` prefix.
+#[derive(Clone, Copy)]
+enum Paths {
+    AsBuilt,
+    Unversioned,
+}
+
+/// A bollard client whose requests all go over `socket`.
+fn client(
+    socket: &Arc<Http1Socket>,
+    version: &ClientVersion,
+    paths: Paths,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<Docker, RuntimeError> {
+    let socket = Arc::clone(socket);
+    let transport = move |mut request| {
+        let socket = Arc::clone(&socket);
+        async move {
+            if let Paths::Unversioned = paths {
+                http1::unversioned(&mut request)?;
+            }
+            socket.send(request).await
+        }
+    };
+    let secs = timeout.as_secs().max(1);
+    Docker::connect_with_custom_transport(transport, Some(CLIENT_ADDR), secs, version)
+        .map_err(|e| RuntimeError::call("Docker", "connect", shown, e))
+}
+
+/// What negotiation settles on: the server's version, unless bollard's
+/// default is lower.
+fn lower_of(server: ClientVersion) -> ClientVersion {
+    if server < *API_DEFAULT_VERSION {
+        server
+    } else {
+        *API_DEFAULT_VERSION
+    }
+}
+
+/// `1.41` as a client version (bollard's parser is private).
+fn parse_api_version(text: &str) -> Option<ClientVersion> {
+    let (major, minor) = text.trim().split_once('.')?;
+    Some(ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
 }
 
 #[cfg(test)]
@@ -107,5 +227,15 @@ mod tests {
             ..Default::default()
         };
         assert!(snap.uses_containerd_image_store());
+    }
+
+    #[test]
+    fn api_versions_parse_like_bollards() {
+        let v = parse_api_version("1.41").unwrap();
+        assert_eq!((v.major_version, v.minor_version), (1, 41));
+        assert!(v < *API_DEFAULT_VERSION);
+        for bad in ["", "1", "1.x", "1.41.0", "v1.41"] {
+            assert!(parse_api_version(bad).is_none(), "{bad}");
+        }
     }
 }
