@@ -6,14 +6,16 @@
 //! layer directories (which may share hard links) counts each inode once.
 //!
 //! A big tree is walked by several threads ([`walk`]): a store of a million
-//! files costs one `statx` per entry, and threads overlap those calls.
+//! files costs one `fstatat` per entry, and threads overlap those calls.
 
 mod walk;
 
 use std::collections::HashSet;
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+
+use rustix::fs::FileType;
+use rustix::io::Errno;
 
 /// A du-style walker that counts each inode once across all its calls.
 #[derive(Debug, Default, Clone)]
@@ -41,28 +43,28 @@ impl DiskUsage {
     /// entries that vanish during the walk are skipped: a runtime may be
     /// deleting a layer while we look. A missing `path` itself is an error.
     pub fn add(&mut self, path: &Path) -> io::Result<u64> {
-        let top = std::fs::symlink_metadata(path).map_err(|e| named(path, e))?;
+        let top = Inode::lstat(path)?;
         self.add_top(path, top)
     }
 
     /// [`DiskUsage::add`], unless `path` is a symlink: then `None`, nothing
     /// counted, so the caller can resolve it (see [`crate::host_dir`]).
     pub fn add_unless_symlink(&mut self, path: &Path) -> io::Result<Option<u64>> {
-        let top = std::fs::symlink_metadata(path).map_err(|e| named(path, e))?;
-        if top.file_type().is_symlink() {
+        let top = Inode::lstat(path)?;
+        if top.kind == FileType::Symlink {
             return Ok(None);
         }
         self.add_top(path, top).map(Some)
     }
 
-    fn add_top(&mut self, path: &Path, top: std::fs::Metadata) -> io::Result<u64> {
-        if !self.seen.insert((top.dev(), top.ino())) {
+    fn add_top(&mut self, path: &Path, top: Inode) -> io::Result<u64> {
+        if !self.seen.insert(top.key) {
             return Ok(0); // counted before, and so was its subtree
         }
-        let mut bytes = top.blocks() * 512;
-        if top.is_dir() {
-            bytes += walk::Walk::new(top.dev(), self.loose, &mut self.seen).run(path)?;
-        } else if top.nlink() <= 1 {
+        let mut bytes = top.bytes;
+        if top.kind == FileType::Directory {
+            bytes += walk::Walk::new(top.key.0, self.loose, &mut self.seen).run(path)?;
+        } else if top.nlink <= 1 {
             // This file is in `seen` although it has one link: from now on
             // every file a walk meets must be looked up there.
             self.loose = true;
@@ -82,13 +84,44 @@ pub fn disk_bytes(path: &Path) -> io::Result<u64> {
     DiskUsage::new().add(path)
 }
 
+/// What a walk needs of one inode. Every one comes from the same call,
+/// `fstatat(AT_SYMLINK_NOFOLLOW)` (what GNU du makes per entry), so the
+/// `(st_dev, st_ino)` keys of top paths and walked entries always agree.
+#[derive(Debug, Clone, Copy)]
+struct Inode {
+    key: (u64, u64),
+    /// Allocated bytes: `st_blocks` × 512.
+    bytes: u64,
+    nlink: u64,
+    kind: FileType,
+}
+
+impl Inode {
+    fn of(stat: &rustix::fs::Stat) -> Self {
+        Self {
+            key: (num(stat.st_dev), num(stat.st_ino)),
+            bytes: num(stat.st_blocks).saturating_mul(512),
+            nlink: num(stat.st_nlink),
+            kind: FileType::from_raw_mode(stat.st_mode),
+        }
+    }
+
+    fn lstat(path: &Path) -> io::Result<Self> {
+        rustix::fs::lstat(path)
+            .map(|stat| Self::of(&stat))
+            .map_err(|e| named(path, e.into()))
+    }
+}
+
+/// A `stat` field as u64, whatever width this architecture gives it.
+fn num<T: TryInto<u64>>(v: T) -> u64 {
+    v.try_into().unwrap_or(0)
+}
+
 /// The entry disappeared between listing and stat (ENOENT), or its parent
-/// was replaced by a file (ENOTDIR): both mean "deleted meanwhile".
-fn vanished(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-    )
+/// was replaced by a file or a symlink (ENOTDIR, ELOOP): "deleted meanwhile".
+fn vanished(e: Errno) -> bool {
+    matches!(e, Errno::NOENT | Errno::NOTDIR | Errno::LOOP)
 }
 
 /// io::Error names no path; the caller's message must.

@@ -8,18 +8,23 @@
 //! each thread holds one directory handle at a time. A layer directory of a
 //! few entries (the node scan walks thousands of them) never starts a thread.
 //!
-//! Each entry costs one `statx(dirfd, name, AT_SYMLINK_NOFOLLOW)` (what
-//! `DirEntry::metadata` does on Linux): symlinks are never followed. Only
+//! Each entry costs one `fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW)`, GNU
+//! du's call, through rustix's raw syscalls: symlinks are never followed.
+//! (std's `read_dir` + `DirEntry::metadata` asked `statx` for more fields
+//! and allocated per entry; the walk was 15 % slower.) Only
 //! directories and files with several links go through the shared `seen`
 //! set, once per directory listed, so the threads rarely wait on it.
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::io;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
-use super::{named, vanished};
+use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags};
+
+use super::{Inode, named, vanished};
 
 /// Directories the caller lists alone before helpers start.
 const SPAWN_AFTER: usize = 64;
@@ -177,35 +182,51 @@ impl<'a> Walk<'a> {
         shared: &mut Vec<Shared>,
         found: &mut Vec<PathBuf>,
     ) -> io::Result<()> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if vanished(&e) => return Ok(()),
-            Err(e) => return Err(named(dir, e)),
+        // NOFOLLOW: a directory swapped for a symlink since it was listed is
+        // not entered.
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        let fd = match rustix::fs::open(dir, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) if vanished(e) => return Ok(()),
+            Err(e) => return Err(named(dir, e.into())),
         };
-        for entry in entries {
+        let mut entries = Dir::new(fd).map_err(|e| named(dir, e.into()))?;
+        while let Some(entry) = entries.read() {
             let entry = match entry {
                 Ok(entry) => entry,
-                Err(e) if vanished(&e) => continue,
-                Err(e) => return Err(named(dir, e)),
+                Err(e) if vanished(e) => break,
+                Err(e) => return Err(named(dir, e.into())),
             };
-            // DirEntry::metadata is an lstat: symlinks are not followed.
-            let meta = match entry.metadata() {
-                Ok(meta) => meta,
-                Err(e) if vanished(&e) => continue,
-                Err(e) => return Err(named(&entry.path(), e)),
+            let name = entry.file_name();
+            if name == c"." || name == c".." {
+                continue;
+            }
+            // One fstatat per entry, relative to the listed directory.
+            let stat = entries
+                .fd()
+                .and_then(|fd| rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW));
+            let inode = match stat {
+                Ok(stat) => Inode::of(&stat),
+                Err(e) if vanished(e) => continue,
+                Err(e) => {
+                    return Err(named(
+                        &dir.join(OsStr::from_bytes(name.to_bytes())),
+                        e.into(),
+                    ));
+                }
             };
-            if meta.dev() != self.dev {
+            if inode.key.0 != self.dev {
                 continue; // a mount point: another filesystem's bytes
             }
-            let is_dir = meta.is_dir();
-            if !is_dir && meta.nlink() <= 1 && !self.loose {
-                *bytes += meta.blocks() * 512;
+            let is_dir = inode.kind == FileType::Directory;
+            if !is_dir && inode.nlink <= 1 && !self.loose {
+                *bytes += inode.bytes;
                 continue;
             }
             shared.push(Shared {
-                key: (meta.dev(), meta.ino()),
-                bytes: meta.blocks() * 512,
-                dir: is_dir.then(|| entry.path()),
+                key: inode.key,
+                bytes: inode.bytes,
+                dir: is_dir.then(|| dir.join(OsStr::from_bytes(name.to_bytes()))),
             });
         }
         if shared.is_empty() {

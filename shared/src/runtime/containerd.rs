@@ -10,7 +10,7 @@ use containerd_client::services::v1::version_client::VersionClient;
 use containerd_client::services::v1::{ListNamespacesRequest, PluginsRequest};
 use tonic::transport::Channel;
 
-use super::{RuntimeError, grpc_channel, try_join_in_order, with_deadline};
+use super::{RuntimeError, grpc_channel, with_deadline};
 
 /// What a containerd says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,7 +68,9 @@ pub async fn info_on(
         timeout,
         introspection.plugins(PluginsRequest::default()),
     );
-    let (version, namespaces, plugins) = try_join_in_order(version, namespaces, plugins).await?;
+    // Asked at once; the first error in call order is the one reported.
+    let (version, namespaces, plugins) = tokio::join!(version, namespaces, plugins);
+    let (version, namespaces, plugins) = (version?, namespaces?, plugins?);
     let version = version.into_inner();
     let namespaces = namespaces
         .into_inner()

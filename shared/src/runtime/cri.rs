@@ -8,7 +8,7 @@ use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
 use k8s_cri::v1::{ImageFsInfoRequest, VersionRequest};
 use tonic::transport::Channel;
 
-use super::{RuntimeError, grpc_channel, try_join2_in_order, with_deadline};
+use super::{RuntimeError, grpc_channel, with_deadline};
 
 /// The CRI `Version` answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,12 +90,12 @@ impl CriClient {
             .collect())
     }
 
-    /// `Version`, and `ImageFsInfo` as evidence, asked at once. A runtime
-    /// that lacks `ImageFsInfo` still has a version, so only a failed
-    /// `Version` fails; it is returned without waiting for `ImageFsInfo`.
+    /// `Version`, and `ImageFsInfo` as evidence, asked at once (each under
+    /// its deadline). A runtime that lacks `ImageFsInfo` still has a
+    /// version, so only a failed `Version` fails.
     pub async fn version_and_mountpoints(&self) -> Result<(CriVersion, Vec<String>), RuntimeError> {
-        let mounts = async { Ok(self.image_fs_mountpoints().await.unwrap_or_default()) };
-        try_join2_in_order(self.version(), mounts).await
+        let (version, mounts) = tokio::join!(self.version(), self.image_fs_mountpoints());
+        Ok((version?, mounts.unwrap_or_default()))
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Most of a chain's time is spent waiting on daemons, so each socket is
 //! dialled once ([`Connections`]) and the calls of one daemon that do not
-//! depend on each other go out together ([`try_join_in_order`]).
+//! depend on each other go out together.
 
 mod connections;
 pub mod containerd;
@@ -12,15 +12,11 @@ pub mod cri;
 pub mod docker;
 mod http1;
 
-use std::future::Future;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::pin::pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 use std::time::Duration;
 
-use futures::future::maybe_done;
 use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
 use tonic::transport::{Channel, Endpoint};
@@ -159,117 +155,5 @@ pub async fn with_deadline<T, E: std::fmt::Display>(
         }),
         Ok(Err(e)) => Err(RuntimeError::call(api, call, shown, e)),
         Ok(Ok(v)) => Ok(v),
-    }
-}
-
-/// Runs three calls at once, but answers as if they had run one after
-/// another: the first error in call order wins, and it is returned as soon
-/// as every call before it has answered (a later call that fails first
-/// waits for the earlier ones, an earlier one that fails stops the rest).
-/// So the reported error does not depend on which daemon thread was
-/// quicker, and each call still runs under its own deadline.
-pub async fn try_join_in_order<A, B, C, E>(
-    a: impl Future<Output = Result<A, E>>,
-    b: impl Future<Output = Result<B, E>>,
-    c: impl Future<Output = Result<C, E>>,
-) -> Result<(A, B, C), E> {
-    let (mut a, mut b, mut c) = (
-        pin!(maybe_done(a)),
-        pin!(maybe_done(b)),
-        pin!(maybe_done(c)),
-    );
-    std::future::poll_fn(move |cx| {
-        // Polling a finished MaybeDone is a no-op that keeps its output.
-        let _ = (
-            a.as_mut().poll(cx),
-            b.as_mut().poll(cx),
-            c.as_mut().poll(cx),
-        );
-        macro_rules! settled {
-            ($f:ident) => {
-                match $f.as_mut().output_mut() {
-                    None => return Poll::Pending,
-                    Some(Err(_)) => {
-                        return Poll::Ready(Err($f
-                            .as_mut()
-                            .take_output()
-                            .and_then(Result::err)
-                            .expect("an error was just seen")));
-                    }
-                    Some(Ok(_)) => {}
-                }
-            };
-        }
-        settled!(a);
-        settled!(b);
-        settled!(c);
-        fn ok<T, E>(v: Option<Result<T, E>>) -> T {
-            v.and_then(Result::ok).expect("every call answered Ok")
-        }
-        Poll::Ready(Ok((
-            ok(a.as_mut().take_output()),
-            ok(b.as_mut().take_output()),
-            ok(c.as_mut().take_output()),
-        )))
-    })
-    .await
-}
-
-/// [`try_join_in_order`] for two calls.
-pub async fn try_join2_in_order<A, B, E>(
-    a: impl Future<Output = Result<A, E>>,
-    b: impl Future<Output = Result<B, E>>,
-) -> Result<(A, B), E> {
-    let (a, b, ()) = try_join_in_order(a, b, std::future::ready(Ok(()))).await?;
-    Ok((a, b))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::sync::oneshot;
-
-    /// Fails the test instead of hanging when a join waits for the wrong call.
-    async fn bounded<T>(f: impl Future<Output = T>) -> T {
-        tokio::time::timeout(Duration::from_secs(10), f)
-            .await
-            .expect("the join hung")
-    }
-
-    #[tokio::test]
-    async fn calls_run_together_not_one_after_another() {
-        // `a` can only finish once `c` has started: run in sequence, it hangs.
-        let (tx, rx) = oneshot::channel();
-        let a = async { rx.await.map_err(|_| "dropped") };
-        let b = async { Ok::<_, &str>("b") };
-        let c = async {
-            tx.send(1).map_err(|_| "closed")?;
-            Ok(())
-        };
-        assert_eq!(bounded(try_join_in_order(a, b, c)).await, Ok((1, "b", ())));
-    }
-
-    #[tokio::test]
-    async fn the_first_error_in_call_order_wins_even_when_a_later_one_fails_sooner() {
-        // `c` fails at once, `b` only after `a` has answered.
-        let (tx, rx) = oneshot::channel::<()>();
-        let a = async {
-            tokio::task::yield_now().await;
-            let _ = tx.send(());
-            Ok::<_, &str>(())
-        };
-        let b = async {
-            drop(rx.await);
-            Err::<(), _>("second")
-        };
-        let c = async { Err::<(), _>("third") };
-        assert_eq!(bounded(try_join_in_order(a, b, c)).await, Err("second"));
-    }
-
-    #[tokio::test]
-    async fn an_early_error_does_not_wait_for_the_later_calls() {
-        let a = async { Err::<(), _>("first") };
-        let b = std::future::pending::<Result<(), &str>>();
-        assert_eq!(bounded(try_join2_in_order(a, b)).await, Err("first"));
     }
 }
