@@ -233,13 +233,7 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
         assert!(e.to_string().contains("a directory"), "{e}");
         let fifo = dir.path().join("var/lib/store/fifo");
-        assert!(
-            std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .unwrap()
-                .success()
-        );
+        testkit::bad_socket::fifo(&fifo);
         let e = store.read_capped("fifo", 100).unwrap_err();
         assert!(e.to_string().contains("a FIFO"), "{e}");
         let e = store.read_capped("absent", 100).unwrap_err();

@@ -311,20 +311,23 @@ ffff8886: 00000002 00000000 00000000 0002 07 4246
         assert!(parse_net_unix("").is_empty());
     }
 
+    /// A process table holding only the test process, and its pid.
+    fn this_process_only() -> (u32, ProcessTable) {
+        let me = std::process::id();
+        let process = Process {
+            pid: me,
+            comm: "test".into(),
+            cmdline: Cmdline::default(),
+        };
+        (me, ProcessTable::from_processes("/proc", vec![process]))
+    }
+
     #[test]
     fn finds_this_process_as_the_listener_of_its_own_socket() {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("l.sock");
         let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
-        let me = std::process::id();
-        let table = ProcessTable::from_processes(
-            "/proc",
-            vec![Process {
-                pid: me,
-                comm: "test".into(),
-                cmdline: Cmdline::default(),
-            }],
-        );
+        let (me, table) = this_process_only();
         let found = table
             .listener(&HostRoot::default(), &sock)
             .expect("listener");
@@ -341,15 +344,7 @@ ffff8886: 00000002 00000000 00000000 0002 07 4246
         let (a, b) = (dir.path().join("a.sock"), dir.path().join("b.sock"));
         let _la = std::os::unix::net::UnixListener::bind(&a).unwrap();
         let _lb = std::os::unix::net::UnixListener::bind(&b).unwrap();
-        let me = std::process::id();
-        let table = ProcessTable::from_processes(
-            "/proc",
-            vec![Process {
-                pid: me,
-                comm: "test".into(),
-                cmdline: Cmdline::default(),
-            }],
-        );
+        let (me, table) = this_process_only();
         let host = HostRoot::default();
         let first = (table.listener(&host, &a), table.listener(&host, &b));
         let (la, lb) = (first.0.clone().expect("a"), first.1.clone().expect("b"));

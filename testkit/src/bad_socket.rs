@@ -15,6 +15,16 @@ pub fn point_crictl_at(host: &HostDir, socket: &str) {
     );
 }
 
+/// A FIFO at `path`, where a node file should be: opening it for a plain
+/// read blocks until a writer comes, so every reader must refuse it first.
+pub fn fifo(path: &std::path::Path) {
+    let made = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
 /// A socket file whose listener is gone (a runtime that crashed).
 pub fn dead(host: &HostDir, socket: &str) {
     let path = host.path(socket);

@@ -244,13 +244,7 @@ fn files_too_large_for_a_config_are_refused_naming_the_file() {
     );
     // A FIFO would block a plain read forever.
     std::fs::remove_file(&local).unwrap();
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&local)
-            .status()
-            .unwrap()
-            .success()
-    );
+    testkit::bad_socket::fifo(&local);
     let e = read(
         &HostRoot::new(dir.path()),
         Path::new(FILE),
