@@ -9,14 +9,9 @@
 #            IMGDUP_BENCH_PROFILE=debug one untimed pass (`cargo test`)
 # Env: IMGDUP_BENCH_IMAGES (default 2000).
 set -euo pipefail
-case "${1:-}" in
-  --quick) export QUICK=1 ;;
-  "") ;;
-  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
+figure_args "$@"
 need jq jq
 
 if [[ $QUICK == 1 ]]; then n=${IMGDUP_BENCH_IMAGES:-200}; else n=${IMGDUP_BENCH_IMAGES:-2000}; fi

@@ -8,14 +8,9 @@
 # The tree is cached at $IMGDUP_BENCH_DIR/tree-N and made once (a 1M tree
 # takes minutes to write).
 set -euo pipefail
-case "${1:-}" in
-  --quick) export QUICK=1 ;;
-  "") ;;
-  -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
+figure_args "$@"
 need hyperfine hyperfine
 need jq jq
 need /usr/bin/time time

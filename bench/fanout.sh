@@ -12,14 +12,9 @@
 #   --quick  N=40, c=10 and 20, one run each; M=3
 # Env: NODES (1000), CONCURRENCY ("10 20 50"), RUNS (3), LOOP_NODES (20).
 set -euo pipefail
-case "${1:-}" in
-  --quick) export QUICK=1 ;;
-  "") ;;
-  -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
+figure_args "$@"
 need jq jq
 need curl curl
 need /usr/bin/time time

@@ -15,6 +15,18 @@ REL=$TARGET/$PROFILE
 QUICK=${QUICK:-0}
 mkdir -p "$WORK"
 
+# figure_args "$@": a figure script's arguments. `--quick` sets QUICK=1;
+# `-h`/`--help` prints the script's leading comment block.
+figure_args() {
+  case "${1:-}" in
+    --quick) QUICK=1 ;;
+    "") ;;
+    -h | --help) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+  esac
+  export QUICK
+}
+
 log() { printf '%s %s: %s\n' "$(date +%H:%M:%S)" "$(basename "$0")" "$*" >&2; }
 die() { log "$*"; exit 1; }
 

@@ -13,14 +13,9 @@
 # Env: IMAGES (default 1000). The lab instance dood.bench is started and
 #      taken down by this script.
 set -euo pipefail
-case "${1:-}" in
-  --quick) export QUICK=1 ;;
-  "") ;;
-  -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
+figure_args "$@"
 need hyperfine hyperfine
 need jq jq
 need /usr/bin/time time

@@ -11,14 +11,9 @@
 #   --quick  one root of 200 images, 3 runs: a smoke test
 # Env: RUNS, FRESH=1 (regenerate roots even when this generator made them).
 set -euo pipefail
-case "${1:-}" in
-  --quick) export QUICK=1 ;;
-  "") ;;
-  -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
+figure_args "$@"
 need hyperfine hyperfine
 need jq jq
 need /usr/bin/time time

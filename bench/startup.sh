@@ -5,14 +5,9 @@
 #
 # Usage: bench/startup.sh [--quick]   (Markdown on stdout, progress on stderr)
 set -euo pipefail
-case "${1:-}" in
-  --quick) export QUICK=1 ;;
-  "") ;;
-  -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
+figure_args "$@"
 need hyperfine hyperfine
 need jq jq
 
