@@ -137,10 +137,7 @@ impl HostDir {
 
     /// The slow path: the whole host path resolved inside the root.
     fn open_resolved(&self, name: &str, cap: u64) -> io::Result<(File, u64)> {
-        let local = self.host.local(self.entry(name));
-        let meta = std::fs::metadata(&local)?;
-        node_file::admit(node_file::file_kind(&meta.file_type()), meta.len(), cap)?;
-        Ok((File::open(local)?, meta.len()))
+        node_file::open_capped(&self.host.local(self.entry(name)), cap)
     }
 }
 

@@ -38,10 +38,17 @@ pub enum NodeFileError {
 /// The errors are `io::Error`s (the callers name the path): kind
 /// `FileTooLarge` or `InvalidInput`, wrapping a [`NodeFileError`].
 pub fn read_capped(local: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    let (file, len) = open_capped(local, cap)?;
+    read_opened(file, len, cap)
+}
+
+/// `local` opened, with its size, when it is a regular file of at most
+/// `cap` bytes (errors as [`read_capped`]'s).
+pub(crate) fn open_capped(local: &Path, cap: u64) -> io::Result<(std::fs::File, u64)> {
     // Stat before open: opening a FIFO blocks, opening some devices acts.
     let meta = std::fs::metadata(local)?;
     admit(file_kind(&meta.file_type()), meta.len(), cap)?;
-    read_opened(std::fs::File::open(local)?, meta.len(), cap)
+    Ok((std::fs::File::open(local)?, meta.len()))
 }
 
 /// Refuses what is not a regular file (`kind` is `None` for one) or is

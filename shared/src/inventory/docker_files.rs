@@ -276,19 +276,10 @@ pub(crate) fn read_containers(
     gaps: &mut Vec<String>,
 ) -> Vec<Container> {
     let path = root.join("containers");
-    let dir = match HostDir::open(host, &path) {
-        Ok(dir) => dir,
+    let listed = HostDir::open(host, &path).and_then(|dir| Ok((dir.names()?, dir)));
+    let (names, dir) = match listed {
+        Ok(listed) => listed,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(), // none ever created
-        Err(e) => {
-            gaps.push(format!(
-                "cannot read {}: {e}; containers unknown",
-                path.display()
-            ));
-            return Vec::new();
-        }
-    };
-    let names = match dir.names() {
-        Ok(names) => names,
         Err(e) => {
             gaps.push(format!(
                 "cannot read {}: {e}; containers unknown",
