@@ -25,6 +25,8 @@ trap 'exit 130' INT TERM
 
 log "lab up $SCN"
 "${LAB[@]}" up "$SCN" >&2
+# The ctr of the node's containerd generation.
+CTR=$(sed -n 's/^CTR_CONTAINERD=//p' "${IMGDUP_LAB_DIR:-/tmp/imgdup-lab}/$SCN/state.env")
 EMPTY=$WORK/empty-proc
 mkdir -p "$EMPTY"
 CW=$REL/crictl-which
@@ -37,7 +39,7 @@ log "timing inside $SCN ($runs runs each)"
   -n offline "$CW --offline" \
   -n offline-noproc "$CW --offline --proc $EMPTY" \
   -n start-up "$CW --version" \
-  -n "ctr version" "ctr version" \
+  -n "ctr version" "$CTR version" \
   -n "docker info" "docker info" >&2
 chain=$("${LAB[@]}" exec "$SCN" -- "$CW" -o json | jq -r '[.hops[].kind] | join(" → ")')
 

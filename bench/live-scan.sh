@@ -38,10 +38,12 @@ done
 log "lab up $SCN"
 "${LAB[@]}" up "$SCN" >&2
 K3S=/run/k3s/containerd/containerd.sock
+# The ctr of the generation serving k3s's containerd (ctr 2.x cannot import into 1.6).
+CTR=$(sed -n 's/^CTR_K3S_CONTAINERD=//p' "${IMGDUP_LAB_DIR:-/tmp/imgdup-lab}/$SCN/state.env")
 start=$(date +%s.%N)
 in_node docker load -q -i "$WORK/oci-$N.tar" >/dev/null
 mid=$(date +%s.%N)
-in_node ctr -a "$K3S" -n k8s.io images import "$WORK/oci-$DUPS.tar" >/dev/null
+in_node "$CTR" -a "$K3S" -n k8s.io images import "$WORK/oci-$DUPS.tar" >/dev/null
 end=$(date +%s.%N)
 load_s=$(awk -v a="$start" -v b="$mid" 'BEGIN {print b - a}')
 import_s=$(awk -v a="$mid" -v b="$end" 'BEGIN {print b - a}')
@@ -54,7 +56,7 @@ log "timing inside $SCN ($r runs each)"
 in_node hyperfine -N --style basic --warmup 1 --runs "$r" --export-json "$json" \
   -n imgdup "$IMGDUP node --local -o json" \
   -n "docker images" "docker images" \
-  -n "ctr images ls" "ctr -a $K3S -n k8s.io images ls" \
+  -n "ctr images ls" "$CTR -a $K3S -n k8s.io images ls" \
   -n "du -sx" "du -sx /var/lib/docker /var/lib/rancher/k3s/agent/containerd" >&2
 report=$(in_node "$IMGDUP" node --local -o json)
 dups=$(jq '[.images[] | select(.verdict == "duplicate")] | length' <<<"$report")

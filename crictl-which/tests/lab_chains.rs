@@ -1,4 +1,4 @@
-//! The four seed scenarios on real daemons: crictl-which, run inside each
+//! The lab scenarios on real daemons: crictl-which, run inside each
 //! simulated node, must give the exact chain, pids, roots and others.
 
 use serde_json::Value;
@@ -105,6 +105,41 @@ fn runtime_switch_shows_the_leftover_docker_store() {
     assert_eq!(containerd.len(), 1, "{:#}", chain["others"]);
     assert_eq!(containerd[0]["root"], "/var/lib/containerd");
     assert_eq!(containerd[0]["running"], false);
+}
+
+#[test]
+fn containerd2_is_k3s_containerd_2x_beside_dockers_containerd_1_6() {
+    let lab = Scenario::up("containerd2");
+    let chain = chain_in(&lab, &[]);
+    assert_eq!(
+        chain["runtimeEndpoint"]["url"],
+        "unix:///run/k3s/containerd/containerd.sock"
+    );
+    assert_eq!(hop_kinds(&chain), ["containerd"]);
+    let hop = &chain["hops"][0];
+    assert_eq!(hop["pid"], lab.pid("PID_K3S_CONTAINERD"));
+    assert!(
+        hop["version"].as_str().unwrap().starts_with("v2."),
+        "the real containerd 2.x: {hop:#}"
+    );
+    assert_eq!(hop["root"], "/var/lib/rancher/k3s/agent/containerd");
+    assert_eq!(hop["namespace"], "k8s.io");
+    assert_confirmed(&chain);
+    assert_eq!(
+        chain["store"]["path"],
+        "/var/lib/rancher/k3s/agent/containerd"
+    );
+    // Docker and its containerd 1.6 run beside it, off crictl's chain.
+    let docker = others_by_kind(&chain, "dockerd");
+    assert_eq!(docker.len(), 1, "{:#}", chain["others"]);
+    assert_eq!(
+        (&docker[0]["root"], &docker[0]["running"]),
+        (&"/var/lib/docker".into(), &true.into())
+    );
+    let containerd = others_by_kind(&chain, "containerd");
+    assert_eq!(containerd.len(), 1, "{:#}", chain["others"]);
+    assert_eq!(containerd[0]["root"], "/var/lib/containerd");
+    assert_eq!(containerd[0]["pid"], lab.pid("PID_CONTAINERD"));
 }
 
 #[test]

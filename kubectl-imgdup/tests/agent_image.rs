@@ -131,7 +131,8 @@ fn the_agent_image_scans_a_node_as_node_local_does() {
     let lab = &lab.0;
     let pipeline = testkit::lab::lab_dir().join("images/pipeline.tar");
     let out = lab.sh(&format!(
-        "ctr -a /run/k3s/containerd/containerd.sock -n k8s.io images import {}",
+        "{} -a /run/k3s/containerd/containerd.sock -n k8s.io images import {}",
+        lab.get("CTR_K3S_CONTAINERD"),
         pipeline.display()
     ));
     assert_exit(&out, 0);

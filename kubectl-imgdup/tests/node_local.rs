@@ -1,4 +1,4 @@
-//! `kubectl imgdup node --local` on the four seed scenarios (real daemons).
+//! `kubectl imgdup node --local` on the lab scenarios (real daemons).
 
 use crate::util::*;
 
@@ -143,6 +143,45 @@ fn two_containerds_names_both_namespaces_and_keeps_the_kubelets_copy() {
     assert_eq!(image(&report, "app-b:1")["verdict"], "ok");
 }
 
+/// k3s's containerd 2.x (the kubelet's) and a running Docker both hold
+/// app-a: a live duplicate across the two containerd generations.
+#[test]
+fn containerd2_finds_the_duplicate_across_containerd_generations() {
+    let lab = Scenario::up("containerd2");
+    let report = node_report(&lab, &[]);
+    assert_eq!(report["verdict"], "duplicate");
+    let docker = store(&report, "dockerd", "/var/lib/docker");
+    assert_eq!(
+        (&docker["live"], &docker["active"], &docker["images"]),
+        (&true.into(), &false.into(), &3.into())
+    );
+    let k3s = store(
+        &report,
+        "containerd",
+        "/var/lib/rancher/k3s/agent/containerd",
+    );
+    assert_eq!(
+        (
+            &k3s["live"],
+            &k3s["active"],
+            &k3s["namespace"],
+            &k3s["images"]
+        ),
+        (&true.into(), &true.into(), &"k8s.io".into(), &2.into())
+    );
+    let app_a = image(&report, "app-a:1");
+    assert_eq!(app_a["id"], lab.get("IMAGE_ID_APP_A"));
+    assert_eq!(app_a["verdict"], "duplicate");
+    // The kubelet's copy stays; Docker's goes, and only app-a's own 3 MiB
+    // layer frees (the busybox base stays for base:1 and app-b:1).
+    assert_eq!(app_a["removals"][0]["store"], "dockerd:/var/lib/docker");
+    let bytes = app_a["reclaimableBytes"].as_u64().unwrap();
+    assert_close(bytes, 3.0 * MIB, 1.0, 16384.0, "app-a reclaimable");
+    assert_eq!(report["reclaimableBytes"].as_u64().unwrap(), bytes);
+    assert_eq!(image(&report, "runner:1")["verdict"], "ok");
+    assert_eq!(image(&report, "app-b:1")["verdict"], "split");
+}
+
 #[test]
 fn dood_is_a_split_not_a_duplicate() {
     let lab = Scenario::up("dood");
@@ -195,7 +234,8 @@ fn a_copy_used_by_a_container_is_not_reclaimable() {
     let tar = format!("{}/images/pipeline.tar", lab.get("LAB"));
     assert_exit(
         &lab.sh(&format!(
-            "ctr -a /run/k3s/containerd/containerd.sock -n k8s.io images import {tar}"
+            "{} -a /run/k3s/containerd/containerd.sock -n k8s.io images import {tar}",
+            lab.get("CTR_K3S_CONTAINERD")
         )),
         0,
     );

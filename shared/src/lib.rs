@@ -25,6 +25,7 @@ pub mod node_report;
 pub mod others;
 #[cfg(test)]
 mod parser_props;
+mod peer_cred;
 pub mod process;
 pub mod prune;
 mod reclaim;

@@ -256,7 +256,30 @@ impl ProcessTable {
                 });
             }
         }
-        None
+        drop(seen);
+        self.renamed_listener(host, &wanted)
+    }
+
+    /// The listener of a socket that was bound at a temporary name in the
+    /// same directory and renamed (see [`crate::peer_cred`]). The kernel
+    /// names the pid; it counts only if that process, in this procfs, holds a
+    /// listening socket bound in the socket's directory, so a pid from
+    /// another pid namespace than `--proc`'s is never taken for a local one.
+    fn renamed_listener(&self, host: &HostRoot, wanted: &Path) -> Option<Listener> {
+        let pid = crate::peer_cred::listening_pid(&host.local(wanted))?;
+        self.get(pid)?;
+        let dir = self.proc_root.join(pid.to_string());
+        let parent = wanted.parent()?;
+        let text = read_capped_lossy(&dir.join("net/unix"), MAX_NET_UNIX).ok()?;
+        let bound: Vec<u64> = parse_net_unix(&text)
+            .into_iter()
+            .filter(|e| e.listening && Path::new(&e.path).parent() == Some(parent))
+            .map(|e| e.inode)
+            .collect();
+        let inode = socket_inodes(&dir)?
+            .into_iter()
+            .find(|i| bound.contains(i))?;
+        Some(Listener { pid, inode })
     }
 }
 
@@ -336,6 +359,25 @@ ffff8886: 00000002 00000000 00000000 0002 07 4246
             table.listener(&HostRoot::default(), &dir.path().join("other.sock")),
             None
         );
+    }
+
+    /// cri-dockerd (through the kubelet's `CreateListener`) binds a temporary
+    /// name and renames it: `net/unix` keeps the old name, the kernel still
+    /// knows the listener.
+    #[test]
+    fn a_socket_renamed_after_bind_is_found_through_the_kernel() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tmp, sock) = (dir.path().join("3624763398"), dir.path().join("cri.sock"));
+        let _listener = std::os::unix::net::UnixListener::bind(&tmp).unwrap();
+        std::fs::rename(&tmp, &sock).unwrap();
+        let (me, table) = this_process_only();
+        let found = table
+            .listener(&HostRoot::default(), &sock)
+            .expect("listener");
+        assert_eq!(found.pid, me);
+        // A pid that the table does not know (another pid namespace) is not taken.
+        let empty = ProcessTable::from_processes("/proc", Vec::new());
+        assert_eq!(empty.listener(&HostRoot::default(), &sock), None);
     }
 
     #[test]

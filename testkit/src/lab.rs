@@ -36,38 +36,48 @@ pub struct Scenario {
     pub state: HashMap<String, String>,
 }
 
-/// Builds the stand-in binaries once per test process (the lab runs them).
+/// Builds the k3s stand-in once per test process (the lab runs it).
 fn build_standins() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "testkit", "--bins"])
+            .args(["build", "-q", "-p", "testkit", "--bin", "k3s"])
             .current_dir(repo_root())
             .status()
-            .expect("cannot run cargo to build the lab stand-ins");
-        assert!(
-            status.success(),
-            "building the cri-dockerd/k3s stand-ins failed"
-        );
+            .expect("cannot run cargo to build the lab's k3s stand-in");
+        assert!(status.success(), "building the k3s stand-in failed");
     });
 }
 
+/// The real programs the lab runs: Debian's daemons, and the Go builds that
+/// `scripts/install-go` links into /usr/local/bin (`IMGDUP_GO_BIN_DIR`).
 fn require_daemons() {
-    for bin in [
-        "containerd",
-        "dockerd",
-        "ctr",
-        "docker",
-        "unshare",
-        "nsenter",
-    ] {
-        let found = std::env::var_os("PATH")
+    let on_path = |bin: &str| {
+        std::env::var_os("PATH")
             .map(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
-            .unwrap_or(false);
+            .unwrap_or(false)
+    };
+    for bin in ["dockerd", "docker", "unshare", "nsenter"] {
         assert!(
-            found,
-            "`{bin}` is not installed: the lab needs real daemons. Run `apt-get install -y containerd docker.io runc busybox-static` (as root), or `bash .ci/run`"
+            on_path(bin),
+            "`{bin}` is not installed: the lab needs real daemons. Run `bash scripts/install-deps` (as root), or `bash .ci/run`"
+        );
+    }
+    let go_bin = std::env::var_os("IMGDUP_GO_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/local/bin"));
+    for path in [
+        PathBuf::from("/usr/bin/containerd"),
+        PathBuf::from("/usr/bin/ctr"),
+        go_bin.join("containerd"),
+        go_bin.join("cri-dockerd"),
+        go_bin.join("crictl"),
+    ] {
+        assert!(
+            path.is_file(),
+            "{} is missing: the lab runs Debian's containerd 1.6 and the real containerd 2.x, cri-dockerd and crictl. Run `bash scripts/install-deps` (as root)",
+            path.display()
         );
     }
 }

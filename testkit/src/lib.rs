@@ -1,14 +1,12 @@
 //! Test support for imgdup (never shipped).
 //!
-//! The lab needs runtimes that cannot be installed on the test machines (no
-//! registry, no internet): a CRI server in front of dockerd, shaped like
-//! Mirantis cri-dockerd, so that "two endpoints, one store" cases can be
-//! built from a real dockerd. The binaries in `src/bin` are thin wrappers.
+//! The lab runs the real runtimes (containerd 1.6 and 2.x, dockerd,
+//! cri-dockerd); only k3s itself is a stand-in process, because k3s cannot be
+//! built from a Go module. The binaries in `src/bin` are thin wrappers.
 
 pub mod apiserver;
 pub mod bad_socket;
 pub mod cmd;
-pub mod cri_standin;
 pub mod gen_store;
 pub mod host_dir;
 pub mod lab;
