@@ -7,3 +7,4 @@ mod completions;
 mod host_root_escape;
 mod lab_chains;
 mod man_page;
+mod real_crictl;

@@ -1,13 +1,20 @@
 //! The `crictl.yaml` format, read the way cri-tools reads it.
 //!
-//! cri-tools `pkg/common/file.go` walks the yaml.v3 node tree: the root
-//! mapping's keys must be known options, values are taken as scalar text and
-//! converted with Go's `strconv.Atoi` / `strconv.ParseBool`. A document that
-//! is not a mapping (empty file, a lone scalar) yields an empty config.
-//! One known difference: yaml.v3 lets a repeated key win last, while our YAML
-//! parser rejects duplicates; we report that as an error naming the key.
+//! cri-tools `pkg/common/file.go` unmarshals the first YAML document into a
+//! yaml.v3 node tree and walks the root's children two by two as name/value:
+//! names must be known options; a value is the node's `Value`, the scalar's
+//! text exactly as written (`~` and `null` are the strings "~" and "null", not
+//! empty; a collection's is empty), converted with Go's `strconv.Atoi` /
+//! `strconv.ParseBool`. A repeated key is not an error: the last one wins.
+//! A root that is not a collection (empty file, a lone scalar) yields an
+//! empty config. serde_yaml would resolve scalars to typed values and refuse
+//! duplicate keys, so the tree is walked through serde's visitor API instead:
+//! a first pass learns which children are collections, a second reads every
+//! scalar's text with `deserialize_str`.
+//! One known difference: an alias's `Value` in yaml.v3 is the anchor's name,
+//! while serde_yaml hands us the anchored value.
 
-use serde_yaml::Value;
+use serde::de::{self, DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess};
 
 /// The options crictl accepts in its config file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,26 +47,20 @@ pub enum CrictlYamlError {
 
 pub fn parse(bytes: &[u8]) -> Result<CrictlYaml, CrictlYamlError> {
     let mut config = CrictlYaml::default();
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(config);
-    }
     crate::yaml_depth::check(bytes).map_err(|e| CrictlYamlError::Syntax(e.to_string()))?;
-    let doc: Value =
-        serde_yaml::from_slice(bytes).map_err(|e| CrictlYamlError::Syntax(e.to_string()))?;
-    let pairs: Vec<(String, String)> = match doc {
-        Value::Mapping(map) => map
-            .into_iter()
-            .map(|(k, v)| (scalar_text(&k), scalar_text(&v)))
-            .collect(),
-        // yaml.v3 walks a sequence's items two by two as name/value.
-        Value::Sequence(items) => items
-            .chunks(2)
-            .filter(|c| c.len() == 2)
-            .map(|c| (scalar_text(&c[0]), scalar_text(&c[1])))
-            .collect(),
-        _ => Vec::new(),
+    let syntax = |e: serde_yaml::Error| CrictlYamlError::Syntax(e.to_string());
+    // yaml.v3 `Unmarshal` reads the first document only.
+    let first = || serde_yaml::Deserializer::from_slice(bytes).next();
+    let Some(doc) = first() else {
+        return Ok(config);
     };
-    for (name, value) in pairs {
+    let Some(shapes) = doc.deserialize_any(RootShapes).map_err(syntax)? else {
+        return Ok(config);
+    };
+    let doc = first().expect("the same input has the same first document");
+    let texts = doc.deserialize_any(RootTexts(&shapes)).map_err(syntax)?;
+    for pair in texts.chunks_exact(2) {
+        let (name, value) = (pair[0].clone(), pair[1].clone());
         match name.as_str() {
             "runtime-endpoint" => config.runtime_endpoint = value,
             "image-endpoint" => config.image_endpoint = value,
@@ -74,14 +75,142 @@ pub fn parse(bytes: &[u8]) -> Result<CrictlYaml, CrictlYamlError> {
     Ok(config)
 }
 
-/// yaml.v3 `Node.Value`: the scalar's text; empty for null and for collections.
-fn scalar_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Tagged(t) => scalar_text(&t.value),
-        Value::Null | Value::Sequence(_) | Value::Mapping(_) => String::new(),
+/// Whether a node is a scalar (its text is its `Value`) or a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Scalar,
+    Collection,
+}
+
+/// Pass 1 for one node: its shape, the node consumed.
+struct ShapeOf;
+
+impl<'de> DeserializeSeed<'de> for ShapeOf {
+    type Value = Shape;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(ShapeOf)
+    }
+}
+
+macro_rules! scalar_visits {
+    ($ret:expr; $($name:ident: $ty:ty),*) => {
+        $(fn $name<E: de::Error>(self, _: $ty) -> Result<Self::Value, E> { Ok($ret) })*
+    };
+}
+
+impl<'de> de::Visitor<'de> for ShapeOf {
+    type Value = Shape;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML node")
+    }
+    scalar_visits!(Shape::Scalar; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_i128: i128,
+        visit_u128: u128, visit_f64: f64, visit_str: &str, visit_bytes: &[u8]);
+    fn visit_unit<E: de::Error>(self) -> Result<Shape, E> {
+        Ok(Shape::Scalar)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Shape, E> {
+        Ok(Shape::Scalar)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Shape::Collection)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Shape::Collection)
+    }
+    // serde_yaml hands a custom-tagged node (`!foo x`) over as an enum.
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Shape, A::Error> {
+        let (IgnoredAny, node) = data.variant()?;
+        de::VariantAccess::newtype_variant_seed(node, ShapeOf)
+    }
+}
+
+/// Pass 1 for the root: the shapes of its children in order (a mapping's keys
+/// and values interleaved), or `None` when the root is a scalar.
+struct RootShapes;
+
+impl<'de> de::Visitor<'de> for RootShapes {
+    type Value = Option<Vec<Shape>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML document")
+    }
+    scalar_visits!(None; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_i128: i128,
+        visit_u128: u128, visit_f64: f64, visit_str: &str, visit_bytes: &[u8]);
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut shapes = Vec::new();
+        while let Some(s) = seq.next_element_seed(ShapeOf)? {
+            shapes.push(s);
+        }
+        Ok(Some(shapes))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut shapes = Vec::new();
+        while let Some(k) = map.next_key_seed(ShapeOf)? {
+            shapes.extend([k, map.next_value_seed(ShapeOf)?]);
+        }
+        Ok(Some(shapes))
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Ok(None)
+    }
+}
+
+/// Pass 2 for one node: a scalar's text as written, or "" for a collection.
+struct TextOf(Shape);
+
+impl<'de> DeserializeSeed<'de> for TextOf {
+    type Value = String;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        match self.0 {
+            // serde_yaml's `deserialize_str` yields any scalar's text unresolved.
+            Shape::Scalar => d.deserialize_str(RawText),
+            Shape::Collection => d.deserialize_ignored_any(IgnoredAny).map(|_| String::new()),
+        }
+    }
+}
+
+struct RawText;
+
+impl de::Visitor<'_> for RawText {
+    type Value = String;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a scalar")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+/// Pass 2 for the root: every child's text, in pass 1's order.
+struct RootTexts<'a>(&'a [Shape]);
+
+impl<'de> de::Visitor<'de> for RootTexts<'_> {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the collection of pass 1")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut texts = Vec::new();
+        for &shape in self.0 {
+            texts.extend(seq.next_element_seed(TextOf(shape))?);
+        }
+        Ok(texts)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut texts = Vec::new();
+        for pair in self.0.chunks_exact(2) {
+            if let Some(name) = map.next_key_seed(TextOf(pair[0]))? {
+                texts.extend([name, map.next_value_seed(TextOf(pair[1]))?]);
+            }
+        }
+        Ok(texts)
     }
 }
 
@@ -198,9 +327,68 @@ mod tests {
             Err(CrictlYamlError::Syntax(_))
         ));
         assert!(parse(&[0xff, 0xfe, 0x00, 0x41]).is_err());
+        // yaml.v3 refuses a tab where a token starts, even in a blank file.
+        assert!(matches!(parse(b"\t\n"), Err(CrictlYamlError::Syntax(_))));
+    }
+
+    // Each case below was checked against crictl v1.37 (`crictl --config F config --get KEY`).
+
+    #[test]
+    fn scalars_are_taken_as_written_not_resolved() {
+        let y = parse(b"runtime-endpoint: ~\nimage-endpoint: null\n").unwrap();
+        assert_eq!(
+            (y.runtime_endpoint.as_str(), y.image_endpoint.as_str()),
+            ("~", "null")
+        );
+        let y = parse(b"runtime-endpoint: 0x10\nimage-endpoint: True\ntimeout: +5\n").unwrap();
+        assert_eq!(
+            (
+                y.runtime_endpoint.as_str(),
+                y.image_endpoint.as_str(),
+                y.timeout_secs
+            ),
+            ("0x10", "True", 5)
+        );
         assert!(matches!(
-            parse(b"a: 1\na: 2\n"),
-            Err(CrictlYamlError::Syntax(_))
+            parse(b"timeout: 0x10\n"),
+            Err(CrictlYamlError::BadValue { .. })
         ));
+        let y =
+            parse(b"runtime-endpoint: !foo unix:///x\nimage-endpoint: |\n  unix:///m\n").unwrap();
+        assert_eq!(
+            (y.runtime_endpoint.as_str(), y.image_endpoint.as_str()),
+            ("unix:///x", "unix:///m\n")
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_is_not_an_error_the_last_one_wins() {
+        let y = parse(b"runtime-endpoint: unix:///a\nruntime-endpoint: unix:///b\n").unwrap();
+        assert_eq!(y.runtime_endpoint, "unix:///b");
+        assert_eq!(
+            parse(b"a: 1\na: 2\n"),
+            Err(CrictlYamlError::UnknownOption("a".into()))
+        );
+    }
+
+    #[test]
+    fn only_the_first_document_is_read() {
+        let y = parse(b"runtime-endpoint: unix:///a\n---\nfoo: [unclosed\n").unwrap();
+        assert_eq!(y.runtime_endpoint, "unix:///a");
+        let y = parse(b"%YAML 1.1\n---\nruntime-endpoint: unix:///q\n...\nbogus\n").unwrap();
+        assert_eq!(y.runtime_endpoint, "unix:///q");
+    }
+
+    #[test]
+    fn a_sequence_root_is_read_two_by_two() {
+        let y = parse(b"- runtime-endpoint\n- unix:///s\n- image-endpoint\n").unwrap();
+        assert_eq!(
+            (y.runtime_endpoint.as_str(), y.image_endpoint.as_str()),
+            ("unix:///s", "")
+        );
+        assert_eq!(
+            parse(b"- {a: b}\n- x\n"),
+            Err(CrictlYamlError::UnknownOption(String::new()))
+        );
     }
 }

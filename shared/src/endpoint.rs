@@ -1,6 +1,7 @@
 //! crictl's endpoint resolution, reproduced exactly.
 //!
-//! Sources, kubernetes-sigs/cri-tools @ ba03eab (2026-08):
+//! Sources, kubernetes-sigs/cri-tools v1.37.0, checked against that crictl
+//! run side by side with crictl-which (`crictl-which/tests/real_crictl.rs`):
 //! - `cmd/crictl/main.go`: `--config/-c` (env `CRI_CONFIG_FILE`, default
 //!   `/etc/crictl.yaml`), `-r` (env `CONTAINER_RUNTIME_ENDPOINT`), `-i` (env
 //!   `IMAGE_SERVICE_ENDPOINT`), `-t` (default 2s). urfave/cli counts a flag as
@@ -13,13 +14,18 @@
 //!   `GetRuntimeService`: set-but-empty runtime endpoint is an error; unset
 //!   means "probe `defaultRuntimeEndpoints` in order with a CRI `Version`".
 //!   `GetImageService`: an empty image endpoint takes the runtime endpoint and
-//!   its set-ness; unset means probing the defaults with `ImageFsInfo`.
-//! - `pkg/common/config.go` `GetServerConfigFromFile`: a missing config file
-//!   falls back to `<dir of the crictl binary>/crictl.yaml`.
+//!   its set-ness ("--image-endpoint is not set" when that is empty too);
+//!   unset means probing the defaults with `ImageFsInfo`. Each is checked
+//!   only when a command uses it, so one broken side leaves the other working.
+//! - `pkg/common/config.go` `GetServerConfigFromFile`: a config path that
+//!   `stat` cannot find (an empty one included; a relative one is taken from
+//!   the working directory) falls back to `<dir of os.Executable()>/crictl.yaml`,
+//!   the binary's directory with symlinks resolved.
 //! - `pkg/common/file.go` `getConfigOptions`: only known keys are accepted.
 //! - `cmd/crictl/main_unix.go`: `defaultRuntimeEndpoints`.
-//! - kubernetes `pkg/kubelet/util/util_unix.go` `parseEndpoint`: only `unix`
-//!   works on Linux; a bare path is read as `unix://` with a deprecation note.
+//! - k8s.io/cri-client `util_unix.go` `parseEndpoint`: only `unix` works on
+//!   Linux; a bare path is read as `unix://` with a deprecation note, and the
+//!   host of `unix://host/path` is ignored.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -49,9 +55,13 @@ pub enum EndpointError {
     )]
     ConfigFile { path: PathBuf, reason: String },
     #[error(
-        "the runtime endpoint is set but empty ({origin}): crictl fails with \"--runtime-endpoint is not set\"; set a URL such as unix:///run/containerd/containerd.sock"
+        "the runtime endpoint is set but empty ({origin}): crictl fails every runtime call with \"--runtime-endpoint is not set\"; set a URL such as unix:///run/containerd/containerd.sock"
     )]
     EmptyRuntimeEndpoint { origin: Source },
+    #[error(
+        "the runtime endpoint is set but empty ({origin}) and no image endpoint is set: crictl fails every image call with \"--image-endpoint is not set\"; set -i / IMAGE_SERVICE_ENDPOINT or the runtime endpoint"
+    )]
+    EmptyImageEndpoint { origin: Source },
     #[error("endpoint {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
 }
@@ -80,12 +90,15 @@ const CRICTL_DIRS: [&str; 6] = [
     "/var/lib/rancher/k3s/data/current/bin",
 ];
 
-/// The host directory holding the `crictl` binary, if any.
+/// The host directory crictl falls back to: its binary's, symlinks resolved,
+/// because crictl takes it from `os.Executable()` (`/proc/self/exe`), so a
+/// `/usr/local/bin/crictl -> /opt/cri/bin/crictl` reads `/opt/cri/bin/crictl.yaml`.
 pub fn find_crictl_dir(host: &HostRoot) -> Option<PathBuf> {
     CRICTL_DIRS
         .iter()
-        .map(PathBuf::from)
-        .find(|d| host.local(d.join("crictl")).is_file())
+        .map(|d| Path::new(d).join("crictl"))
+        .find(|bin| host.local(bin).is_file())
+        .and_then(|bin| host.canonical(bin).parent().map(Path::to_path_buf))
 }
 
 impl CrictlInputs {
@@ -115,9 +128,15 @@ pub struct ConfigFileUse {
 /// An endpoint setting: a URL, or `None` for "probe crictl's default list".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointSetting {
+    /// As crictl dials it: `unix:///path` (a bare path or `unix://host/path`
+    /// is rewritten; `detail` keeps what was given).
     pub url: Option<String>,
     pub source: Source,
     pub detail: String,
+    /// Why crictl fails every call on this endpoint before dialling (set but
+    /// empty, not a unix URL). crictl checks each endpoint only when a
+    /// command uses it, so the other one still works.
+    pub problem: Option<String>,
 }
 
 /// The outcome of crictl's precedence rules, before anything is dialled.
@@ -131,6 +150,8 @@ pub struct Resolution {
 }
 
 /// Applies crictl's precedence: flag/env, then the yaml, then the default list.
+/// Only a config-file error fails the whole resolution, as it fails every
+/// crictl command; an unusable endpoint is a `problem` of its side alone.
 pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, EndpointError> {
     let mut warnings = Vec::new();
     let (config, yaml) = load_config(inputs, host, &mut warnings)?;
@@ -152,15 +173,20 @@ pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, End
         "image-endpoint",
     );
 
+    let mut runtime = runtime.unwrap_or_else(default_setting);
     // GetRuntimeService: set but empty is crictl's "--runtime-endpoint is not set".
-    if let Some(set) = &runtime {
-        if set.url.as_deref() == Some("") {
-            return Err(EndpointError::EmptyRuntimeEndpoint { origin: set.source });
-        }
+    let runtime_empty = runtime.url.as_deref() == Some("");
+    if runtime_empty {
+        runtime.problem = Some(
+            EndpointError::EmptyRuntimeEndpoint {
+                origin: runtime.source,
+            }
+            .to_string(),
+        );
     }
-    let runtime = runtime.unwrap_or_else(default_setting);
-    // GetImageService: an empty image endpoint takes the runtime endpoint, set-ness included.
-    let image = match image {
+    // GetImageService: an empty image endpoint takes the runtime endpoint,
+    // set-ness included; "--image-endpoint is not set" when that is empty too.
+    let mut image = match image {
         Some(set) if set.url.as_deref() != Some("") => set,
         _ => EndpointSetting {
             url: runtime.url.clone(),
@@ -169,14 +195,31 @@ pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, End
                 "no image endpoint set: crictl uses the runtime endpoint ({})",
                 runtime.detail
             ),
+            problem: runtime_empty.then(|| {
+                EndpointError::EmptyImageEndpoint {
+                    origin: runtime.source,
+                }
+                .to_string()
+            }),
         },
     };
-    for setting in [&runtime, &image] {
-        if let Some(url) = &setting.url {
-            let parsed = UnixEndpoint::parse(url)?;
-            if parsed.deprecated_bare_path {
-                warnings.push(format!("endpoint {url:?} has no scheme: crictl reads it as unix://{url} and warns that this is deprecated; write the full URL"));
+    for setting in [&mut runtime, &mut image] {
+        let Some(url) = setting.url.clone().filter(|u| !u.is_empty()) else {
+            continue;
+        };
+        match UnixEndpoint::parse(&url) {
+            Ok(parsed) => {
+                let dialled = format!("unix://{}", parsed.path.display());
+                if parsed.deprecated_bare_path {
+                    warnings.push(format!("endpoint {url:?} has no scheme: crictl reads it as {dialled} and warns that this is deprecated; write the full URL"));
+                } else if dialled != url {
+                    warnings.push(format!(
+                        "endpoint {url:?} names a host, which crictl ignores: it dials {dialled}"
+                    ));
+                }
+                setting.url = Some(dialled);
             }
+            Err(e) => setting.problem = Some(e.to_string()),
         }
     }
 
@@ -203,6 +246,7 @@ fn default_setting() -> EndpointSetting {
             "nothing set: crictl probes its default list in order: {}",
             DEFAULT_RUNTIME_ENDPOINTS.join(", ")
         ),
+        problem: None,
     }
 }
 
@@ -225,6 +269,7 @@ fn pick(
             url: Some(v.clone()),
             source: Source::Flag,
             detail: format!("{flag_name} {v}"),
+            problem: None,
         });
     }
     if let Some(v) = inputs.env.get(env_key) {
@@ -232,6 +277,7 @@ fn pick(
             url: Some(v.clone()),
             source: Source::Env,
             detail: format!("{env_key}={v}"),
+            problem: None,
         });
     }
     match (yaml_value, &config.loaded) {
@@ -239,6 +285,7 @@ fn pick(
             url: Some(v.clone()),
             source: Source::ConfigFile,
             detail: format!("{yaml_key}: {v} in {}", path.display()),
+            problem: None,
         }),
         _ => None,
     }
@@ -281,14 +328,25 @@ fn load_config(
         }
     };
 
-    let path = match locate(&requested, inputs.crictl_dir.as_deref(), host) {
+    let path = match locate(
+        &absolute(&requested, host),
+        inputs.crictl_dir.as_deref(),
+        host,
+    ) {
         Ok(p) => p,
         Err(None) if !explicit => {
             usage.note = Some(format!("{} does not exist", requested.display()));
             return Ok((usage, None));
         }
         Err(reason) => {
-            let reason = reason.unwrap_or_else(|| "it does not exist".to_string());
+            // crictl's own error names the fallback it tried last.
+            let reason = reason.unwrap_or_else(|| match &inputs.crictl_dir {
+                Some(dir) => format!(
+                    "it does not exist, nor does crictl's fallback {}",
+                    dir.join("crictl.yaml").display()
+                ),
+                None => "it does not exist".to_string(),
+            });
             let none = fail(&requested, reason, &mut usage, warnings)?;
             return Ok((usage, none));
         }
@@ -306,13 +364,31 @@ fn load_config(
     Ok((usage, yaml))
 }
 
+/// A relative config path is opened from the working directory, as Go's
+/// `os.Stat` does; under another `--host-root` there is none, so from `/`.
+/// An empty one (`CRI_CONFIG_FILE=`) stays empty: it names no file.
+fn absolute(requested: &Path, host: &HostRoot) -> PathBuf {
+    if requested.as_os_str().is_empty() || requested.is_absolute() {
+        return requested.to_path_buf();
+    }
+    let cwd = host
+        .is_slash()
+        .then(|| std::env::current_dir().ok())
+        .flatten();
+    cwd.unwrap_or_else(|| PathBuf::from("/")).join(requested)
+}
+
 /// The file crictl opens: the requested one, or `<crictl dir>/crictl.yaml` when
-/// the requested one does not exist. `Err(None)` means neither exists.
+/// the requested one does not exist (an empty path never does: `stat("")` is
+/// ENOENT). `Err(None)` means neither exists.
 fn locate(
     requested: &Path,
     crictl_dir: Option<&Path>,
     host: &HostRoot,
 ) -> Result<PathBuf, Option<String>> {
+    if requested.as_os_str().is_empty() {
+        return fallback(crictl_dir, host).ok_or(None);
+    }
     if is_loop(&host.canonical(requested)) {
         return Err(Some(
             "it is a symlink loop (too many levels of symbolic links); fix or remove the link"
@@ -326,13 +402,13 @@ fn locate(
         }
         Err(_) => {}
     }
-    if let Some(dir) = crictl_dir {
-        let next = dir.join("crictl.yaml");
-        if host.local(&next).exists() {
-            return Ok(next);
-        }
-    }
-    Err(None)
+    fallback(crictl_dir, host).ok_or(None)
+}
+
+/// `<crictl dir>/crictl.yaml`, if it exists.
+fn fallback(crictl_dir: Option<&Path>, host: &HostRoot) -> Option<PathBuf> {
+    let next = crictl_dir?.join("crictl.yaml");
+    host.local(&next).exists().then_some(next)
 }
 
 /// A CRI endpoint that crictl can dial on Linux: a unix socket.
@@ -364,6 +440,17 @@ impl UnixEndpoint {
                     "protocol {scheme:?} not supported; use unix:///path/to.sock"
                 )));
             }
+            // url.Parse takes `host:1234` as scheme "host".
+            None if url
+                .split_once(':')
+                .is_some_and(|(scheme, _)| is_scheme(scheme)) =>
+            {
+                let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+                return Err(bad(&format!(
+                    "protocol {:?} not supported; use unix:///path/to.sock",
+                    scheme.to_lowercase()
+                )));
+            }
             None if url.contains(':') => {
                 return Err(bad(
                     "not a URL crictl understands; use unix:///path/to.sock",
@@ -385,6 +472,13 @@ impl UnixEndpoint {
             deprecated_bare_path,
         })
     }
+}
+
+/// Go's `getScheme`: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
 }
 
 #[cfg(test)]

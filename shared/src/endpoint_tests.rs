@@ -168,24 +168,27 @@ fn runtime_flag_alone_is_the_image_endpoint_too() {
     );
 }
 
+// Found by crictl-which/tests/real_crictl.rs: crictl fails runtime calls with
+// "--runtime-endpoint is not set" and image calls with "--image-endpoint is not
+// set", unless an image endpoint is set: then image calls work.
 #[test]
-fn an_empty_env_var_counts_as_set_and_is_an_error() {
-    let e = Node::new()
-        .resolve(&CrictlInputs {
-            env: env(&[(ENV_RUNTIME, "")]),
-            ..Default::default()
-        })
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            EndpointError::EmptyRuntimeEndpoint {
-                origin: Source::Env
-            }
-        ),
-        "{e}"
+fn an_empty_runtime_env_is_set_and_fails_only_what_uses_it() {
+    let inputs = |image: Option<&str>| CrictlInputs {
+        env: env(&[(ENV_RUNTIME, "")]),
+        image_flag: image.map(String::from),
+        ..Default::default()
+    };
+    let r = Node::new().resolve(&inputs(None)).unwrap();
+    assert_eq!(
+        (r.runtime.url.as_deref(), r.runtime.source),
+        (Some(""), Source::Env)
     );
-    assert!(e.to_string().contains("--runtime-endpoint is not set"));
+    let problem = |s: &EndpointSetting| s.problem.clone().unwrap_or_default();
+    assert!(problem(&r.runtime).contains("\"--runtime-endpoint is not set\""));
+    assert!(problem(&r.image).contains("\"--image-endpoint is not set\""));
+    let r = Node::new().resolve(&inputs(Some(A))).unwrap();
+    assert!(r.runtime.problem.is_some());
+    assert_eq!((r.image.url.as_deref(), &r.image.problem), (Some(A), &None));
 }
 
 #[test]
@@ -283,6 +286,72 @@ fn a_missing_config_falls_back_to_the_crictl_binary_dir() {
         Some(Path::new("/usr/local/bin/crictl.yaml"))
     );
     assert_eq!(r.runtime.url.as_deref(), Some(A));
+}
+
+// Found by crictl-which/tests/real_crictl.rs: crictl's exe dir is
+// `os.Executable()`, which resolves symlinks.
+#[test]
+fn a_symlinked_crictl_falls_back_to_the_dir_of_its_target() {
+    let node = Node::new();
+    node.write("/opt/cri/bin/crictl", "");
+    node.write(
+        "/opt/cri/bin/crictl.yaml",
+        &format!("runtime-endpoint: {A}\n"),
+    );
+    node.write(
+        "/usr/local/bin/crictl.yaml",
+        &format!("runtime-endpoint: {B}\n"),
+    );
+    std::os::unix::fs::symlink(
+        "../../../opt/cri/bin/crictl",
+        node.dir.path().join("usr/local/bin/crictl"),
+    )
+    .unwrap();
+    let crictl_dir = find_crictl_dir(&node.host());
+    assert_eq!(crictl_dir.as_deref(), Some(Path::new("/opt/cri/bin")));
+    let r = node
+        .resolve(&CrictlInputs {
+            crictl_dir,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.runtime.url.as_deref(), Some(A));
+}
+
+// Found by real_crictl.rs: `CRI_CONFIG_FILE=` is set, and `stat("")` fails
+// with ENOENT, so crictl goes on to its own dir.
+#[test]
+fn an_empty_config_path_names_no_file_and_falls_back_to_the_crictl_dir() {
+    let node = Node::new();
+    let inputs = |crictl_dir: Option<&str>| CrictlInputs {
+        env: env(&[(ENV_CONFIG, "")]),
+        crictl_dir: crictl_dir.map(PathBuf::from),
+        ..Default::default()
+    };
+    let e = node.resolve(&inputs(None)).unwrap_err();
+    assert!(e.to_string().contains("does not exist"), "{e}");
+    node.write("/usr/bin/crictl.yaml", &format!("runtime-endpoint: {A}\n"));
+    let r = node.resolve(&inputs(Some("/usr/bin"))).unwrap();
+    assert_eq!(
+        (r.runtime.url.as_deref(), r.config.loaded.as_deref()),
+        (Some(A), Some(Path::new("/usr/bin/crictl.yaml")))
+    );
+}
+
+// Found by real_crictl.rs: a relative path is opened from the working
+// directory (under another --host-root, from its `/`), not refused.
+#[test]
+fn a_relative_config_path_is_not_taken_from_the_root_of_the_process() {
+    let node = Node::new();
+    node.write("/etc/rel.yaml", &format!("runtime-endpoint: {A}\n"));
+    let r = node
+        .resolve(&CrictlInputs {
+            env: env(&[(ENV_CONFIG, "etc/rel.yaml")]),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.runtime.url.as_deref(), Some(A));
+    assert_eq!(r.config.loaded.as_deref(), Some(Path::new("/etc/rel.yaml")));
 }
 
 #[test]
@@ -387,34 +456,68 @@ fn timeout_precedence() {
     );
 }
 
+// Found by real_crictl.rs: a URL crictl cannot dial fails the calls on that
+// endpoint only (`crictl -r tcp://… images` still uses a yaml image-endpoint).
 #[test]
-fn unknown_schemes_fail_and_bare_paths_warn() {
+fn an_undialable_url_fails_its_side_only() {
     for url in [
         "http://x/y.sock",
         "npipe:////./pipe/x",
         "tcp://127.0.0.1:1234",
         "unix://",
         "host:1234",
+        "~",
     ] {
-        let e = Node::new()
+        let node = Node::new();
+        node.write("/etc/crictl.yaml", &format!("image-endpoint: {A}\n"));
+        let r = node
             .resolve(&CrictlInputs {
                 runtime_flag: Some(url.into()),
                 ..Default::default()
             })
-            .unwrap_err();
-        assert!(matches!(e, EndpointError::BadUrl { .. }), "{url}: {e}");
+            .unwrap();
+        assert!(r.runtime.problem.is_some(), "{url}");
+        assert_eq!(r.runtime.url.as_deref(), Some(url));
+        assert_eq!((r.image.url.as_deref(), &r.image.problem), (Some(A), &None));
     }
-    let r = Node::new()
+    let e = Node::new()
         .resolve(&CrictlInputs {
-            runtime_flag: Some("/run/a.sock".into()),
+            runtime_flag: Some("tcp://127.0.0.1:1".into()),
             ..Default::default()
         })
         .unwrap();
     assert!(
-        r.warnings.iter().any(|w| w.contains("deprecated")),
-        "{:?}",
-        r.warnings
+        e.image
+            .problem
+            .unwrap()
+            .contains("only support unix socket endpoint"),
+        "the image endpoint takes the runtime's, and its problem"
     );
+}
+
+// Found by real_crictl.rs: crictl dials the path of `unix://host/path` and
+// of a bare path; the chain must follow that socket.
+#[test]
+fn bare_paths_and_host_urls_become_the_socket_crictl_dials() {
+    for (given, warning) in [
+        ("/run/a.sock", "deprecated"),
+        ("unix://node/run/a.sock", "names a host"),
+    ] {
+        let r = Node::new()
+            .resolve(&CrictlInputs {
+                runtime_flag: Some(given.into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.runtime.url.as_deref(), Some(A), "{given}");
+        assert_eq!(r.image.url.as_deref(), Some(A), "{given}");
+        assert!(r.runtime.detail.contains(given), "{}", r.runtime.detail);
+        assert!(
+            r.warnings.iter().any(|w| w.contains(warning)),
+            "{:?}",
+            r.warnings
+        );
+    }
 }
 
 #[test]

@@ -115,7 +115,11 @@ fn dead_ends(chain: &Chain, kubelet_hops: &[Hop]) -> Vec<String> {
             if out.iter().any(|o| o.ends_with(error.as_str())) {
                 continue; // the same socket on two chains
             }
-            out.push(format!("{who} at {}: {error}", hop.endpoint));
+            // A hop whose endpoint crictl could not even parse has no URL.
+            match hop.endpoint.as_str() {
+                "" => out.push(format!("{who}: {error}")),
+                url => out.push(format!("{who} at {url}: {error}")),
+            }
         }
     }
     out

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::chain::{API_VERSION, Chain, ConfigRef, EndpointRef, Hop, Probe};
+use crate::chain::{API_VERSION, Chain, ConfigRef, EndpointRef, Hop, HopKind, Probe};
 use crate::defaults as d;
 use crate::endpoint::{CrictlInputs, DEFAULT_RUNTIME_ENDPOINTS, EndpointSetting, Resolution};
 use crate::evidence::{Evidence, Source};
-use crate::follow::follow_cri_on;
+use crate::follow::{Followed, follow_cri_on};
 use crate::k3s::k3s_crictl;
 use crate::node::Node;
 use crate::others;
@@ -48,6 +48,7 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
     .await;
 
     let mut followed = match &runtime.url {
+        _ if resolution.runtime.problem.is_some() => unusable(&resolution.runtime),
         Some(url) => {
             follow_cri_on(
                 node,
@@ -62,7 +63,11 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
     warnings.append(&mut followed.warnings);
     let mut image_hops = Vec::new();
     let mut store = followed.store.take();
-    if let Some(url) = image
+    if resolution.image.problem.is_some() {
+        if resolution.image.problem != resolution.runtime.problem {
+            image_hops = unusable(&resolution.image).hops;
+        }
+    } else if let Some(url) = image
         .url
         .as_deref()
         .filter(|u| !node.same_socket(Some(u), runtime.url.as_deref()))
@@ -110,6 +115,17 @@ pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) 
         others,
         k3s_crictl,
         warnings,
+    }
+}
+
+/// An endpoint crictl cannot dial at all (see `EndpointSetting::problem`):
+/// one failed hop, so the chain says why every such call fails.
+fn unusable(setting: &EndpointSetting) -> Followed {
+    let mut hop = Hop::new(HopKind::Unknown, setting.url.clone().unwrap_or_default());
+    hop.fail(setting.problem.clone().unwrap_or_default());
+    Followed {
+        hops: vec![hop],
+        ..Default::default()
     }
 }
 
