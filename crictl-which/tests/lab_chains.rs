@@ -31,6 +31,19 @@ fn assert_confirmed(chain: &Value) {
     }
 }
 
+/// crictl's chain is one hop, k3s's containerd (pid and root checked); its hop.
+fn k3s_containerd_hop<'a>(lab: &Scenario, chain: &'a Value) -> &'a Value {
+    assert_eq!(
+        chain["runtimeEndpoint"]["url"],
+        "unix:///run/k3s/containerd/containerd.sock"
+    );
+    assert_eq!(hop_kinds(chain), ["containerd"]);
+    let hop = &chain["hops"][0];
+    assert_eq!(hop["pid"], lab.pid("PID_K3S_CONTAINERD"));
+    assert_eq!(hop["root"], "/var/lib/rancher/k3s/agent/containerd");
+    hop
+}
+
 #[test]
 fn k3s_docker_is_one_store_behind_cri_dockerd() {
     let lab = Scenario::up("k3s-docker");
@@ -76,14 +89,7 @@ fn k3s_docker_is_one_store_behind_cri_dockerd() {
 fn runtime_switch_shows_the_leftover_docker_store() {
     let lab = Scenario::up("runtime-switch");
     let chain = chain_in(&lab, &[]);
-    assert_eq!(
-        chain["runtimeEndpoint"]["url"],
-        "unix:///run/k3s/containerd/containerd.sock"
-    );
-    assert_eq!(hop_kinds(&chain), ["containerd"]);
-    let hop = &chain["hops"][0];
-    assert_eq!(hop["pid"], lab.pid("PID_K3S_CONTAINERD"));
-    assert_eq!(hop["root"], "/var/lib/rancher/k3s/agent/containerd");
+    let hop = k3s_containerd_hop(&lab, &chain);
     assert_eq!(hop["namespace"], "k8s.io");
     assert!(
         hop["cmdline"]
@@ -111,18 +117,11 @@ fn runtime_switch_shows_the_leftover_docker_store() {
 fn containerd2_is_k3s_containerd_2x_beside_dockers_containerd_1_6() {
     let lab = Scenario::up("containerd2");
     let chain = chain_in(&lab, &[]);
-    assert_eq!(
-        chain["runtimeEndpoint"]["url"],
-        "unix:///run/k3s/containerd/containerd.sock"
-    );
-    assert_eq!(hop_kinds(&chain), ["containerd"]);
-    let hop = &chain["hops"][0];
-    assert_eq!(hop["pid"], lab.pid("PID_K3S_CONTAINERD"));
+    let hop = k3s_containerd_hop(&lab, &chain);
     assert!(
         hop["version"].as_str().unwrap().starts_with("v2."),
         "the real containerd 2.x: {hop:#}"
     );
-    assert_eq!(hop["root"], "/var/lib/rancher/k3s/agent/containerd");
     assert_eq!(hop["namespace"], "k8s.io");
     assert_confirmed(&chain);
     assert_eq!(
