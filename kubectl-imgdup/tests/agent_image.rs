@@ -7,7 +7,7 @@
 //! imported into k3s's containerd, so the node has a true duplicate with
 //! bytes to reclaim and the comparison is not of two empty reports.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -23,17 +23,6 @@ impl Drop for Instance {
             .args(["down", &self.0.name])
             .output();
     }
-}
-
-/// The static release build of kubectl-imgdup (scripts/build-static: its own
-/// target dir, so the first run compiles and later runs only relink).
-fn static_binary() -> PathBuf {
-    let out = Command::new(testkit::lab::repo_root().join("scripts/build-static"))
-        .output()
-        .expect("cannot run scripts/build-static");
-    assert_exit(&out, 0);
-    let dir = stdout(&out).lines().last().unwrap_or_default().to_string();
-    PathBuf::from(dir).join("kubectl-imgdup")
 }
 
 /// The pod `kubectl imgdup` would create on `node` (`--dry-run -o yaml`).
@@ -91,37 +80,6 @@ fn docker(lab: &Scenario, args: &[&str]) -> String {
     let out = lab.exec(Path::new("docker"), args);
     assert_exit(&out, 0);
     stdout(&out)
-}
-
-/// What the two reports must agree on: the node's verdict and reclaimable
-/// bytes, and per image its verdict, stores and reclaimable bytes.
-fn figures(report: &Value) -> Value {
-    let mut images: Vec<Value> = report["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            let mut stores: Vec<&str> = i["stores"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s.as_str().unwrap())
-                .collect();
-            stores.sort();
-            serde_json::json!({"id": i["id"], "verdict": i["verdict"],
-                "stores": stores, "reclaimableBytes": i["reclaimableBytes"]})
-        })
-        .collect();
-    images.sort_by_key(|i| i["id"].to_string());
-    let mut stores: Vec<Value> = report["stores"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| serde_json::json!({"id": s["id"], "live": s["live"], "active": s["active"]}))
-        .collect();
-    stores.sort_by_key(|s| s["id"].to_string());
-    serde_json::json!({"node": report["node"], "verdict": report["verdict"],
-        "reclaimableBytes": report["reclaimableBytes"], "stores": stores, "images": images})
 }
 
 #[test]

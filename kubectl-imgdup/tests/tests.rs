@@ -19,3 +19,4 @@ mod node_local;
 mod node_partial_stores;
 mod plugin_completion;
 mod prune_proof;
+mod real_cluster;

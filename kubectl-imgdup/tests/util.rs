@@ -1,6 +1,7 @@
 //! The harness: run kubectl-imgdup inside a lab node and read its documents.
 
 use std::path::PathBuf;
+use std::process::Command;
 
 use serde_json::Value;
 pub use testkit::cmd::{assert_exit, stdout};
@@ -43,6 +44,48 @@ pub fn store<'a>(report: &'a Value, runtime: &str, path: &str) -> &'a Value {
         .iter()
         .find(|s| s["runtime"] == runtime && s["path"] == path)
         .unwrap_or_else(|| panic!("no {runtime} store at {path} in {:#}", report["stores"]))
+}
+
+/// The static release build of kubectl-imgdup (scripts/build-static: its own
+/// target dir, so the first run compiles and later runs only relink).
+pub fn static_binary() -> PathBuf {
+    let out = Command::new(testkit::lab::repo_root().join("scripts/build-static"))
+        .output()
+        .expect("cannot run scripts/build-static");
+    assert_exit(&out, 0);
+    let dir = stdout(&out).lines().last().unwrap_or_default().to_string();
+    PathBuf::from(dir).join("kubectl-imgdup")
+}
+
+/// What the two reports must agree on: the node's verdict and reclaimable
+/// bytes, and per image its verdict, stores and reclaimable bytes.
+pub fn figures(report: &Value) -> Value {
+    let mut images: Vec<Value> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let mut stores: Vec<&str> = i["stores"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            stores.sort();
+            serde_json::json!({"id": i["id"], "verdict": i["verdict"],
+                "stores": stores, "reclaimableBytes": i["reclaimableBytes"]})
+        })
+        .collect();
+    images.sort_by_key(|i| i["id"].to_string());
+    let mut stores: Vec<Value> = report["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| serde_json::json!({"id": s["id"], "live": s["live"], "active": s["active"]}))
+        .collect();
+    stores.sort_by_key(|s| s["id"].to_string());
+    serde_json::json!({"node": report["node"], "verdict": report["verdict"],
+        "reclaimableBytes": report["reclaimableBytes"], "stores": stores, "images": images})
 }
 
 pub const MIB: f64 = 1024.0 * 1024.0;

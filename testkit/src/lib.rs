@@ -10,3 +10,4 @@ pub mod cmd;
 pub mod gen_store;
 pub mod host_dir;
 pub mod lab;
+pub mod real_cluster;
