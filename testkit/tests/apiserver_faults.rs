@@ -83,11 +83,24 @@ fn unmapped_image_gives_image_pull_backoff() {
         waiting(p) == "ImagePullBackOff"
     });
     assert_eq!(p["status"]["phase"], "Pending");
-    let reasons: Vec<String> = c
-        .events("default", "p")
-        .into_iter()
-        .map(|(r, m)| format!("{r}: {m}"))
-        .collect();
+    // The kubelet records its BackOff events just after the status that
+    // says ImagePullBackOff, as a real kubelet does: wait for the last one.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let reasons: Vec<String> = loop {
+        let reasons: Vec<String> = c
+            .events("default", "p")
+            .into_iter()
+            .map(|(r, m)| format!("{r}: {m}"))
+            .collect();
+        if reasons
+            .iter()
+            .any(|r| r == "Failed: Error: ImagePullBackOff")
+            || std::time::Instant::now() > deadline
+        {
+            break reasons;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert!(
         reasons.iter().any(|r| r.starts_with(
             "Failed: Failed to pull image \"example.com/not/there:1\": rpc error: code = NotFound"
