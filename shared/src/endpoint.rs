@@ -428,35 +428,32 @@ impl UnixEndpoint {
         if url.is_empty() {
             return Err(bad("empty endpoint"));
         }
-        let (rest, deprecated_bare_path) = match url.split_once("://") {
-            Some(("unix", rest)) => (rest, false),
-            Some(("tcp", _)) => {
+        // url.Parse also takes `host:1234` as an opaque URL of scheme "host".
+        let opaque_scheme = url.split_once(':').map(|(s, _)| s).filter(|s| is_scheme(s));
+        let (rest, deprecated_bare_path) = match (url.split_once("://"), opaque_scheme) {
+            (Some(("unix", rest)), _) => (rest, false),
+            (Some(("tcp", _)), _) => {
                 return Err(bad(
                     "crictl on Linux only dials unix sockets (\"only support unix socket endpoint\"); use unix:///path/to.sock",
                 ));
             }
-            Some((scheme, _)) => {
+            (Some((scheme, _)), _) => {
                 return Err(bad(&format!(
                     "protocol {scheme:?} not supported; use unix:///path/to.sock"
                 )));
             }
-            // url.Parse takes `host:1234` as scheme "host".
-            None if url
-                .split_once(':')
-                .is_some_and(|(scheme, _)| is_scheme(scheme)) =>
-            {
-                let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+            (None, Some(scheme)) => {
                 return Err(bad(&format!(
                     "protocol {:?} not supported; use unix:///path/to.sock",
                     scheme.to_lowercase()
                 )));
             }
-            None if url.contains(':') => {
+            (None, None) if url.contains(':') => {
                 return Err(bad(
                     "not a URL crictl understands; use unix:///path/to.sock",
                 ));
             }
-            None => (url, true),
+            (None, None) => (url, true),
         };
         // url.Parse puts `unix://host/path`'s first segment in Host; crictl dials Path only.
         let path = if rest.starts_with('/') {

@@ -256,30 +256,25 @@ impl ProcessTable {
                 });
             }
         }
-        drop(seen);
-        self.renamed_listener(host, &wanted)
-    }
-
-    /// The listener of a socket that was bound at a temporary name in the
-    /// same directory and renamed (see [`crate::peer_cred`]). The kernel
-    /// names the pid; it counts only if that process, in this procfs, holds a
-    /// listening socket bound in the socket's directory, so a pid from
-    /// another pid namespace than `--proc`'s is never taken for a local one.
-    fn renamed_listener(&self, host: &HostRoot, wanted: &Path) -> Option<Listener> {
-        let pid = crate::peer_cred::listening_pid(&host.local(wanted))?;
+        // A socket bound at a temporary name in the same directory and
+        // renamed (see `crate::peer_cred`): the kernel names the pid. It
+        // counts only if that process, in this procfs, holds a listening
+        // socket bound in the socket's directory, so a pid of another pid
+        // namespace than `--proc`'s is never taken for a local one. Every
+        // process was visited above, so its sockets are in the cache.
+        let pid = crate::peer_cred::listening_pid(&host.local(&wanted))?;
         self.get(pid)?;
-        let dir = self.proc_root.join(pid.to_string());
+        let bound = listening.get(&(host.root().to_path_buf(), netns.get(&pid)?.clone()))?;
         let parent = wanted.parent()?;
-        let text = read_capped_lossy(&dir.join("net/unix"), MAX_NET_UNIX).ok()?;
-        let bound: Vec<u64> = parse_net_unix(&text)
-            .into_iter()
-            .filter(|e| e.listening && Path::new(&e.path).parent() == Some(parent))
-            .map(|e| e.inode)
-            .collect();
-        let inode = socket_inodes(&dir)?
-            .into_iter()
-            .find(|i| bound.contains(i))?;
-        Some(Listener { pid, inode })
+        let holds = held
+            .entry(pid)
+            .or_insert_with(|| socket_inodes(&self.proc_root.join(pid.to_string())));
+        let inode = holds.iter().flatten().find(|i| {
+            bound
+                .iter()
+                .any(|(path, inode)| inode == *i && path.parent() == Some(parent))
+        })?;
+        Some(Listener { pid, inode: *inode })
     }
 }
 
