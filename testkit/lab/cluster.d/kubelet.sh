@@ -67,29 +67,10 @@ write_kubelet_files() {
   d=$root$KUBELET_DIR
   mkdir -p "$d/pki"
   cp "$PKI/ca.crt" "$d/pki/ca.crt"
-  cp "$PKI/node-$n.crt" "$d/pki/client.crt"
-  cp "$PKI/node-$n.key" "$d/pki/client.key"
   cp "$PKI/kubelet-$n.crt" "$d/pki/kubelet.crt"
   cp "$PKI/kubelet-$n.key" "$d/pki/kubelet.key"
   chmod 0600 "$d"/pki/*.key
-  cat >"$d/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: imgdup-lab
-  cluster:
-    server: $API_URL
-    certificate-authority: $KUBELET_DIR/pki/ca.crt
-users:
-- name: system:node:$n
-  user:
-    client-certificate: $KUBELET_DIR/pki/client.crt
-    client-key: $KUBELET_DIR/pki/client.key
-contexts:
-- name: default
-  context: {cluster: imgdup-lab, user: "system:node:$n"}
-current-context: default
-EOF
+  write_kubeconfig "$d/kubeconfig" "system:node:$n" "$PKI/node-$n.crt" "$PKI/node-$n.key"
   # cgroupfs like the runtimes (SystemdCgroup = false, no systemd here);
   # cgroup v1 on this host, hence failCgroupV1: false; no QoS cgroups or
   # allocatable enforcement outside a full OS; no image GC and near-zero
