@@ -38,14 +38,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 report='{"apiVersion":"imgdup/v1","kind":"NodeReport","node":"{node}","verdict":"ok","reason":null,"stores":[],"images":[],"reclaimableBytes":0,"pods":[],"findings":[],"kubeletEndpoint":null,"chain":null}'
+# Fake nodes run no image: every agent pod (and the peer's busybox) "runs"
+# for T s and logs $report.
 cat >"$DIR/sim.yaml" <<EOF
 listen: 127.0.0.1:0
 kubeconfig: $DIR/kubeconfig
-stateDir: $DIR/state
 fakeNodes: {count: $N, prefix: node-, fake: {seconds: $T, output: '$report'}}
-images:
-  ghcr.io/imgdup/kubectl-imgdup:0.1.0: $IMGDUP
-  busybox: /usr/bin/busybox
 EOF
 "$REL/imgdup-sim-apiserver" -c "$DIR/sim.yaml" >"$DIR/sim.out" 2>"$DIR/sim.err" &
 SIM_PID=$!

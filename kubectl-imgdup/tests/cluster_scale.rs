@@ -1,6 +1,7 @@
-//! Many nodes: bounded concurrency gives wall time close to ceil(N/c) agent
-//! runs, and the request budget stays a small constant per node, even
-//! when every request is slow.
+//! Many nodes, on the simulated API server's fake nodes: bounded
+//! concurrency gives wall time close to ceil(N/c) agent runs, and the
+//! request budget stays a small constant per node, even when every request
+//! is slow.
 
 use std::time::Duration;
 
@@ -21,7 +22,6 @@ fn fleet(dir: &std::path::Path, count: usize, seconds: f64) -> testkit::apiserve
             exit_code: 0,
             output: ok_output(),
         },
-        ..Default::default()
     });
     cfg
 }
@@ -48,6 +48,7 @@ fn assert_clean_run(
     assert_eq!(our_pods(server), 0);
 }
 
+/// Not on the real cluster, which has five nodes: it needs 200.
 #[test]
 fn two_hundred_nodes_at_concurrency_ten_take_about_ceil_n_over_c_agent_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -72,6 +73,7 @@ fn two_hundred_nodes_at_concurrency_ten_take_about_ceil_n_over_c_agent_runs() {
     server.stop();
 }
 
+/// Not on the real cluster: it needs 500 nodes and 200 ms added to every request.
 #[test]
 fn five_hundred_nodes_at_concurrency_fifty_on_a_slow_api_server_make_no_storm() {
     let dir = tempfile::tempdir().unwrap();

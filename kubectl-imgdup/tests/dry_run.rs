@@ -1,4 +1,5 @@
-//! `kubectl imgdup --dry-run NODE... -o yaml`: the exact pods, no cluster contacted.
+//! `kubectl imgdup --dry-run NODE... -o yaml`: the exact pods, no cluster contacted;
+//! and `--agent-binary` checked before any cluster call.
 
 use crate::util::*;
 
@@ -51,4 +52,58 @@ fn dry_run_needs_node_names() {
         .unwrap();
     assert_exit(&out, 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--dry-run needs the NODE names"));
+}
+
+// --agent-binary (air-gapped mode) is checked before any cluster call.
+
+#[test]
+fn a_binary_that_is_not_elf_is_refused_before_any_cluster_call() {
+    let out = std::process::Command::new(bin())
+        .args(["--image", "busybox:1.36", "--agent-binary"])
+        .arg(testkit::lab::repo_root().join("kubectl_complete-imgdup"))
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not an ELF executable"), "{err}");
+    // --agent-binary names the shell image with --image.
+    let out = std::process::Command::new(bin())
+        .args(["--dry-run", "n1", "--agent-binary"])
+        .arg(bin())
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+}
+
+#[test]
+fn dry_run_prints_the_shell_pod_with_one_writable_empty_dir() {
+    let out = std::process::Command::new(bin())
+        .args([
+            "--dry-run",
+            "worker-1",
+            "-o",
+            "yaml",
+            "--image",
+            "busybox:1.36",
+        ])
+        .arg("--agent-binary")
+        .arg(bin())
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("# air-gapped: once Running,"), "{text}");
+    let doc = text.trim_start_matches("---\n");
+    let pod: serde_json::Value = serde_yaml::from_str(doc).unwrap();
+    let c = &pod["spec"]["containers"][0];
+    assert_eq!(c["image"], "busybox:1.36");
+    assert_eq!(c["command"][0], "sh");
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    for m in c["volumeMounts"].as_array().unwrap() {
+        let writable = m["readOnly"] != true;
+        assert_eq!(writable, m["mountPath"] == "/imgdup", "{m}");
+    }
+    assert!(pod["spec"]["activeDeadlineSeconds"].as_i64().unwrap() > 60);
 }

@@ -3,12 +3,8 @@
 mod util;
 
 mod agent_image;
-mod airgap;
-mod cluster;
 mod cluster_faults;
 mod cluster_scale;
-mod cluster_security;
-mod cluster_signals;
 mod completions;
 mod dry_run;
 mod krew;
@@ -20,3 +16,4 @@ mod node_partial_stores;
 mod plugin_completion;
 mod prune_proof;
 mod real_cluster;
+mod sim_vs_real;

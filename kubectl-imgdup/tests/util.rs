@@ -100,7 +100,30 @@ pub fn assert_close(actual: u64, expected: f64, pct: f64, slack: f64, what: &str
     );
 }
 
-/// Helpers for runs against the simulated API server.
+/// Real kubectl with `input` on its stdin (`create -f -`, `apply -f -`).
+pub fn kubectl_stdin(
+    kubeconfig: &std::path::Path,
+    args: &[&str],
+    input: &str,
+) -> std::process::Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut kubectl = Command::new("kubectl")
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run kubectl");
+    let mut stdin = kubectl.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    kubectl.wait_with_output().unwrap()
+}
+
+/// Helpers for runs against the simulated API server, whose nodes are all
+/// fake: an agent pod "runs" for a set time and its log is a set text.
 pub mod sim {
     use std::collections::BTreeMap;
     use std::path::Path;
@@ -109,15 +132,12 @@ pub mod sim {
 
     use serde_json::Value;
     use testkit::apiserver::SimApiServer;
-    use testkit::apiserver::config::{Config, FakeSpec, ImageConfig, NodeConfig};
+    use testkit::apiserver::config::{Config, FakeSpec, NodeConfig};
 
-    pub const IMAGE: &str = concat!("ghcr.io/imgdup/kubectl-imgdup:", env!("CARGO_PKG_VERSION"));
-
-    /// A cluster config with the agent image mapped to this build.
+    /// A cluster config (no node yet) whose kubeconfig goes in `dir`.
     pub fn config(dir: &Path) -> Config {
         Config {
             kubeconfig: Some(dir.join("kubeconfig")),
-            images: BTreeMap::from([(IMAGE.to_string(), ImageConfig::Binary(super::bin()))]),
             ..Default::default()
         }
     }
@@ -131,11 +151,11 @@ pub mod sim {
     pub fn fake_node(name: &str, seconds: f64, exit_code: i32, output: &str) -> NodeConfig {
         NodeConfig {
             name: name.into(),
-            fake: Some(FakeSpec {
+            fake: FakeSpec {
                 seconds,
                 exit_code,
                 output: output.into(),
-            }),
+            },
             ..Default::default()
         }
     }
@@ -154,23 +174,15 @@ pub mod sim {
             .count()
     }
 
-    /// `kubectl create -f -` of one JSON object, through the real kubectl.
+    /// `kubectl create -f -` of one JSON object, through the real kubectl
+    /// (`--validate=false`: the simulator serves no OpenAPI documents).
     pub fn kubectl_create(server: &SimApiServer, object: &str) {
-        use std::io::Write as _;
-        let mut kubectl = Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&server.kubeconfig)
-            .args(["create", "-f", "-"])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        kubectl
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(object.as_bytes())
-            .unwrap();
-        assert!(kubectl.wait().unwrap().success(), "kubectl create {object}");
+        let out = super::kubectl_stdin(
+            &server.kubeconfig,
+            &["create", "--validate=false", "-f", "-"],
+            object,
+        );
+        super::assert_exit(&out, 0);
     }
 
     /// Runs the plugin against `server` and times it.

@@ -4,6 +4,7 @@
 //! the chain of daemons behind it ([`chain`]), and report it ([`report`]).
 
 pub mod chain;
+pub mod claimed_socket;
 pub mod cmdline;
 pub mod crictl_yaml;
 pub mod daemon_config;

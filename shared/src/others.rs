@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::chain::{Hop, HopKind, OtherRuntime};
+use crate::claimed_socket;
 use crate::daemon_config::{self, ContainerdToml, DaemonJson};
 use crate::defaults as d;
 use crate::evidence::{Evidence, Source};
@@ -87,11 +88,7 @@ fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
             .value(&["-c", "--config"])
             .unwrap_or_else(|| d::CONTAINERD_CONFIG.into());
         let toml = read_or_warn(node, &config_path, ContainerdToml::parse, warnings);
-        let socket = p
-            .cmdline
-            .value(&["-a", "--address"])
-            .or_else(|| toml.as_ref().and_then(|t| t.grpc.address.clone()))
-            .unwrap_or_else(|| d::CONTAINERD_SOCKET.into());
+        let socket = claimed_socket::containerd_socket(p, toml.as_ref());
         let root = p
             .cmdline
             .value(&["--root"])
@@ -110,16 +107,7 @@ fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
             .value(&["--config-file"])
             .unwrap_or_else(|| d::DOCKER_CONFIG.into());
         let json = read_or_warn(node, &config_path, DaemonJson::parse, warnings);
-        let hosts = p.cmdline.values(&["-H", "--host"]);
-        let hosts = if hosts.is_empty() {
-            json.as_ref().map(|j| j.hosts.clone()).unwrap_or_default()
-        } else {
-            hosts
-        };
-        let socket = hosts
-            .iter()
-            .find_map(|h| h.strip_prefix("unix://").map(str::to_string))
-            .unwrap_or_else(|| d::DOCKER_SOCKET.into());
+        let socket = claimed_socket::dockerd_socket(p, json.as_ref());
         let root = p
             .cmdline
             .value(&["--data-root", "-g", "--graph"])

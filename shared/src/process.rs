@@ -204,6 +204,18 @@ impl ProcessTable {
             .collect()
     }
 
+    /// Whether `/proc/<pid>/fd` can be read here. An agent pod drops every
+    /// capability, and the kernel lets a process read another's fd table
+    /// only when its capabilities are a superset of the other's (or with
+    /// CAP_SYS_PTRACE): a runtime's sockets are then out of sight.
+    pub fn fds_readable(&self, pid: u32) -> bool {
+        let mut seen = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        seen.held
+            .entry(pid)
+            .or_insert_with(|| socket_inodes(&self.proc_root.join(pid.to_string())))
+            .is_some()
+    }
+
     /// Finds the process listening on the unix socket at `socket` (a host
     /// path). Runtime-named processes are tried first, so that with systemd
     /// socket activation dockerd wins over pid 1, which holds the same socket.
@@ -278,22 +290,29 @@ impl ProcessTable {
     }
 }
 
-/// The socket inodes the process at `proc_dir` holds, in `fd/` order.
+/// The socket inodes the process at `proc_dir` holds, in `fd/` order;
+/// `None` when they cannot be read. Without ptrace access the kernel lists
+/// `fd/` but refuses every link in it, so a refused link means unreadable,
+/// not "holds no socket"; an fd closed while we read is just skipped.
 fn socket_inodes(proc_dir: &Path) -> Option<Vec<u64>> {
     let fds = std::fs::read_dir(proc_dir.join("fd")).ok()?;
-    Some(
-        fds.filter_map(Result::ok)
-            .filter_map(|fd| {
-                let target = std::fs::read_link(fd.path()).ok()?;
-                target
-                    .to_str()?
-                    .strip_prefix("socket:[")?
-                    .strip_suffix(']')?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .collect(),
-    )
+    let mut inodes = Vec::new();
+    for fd in fds.filter_map(Result::ok) {
+        let target = match std::fs::read_link(fd.path()) {
+            Ok(target) => target,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(_) => return None,
+        };
+        if let Some(inode) = target
+            .to_str()
+            .and_then(|t| t.strip_prefix("socket:["))
+            .and_then(|t| t.strip_suffix(']'))
+            .and_then(|t| t.parse::<u64>().ok())
+        {
+            inodes.push(inode);
+        }
+    }
+    Some(inodes)
 }
 
 #[cfg(test)]

@@ -85,20 +85,53 @@ impl RealCluster {
             .expect("cannot run lab exec")
     }
 
-    /// Imports a `docker save` archive into every node's kubelet runtime.
-    pub fn load_image(&self, tar: &Path) {
+    /// The apiserver's audit log: one JSON event per line, people only
+    /// (no kubelet, controller or service account).
+    pub fn audit_log(&self) -> PathBuf {
+        self.lab_dir.join("cluster/logs/audit.log")
+    }
+
+    /// A kubeconfig for user `name` in `groups`: a client certificate the
+    /// cluster's CA signs (`lab cluster user`); RBAC decides the rest.
+    pub fn user(&self, name: &str, groups: &[&str]) -> PathBuf {
+        let out = self.lab_cluster(&[&["user", name], groups].concat());
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines()
+            .find_map(|l| l.strip_prefix("KUBECONFIG="))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| panic!("lab cluster user printed no KUBECONFIG= line:\n{text}"))
+    }
+
+    /// SIGKILLs a node's kubelet, as a crash would (`lab cluster kill-kubelet`).
+    pub fn kill_kubelet(&self, node: &str) {
+        self.lab_cluster(&["kill-kubelet", node]);
+    }
+
+    /// Starts the kubelets that are not running, and waits for their nodes
+    /// to be Ready (`lab cluster up NODE`).
+    pub fn restart_kubelet(&self, node: &str) {
+        self.lab_cluster(&["up", node]);
+    }
+
+    fn lab_cluster(&self, args: &[&str]) -> Output {
         let out = Command::new(lab_script())
-            .args(["cluster", "load-image"])
-            .arg(tar)
+            .arg("cluster")
+            .args(args)
             .env("IMGDUP_LAB_DIR", &self.lab_dir)
             .output()
-            .expect("cannot run lab cluster load-image");
+            .expect("cannot run testkit/lab/lab cluster");
         assert!(
             out.status.success(),
-            "lab cluster load-image {} failed:\n{}\n{}",
-            tar.display(),
+            "lab cluster {} failed:\n{}\n{}",
+            args.join(" "),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        out
+    }
+
+    /// Imports a `docker save` archive into every node's kubelet runtime.
+    pub fn load_image(&self, tar: &Path) {
+        self.lab_cluster(&["load-image", &tar.to_string_lossy()]);
     }
 }

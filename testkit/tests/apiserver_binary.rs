@@ -1,45 +1,30 @@
-//! The `imgdup-sim-apiserver` binary: config file and flags, the lines it
-//! prints, kubectl through the kubeconfig it writes, and no process left
-//! after SIGTERM, nor after SIGKILL (the sandboxes die with their parent).
+//! The `imgdup-sim-apiserver` binary, as `bench/fanout.sh` runs it: config
+//! file and flags, the lines it prints, kubectl through the kubeconfig it
+//! writes, the request counters over HTTP, and a clean exit on SIGTERM.
 
 mod apiserver_support;
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use apiserver_support::{BUSYBOX, assert_no_process, pod};
-use serde_json::json;
+use apiserver_support::http;
 
 const BIN: &str = env!("CARGO_BIN_EXE_imgdup-sim-apiserver");
 
 struct Server {
     child: Child,
     url: String,
-    kubeconfig: String,
-    home: tempfile::TempDir,
+    kubeconfig: PathBuf,
 }
 
-fn start(dir: &std::path::Path, node_root: &std::path::Path) -> Server {
-    let cfg = dir.join("sim.yaml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "nodes:\n  - name: dir-1\n    dir: {}\nimages:\n  busybox: {BUSYBOX}\n",
-            node_root.display()
-        ),
-    )
-    .unwrap();
-    let kubeconfig = dir.join("kc").join("config");
+/// Starts the binary with `args`; reads its two lines.
+fn start(config: &Path, args: &[&str]) -> Server {
     let mut child = Command::new(BIN)
-        .args([
-            "--config",
-            cfg.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-        ])
+        .arg("--config")
+        .arg(config)
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start imgdup-sim-apiserver");
@@ -51,145 +36,118 @@ fn start(dir: &std::path::Path, node_root: &std::path::Path) -> Server {
         .expect("listening line")
         .to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{first}");
-    assert_eq!(second, format!("kubeconfig {}", kubeconfig.display()));
+    let kubeconfig = PathBuf::from(second.strip_prefix("kubeconfig ").expect("kubeconfig line"));
     let text = std::fs::read_to_string(&kubeconfig).unwrap();
     assert!(
-        text.contains(&format!("server: {url}"))
-            && text.contains("current-context: sim")
-            && text.contains("token: sim-token"),
+        text.contains(&format!("server: {url}")) && text.contains("current-context: sim"),
         "{text}"
     );
     Server {
         child,
         url,
-        kubeconfig: kubeconfig.display().to_string(),
-        home: tempfile::tempdir().unwrap(),
+        kubeconfig,
     }
 }
 
 impl Server {
-    fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-        use std::io::Write;
-        let mut c = Command::new("kubectl")
+    fn kubectl(&self, args: &[&str]) -> String {
+        let home = tempfile::tempdir().unwrap();
+        let out = Command::new("kubectl")
             .args(args)
             .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", self.home.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .env("HOME", home.path())
+            .output()
             .unwrap();
-        if let Some(s) = stdin {
-            c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-        }
-        drop(c.stdin.take());
-        c.wait_with_output().unwrap()
-    }
-
-    fn run_marked_pod(&self, marker: &str) {
-        // A loop keeps sh (and the marker) as the container's pid 1.
-        let p = pod(
-            "long",
-            "dir-1",
-            "busybox",
-            &[
-                "sh",
-                "-c",
-                &format!("while true; do sleep 1; done # {marker}"),
-            ],
-            json!({}),
-        );
-        let out = self.kubectl(&["create", "-f", "-"], Some(&p.to_string()));
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let ps = String::from_utf8_lossy(
-                &Command::new("ps")
-                    .args(["-eo", "args"])
-                    .output()
-                    .unwrap()
-                    .stdout,
-            )
-            .into_owned();
-            if ps
-                .lines()
-                .any(|l| l.starts_with("sh -c while true") && l.contains(marker))
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the pod's process never started");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn state_dir(&self) -> String {
-        apiserver_support::http(&self.url, "GET", "/debug/state", None).1["stateDir"]
-            .as_str()
-            .unwrap()
-            .to_string()
+    fn sigterm(&mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.child.id().to_string()])
-                .status();
+            let _ = self.child.kill();
             let _ = self.child.wait();
         }
     }
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        assert!(Instant::now() < deadline, "the server did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
+/// Not on the real cluster: it tests the simulator's own binary.
 #[test]
-fn sigterm_stops_the_server_and_its_pods() {
+fn flags_counters_and_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let mut s = start(dir.path(), root.path());
-    let nodes = s.kubectl(&["get", "nodes", "-o", "name"], None);
-    assert_eq!(String::from_utf8_lossy(&nodes.stdout).trim(), "node/dir-1");
-    let marker = "binary-sigterm-marker-0c2";
-    s.run_marked_pod(marker);
-    let state = s.state_dir();
-    assert!(std::path::Path::new(&state).is_dir());
-    Command::new("kill")
-        .args(["-TERM", &s.child.id().to_string()])
-        .status()
-        .unwrap();
-    let st = wait_exit(&mut s.child, Duration::from_secs(15));
-    assert!(st.success(), "{st:?}");
-    assert_no_process(&[marker, &state]);
+    let cfg = dir.path().join("sim.yaml");
+    std::fs::write(
+        &cfg,
+        "listen: 127.0.0.1:1\nfakeNodes: {count: 3, prefix: node-, fake: {seconds: 1}}\n",
+    )
+    .unwrap();
+    let kubeconfig = dir.path().join("kc").join("config");
+    let mut s = start(
+        &cfg,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(s.kubeconfig, kubeconfig, "--kubeconfig wins");
+    assert_eq!(
+        s.kubectl(&["get", "nodes", "-o", "name"]).lines().count(),
+        3
+    );
+    let (code, counts) = http(&s.url, "GET", "/debug/requests", None);
+    assert_eq!(code, 200);
     assert!(
-        !std::path::Path::new(&state).exists(),
-        "the state dir is removed"
+        counts["requests"]["list nodes"].as_u64().unwrap() >= 1,
+        "{counts}"
+    );
+    assert_eq!(http(&s.url, "DELETE", "/debug/requests", None).0, 200);
+    let (_, counts) = http(&s.url, "GET", "/debug/requests", None);
+    assert_eq!(counts["total"], 0, "{counts}");
+    assert!(s.sigterm().success());
+    assert!(kubeconfig.is_file(), "a kubeconfig it was given stays");
+
+    // Without --kubeconfig it writes one in a temp dir, removed at exit.
+    std::fs::write(&cfg, "nodes: [{name: n1}]\n").unwrap();
+    let mut s = start(&cfg, &[]);
+    assert_eq!(s.kubectl(&["get", "nodes", "-o", "name"]).trim(), "node/n1");
+    assert!(s.sigterm().success());
+    assert!(
+        !s.kubeconfig.parent().unwrap().exists(),
+        "{} is left",
+        s.kubeconfig.display()
     );
 }
 
+/// Not on the real cluster: it tests the simulator's own binary.
 #[test]
-fn sigkill_of_the_server_takes_its_sandboxes_down() {
+fn a_bad_config_is_refused_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let mut s = start(dir.path(), root.path());
-    let marker = "binary-sigkill-marker-7e9";
-    s.run_marked_pod(marker);
-    let state = s.state_dir();
-    s.child.kill().unwrap();
-    s.child.wait().unwrap();
-    assert_no_process(&[marker, &state]);
-    let _ = std::fs::remove_dir_all(&state);
+    let cfg = dir.path().join("sim.yaml");
+    std::fs::write(&cfg, "nodes: [{name: n1, lab: k3s-docker}]\n").unwrap();
+    let out = Command::new(BIN).arg("-c").arg(&cfg).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown field `lab`"), "{err}");
 }

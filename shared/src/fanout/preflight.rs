@@ -109,7 +109,7 @@ pub fn cleanup_needs() -> Vec<Need> {
             resource: "pods",
             subresource: None,
             namespace: None,
-            why: "delete them (or grant it per namespace and use -n)",
+            why: "delete them: bind the ClusterRole kubectl-imgdup-cleanup of deploy/rbac.yaml (it has no binding there), or clean one namespace with `kubectl imgdup cleanup -n NAMESPACE`",
         },
     ]
 }

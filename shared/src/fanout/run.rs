@@ -254,9 +254,15 @@ async fn follow(
                 return Err(format!("AgentFailed: {why}{log}"));
             }
             "Pending" if started.elapsed() > cfg.pending_timeout => {
-                return Err(pending_reason(&pod));
+                return Err(node_lost(pods, node, calls)
+                    .await
+                    .unwrap_or_else(|| pending_reason(&pod)));
             }
-            _ if started.elapsed() > deadline => return Err("Timeout".into()),
+            _ if started.elapsed() > deadline => {
+                return Err(node_lost(pods, node, calls)
+                    .await
+                    .unwrap_or_else(|| "Timeout".into()));
+            }
             _ => {}
         }
         let wait = if phase(&pod) == "Pending" {
@@ -292,6 +298,12 @@ async fn follow(
             Err(_) => {}
         }
     }
+}
+
+/// The node's own failure (a dead kubelet, a node not Ready), which explains
+/// a pod that never finished better than its phase does.
+async fn node_lost(pods: &Api<Pod>, node: &str, calls: &Calls) -> Option<String> {
+    super::node_health::lost_reason(&pods.clone().into_client(), node, calls).await
 }
 
 async fn read_log(pods: &Api<Pod>, node: &str, name: &str, calls: &Calls) -> AgentOutput {

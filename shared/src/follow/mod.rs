@@ -199,13 +199,19 @@ async fn cri_answers(
 
 /// Records the listening process as evidence.
 pub(crate) fn see_process<'n>(node: &'n Node, hop: &mut Hop, path: &Path) -> Option<&'n Process> {
-    let process = node.listener(path)?;
+    let (process, how) = match node.listener(path) {
+        Some(p) => (p, "listens on"),
+        None => (
+            crate::claimed_socket::claimant(node, path)?,
+            "names in its command line (its open sockets cannot be read without CAP_SYS_PTRACE, as in the agent pod)",
+        ),
+    };
     hop.pid = Some(process.pid);
     hop.cmdline = Some(process.cmdline.display());
     hop.prove(
         Source::ProcessCmdline,
         format!(
-            "pid {} ({}) listens on {}: {}",
+            "pid {} ({}) {how} {}: {}",
             process.pid,
             process.comm,
             node.canonical(path),

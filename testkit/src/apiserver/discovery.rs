@@ -61,9 +61,7 @@ pub fn core_v1() -> Value {
         "kind": "APIResourceList",
         "groupVersion": "v1",
         "resources": [
-            resource("events", "event", true, "Event", &["get", "list", "watch"], &["ev"]),
-            resource("namespaces", "namespace", false, "Namespace", &["get", "list", "watch"], &["ns"]),
-            resource("nodes", "node", false, "Node", &["delete", "get", "list", "patch", "watch"], &["no"]),
+            resource("nodes", "node", false, "Node", &["get", "list", "watch"], &["no"]),
             resource("pods", "pod", true, "Pod", &["create", "delete", "deletecollection", "get", "list", "watch"], &["po"]),
             resource("pods/log", "", true, "Pod", &["get"], &[]),
         ],

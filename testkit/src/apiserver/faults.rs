@@ -1,7 +1,6 @@
 //! Fault injection per endpoint class: added latency, error answers (500,
 //! 429 with Retry-After, ...) for a share or a count of requests, and
-//! watches that end after N events. Rules can be replaced at runtime
-//! (`PUT /debug/faults`).
+//! watches that end after N events.
 
 use std::time::Duration;
 
@@ -53,22 +52,6 @@ impl Faults {
                 .collect(),
             rng: seed.max(1),
         }
-    }
-
-    pub fn set(&mut self, rules: Vec<FaultRule>) {
-        self.rules = rules
-            .into_iter()
-            .map(|r| (r, RuleState::default()))
-            .collect();
-    }
-
-    pub fn add(&mut self, rules: Vec<FaultRule>) {
-        self.rules
-            .extend(rules.into_iter().map(|r| (r, RuleState::default())));
-    }
-
-    pub fn rules(&self) -> Vec<FaultRule> {
-        self.rules.iter().map(|(r, _)| r.clone()).collect()
     }
 
     /// xorshift64*, in [0, 1).

@@ -1,6 +1,7 @@
-//! Pods: create (validation, defaulting, PodSecurity admission, dryRun),
-//! get, list, watch, delete (graceful, as the real registry does it),
-//! deletecollection and `log`.
+//! Pods: create (JSON, or protobuf from `kubectl debug`; dryRun), get,
+//! list, watch, delete (graceful, as the real registry does it),
+//! deletecollection and `log`. No admission or validation runs: the real
+//! cluster's tests cover those.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,45 +13,41 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use serde_json::{Value, json};
 
 use super::kubelet::Ctl;
 use super::kubelet::status::{is_terminal, phase};
 use super::logs::LogOptions;
 use super::middleware::DropAfter;
-use super::objects::{default_pod, name_suffix, new_uid, now, qos_class, validate_pod};
+use super::objects::{name_suffix, new_uid, now};
 use super::routes::{ListParams, Q, get_one, list_or_watch};
 use super::status::{ApiError, ApiResult, json_response};
 use super::store::Kind;
-use super::{Sim, psa};
+use super::{NAMESPACES, Sim};
 
 async fn list_all(
     State(sim): State<Arc<Sim>>,
     Query(q): Q,
-    headers: HeaderMap,
     drop: Option<axum::Extension<DropAfter>>,
 ) -> ApiResult {
-    list_or_watch(sim, Kind::Pod, None, &q, &headers, drop.map(|d| d.0)).await
+    list_or_watch(sim, Kind::Pod, None, &q, drop.map(|d| d.0)).await
 }
 
 async fn list(
     State(sim): State<Arc<Sim>>,
     Path(ns): Path<String>,
     Query(q): Q,
-    headers: HeaderMap,
     drop: Option<axum::Extension<DropAfter>>,
 ) -> ApiResult {
-    list_or_watch(sim, Kind::Pod, Some(ns), &q, &headers, drop.map(|d| d.0)).await
+    list_or_watch(sim, Kind::Pod, Some(ns), &q, drop.map(|d| d.0)).await
 }
 
 async fn get_pod(
     State(sim): State<Arc<Sim>>,
     Path((ns, name)): Path<(String, String)>,
-    Query(q): Q,
-    headers: HeaderMap,
 ) -> ApiResult {
-    get_one(&sim, Kind::Pod, &ns, &name, &q, &headers)
+    get_one(&sim, Kind::Pod, &ns, &name)
 }
 
 async fn create(
@@ -60,10 +57,9 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let ns_obj: Namespace = sim
-        .store
-        .get_typed(Kind::Namespace, &(String::new(), ns.clone()))
-        .ok_or_else(|| ApiError::not_found("namespaces", &ns))?;
+    if !NAMESPACES.contains(&ns.as_str()) {
+        return Err(ApiError::not_found("namespaces", &ns));
+    }
     let bad = |e: String| {
         ApiError::bad_request(format!(
             "Pod in version \"v1\" cannot be handled as a Pod: {e}"
@@ -86,69 +82,31 @@ async fn create(
             "the namespace of the provided object does not match the namespace sent on the request",
         ));
     }
-    pod.metadata.namespace = Some(ns.clone());
+    pod.metadata.namespace = Some(ns);
     if pod.metadata.name.as_deref().unwrap_or_default().is_empty() {
         match pod.metadata.generate_name.as_deref() {
             Some(g) if !g.is_empty() => pod.metadata.name = Some(format!("{g}{}", name_suffix())),
             _ => {
-                return Err(ApiError::invalid(
-                    "Pod",
-                    "",
-                    &[(
-                        "metadata.name".into(),
-                        "Required value: name or generateName is required".into(),
-                        "FieldValueRequired",
-                    )],
+                return Err(ApiError::bad_request(
+                    "Pod \"\" is invalid: metadata.name: Required value: name or generateName is required",
                 ));
             }
         }
     }
-    let name = pod.metadata.name.clone().unwrap_or_default();
-    validate_pod(&pod)?;
-    default_pod(&mut pod);
-    // PodSecurity admission.
-    let labels = ns_obj.metadata.labels.clone().unwrap_or_default();
-    let (level, version) = psa::policy(&labels, "enforce", &sim.cfg.pod_security_default);
-    if let Some(v) = psa::violations(&level, &pod) {
-        return Err(ApiError::forbidden(
-            "pods",
-            &name,
-            &format!("violates PodSecurity \"{level}:{version}\": {v}"),
-        ));
-    }
-    let mut warning = None;
-    if labels.contains_key("pod-security.kubernetes.io/warn") {
-        let (wl, wv) = psa::policy(&labels, "warn", "privileged");
-        warning = psa::violations(&wl, &pod)
-            .map(|v| format!("would violate PodSecurity \"{wl}:{wv}\": {v}"));
-    }
     pod.metadata.uid = Some(new_uid());
     pod.metadata.creation_timestamp = Some(now());
-    let qos = qos_class(&pod);
+    // What the pod registry sets; the rest is the kubelet's.
     pod.status = Some(k8s_openapi::api::core::v1::PodStatus {
         phase: Some("Pending".into()),
-        qos_class: Some(qos),
         ..Default::default()
     });
     let value = serde_json::to_value(&pod).map_err(|e| ApiError::internal(&e.to_string()))?;
-    let dry_run = q.get("dryRun").is_some_and(|d| d == "All");
-    let stored = if dry_run {
-        Arc::new(value)
-    } else {
-        sim.store.create(Kind::Pod, value)?
-    };
-    if !dry_run {
-        let typed: Pod = serde_json::from_value((*stored).clone())
-            .map_err(|e| ApiError::internal(&e.to_string()))?;
-        sim.start_pod(&typed);
+    if q.get("dryRun").is_some_and(|d| d == "All") {
+        return Ok(json_response(201, &value));
     }
-    let mut resp = json_response(201, &stored);
-    if let Some(v) = warning
-        .and_then(|w| HeaderValue::from_str(&format!("299 - \"{}\"", w.replace('"', "\\\""))).ok())
-    {
-        resp.headers_mut().insert("warning", v);
-    }
-    Ok(resp)
+    let stored = sim.store.create(Kind::Pod, value)?;
+    sim.start_pod(&pod);
+    Ok(json_response(201, &stored))
 }
 
 fn grace_of(q: &BTreeMap<String, String>, body: &[u8]) -> Option<i64> {
@@ -161,9 +119,9 @@ fn grace_of(q: &BTreeMap<String, String>, body: &[u8]) -> Option<i64> {
 
 /// Deletes a pod the way the pod registry does: unscheduled and finished
 /// pods, and any pod with gracePeriodSeconds=0, leave the API at once (the
-/// kubelet then kills what still runs); others get a deletionTimestamp and
-/// their kubelet stops the containers within the grace period, then removes
-/// the pod (DELETED after the process is gone).
+/// kubelet then stops what still runs); others get a deletionTimestamp, and
+/// their kubelet stops the containers, then removes the pod (a kubelet that
+/// never acts leaves it Terminating).
 pub fn delete_pod(sim: &Sim, ns: &str, name: &str, grace: Option<i64>) -> ApiResult<Value> {
     let key = (ns.to_string(), name.to_string());
     let pod: Pod = sim
@@ -311,11 +269,6 @@ async fn log(
             "pod {name} does not have a host assigned"
         )));
     }
-    if opts.previous {
-        return Err(ApiError::bad_request(format!(
-            "previous terminated container \"{container}\" in pod \"{name}\" not found"
-        )));
-    }
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     let buf = sim.kubelet.logs(&uid, &container);
     let reason = waiting_reason(&pod, &container);
@@ -330,52 +283,7 @@ async fn log(
             "container \"{container}\" in pod \"{name}\" is waiting to start: {why}"
         )));
     };
-    let limit = opts.limit_bytes;
-    if !opts.follow {
-        let (mut out, _) = buf.render(0, &opts);
-        if let Some(l) = limit {
-            out.truncate(l);
-        }
-        return Ok(text(Body::from(out)));
-    }
-    let closing = sim.closing();
-    let stream = futures::stream::unfold((0usize, 0usize, false), move |(from, sent, done)| {
-        let buf = buf.clone();
-        let opts = opts.clone();
-        let mut closing = closing.clone();
-        async move {
-            if done {
-                return None;
-            }
-            loop {
-                let closed = buf.is_closed();
-                let (chunk, next) = buf.render(
-                    from,
-                    &LogOptions {
-                        tail_lines: if from == 0 { opts.tail_lines } else { None },
-                        ..opts.clone()
-                    },
-                );
-                let mut chunk = chunk;
-                if let Some(l) = limit {
-                    chunk.truncate(l.saturating_sub(sent));
-                }
-                let full = limit.is_some_and(|l| sent + chunk.len() >= l);
-                if !chunk.is_empty() || closed || full {
-                    let n = chunk.len();
-                    return Some((
-                        Ok::<_, std::convert::Infallible>(Bytes::from(chunk)),
-                        (next, sent + n, closed || full),
-                    ));
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-                    _ = closing.changed() => return None,
-                }
-            }
-        }
-    });
-    Ok(text(Body::from_stream(stream)))
+    Ok(text(Body::from(buf.render(&opts))))
 }
 
 fn text(body: Body) -> Response {

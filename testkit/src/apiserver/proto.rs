@@ -1,69 +1,60 @@
-//! Just enough of the Kubernetes protobuf encoding to read what kubectl
-//! sends as protobuf: `kubectl auth can-i` posts its SelfSubjectAccessReview
-//! as `application/vnd.kubernetes.protobuf` (a `k8s\0` magic, then a
-//! runtime.Unknown envelope around the object). Answers stay JSON, which
-//! kubectl accepts. `kubectl debug node/X` creates its pod the same way
-//! ([`pod`]).
+//! Just enough of the Kubernetes protobuf encoding to read the pod
+//! `kubectl debug node/X` creates (the `bench/fanout.sh` peer): kubectl
+//! posts it as `application/vnd.kubernetes.protobuf`, a `k8s\0` magic, then
+//! a runtime.Unknown envelope around a `v1.Pod`. Only the fields a fake
+//! kubelet and kubectl's later `wait`, `logs` and `delete` need are kept
+//! (field numbers of k8s.io/api/core/v1/generated.proto); answers stay
+//! JSON, which kubectl accepts.
 
-mod pod;
+use std::collections::HashMap;
 
 use prost::Message;
 use serde_json::{Value, json};
 
 #[derive(Clone, PartialEq, Message)]
-struct TypeMeta {
-    #[prost(string, optional, tag = "1")]
-    api_version: Option<String>,
-    #[prost(string, optional, tag = "2")]
-    kind: Option<String>,
-}
-
-#[derive(Clone, PartialEq, Message)]
 struct Unknown {
-    #[prost(message, optional, tag = "1")]
-    type_meta: Option<TypeMeta>,
     #[prost(bytes = "vec", optional, tag = "2")]
     raw: Option<Vec<u8>>,
 }
 
 #[derive(Clone, PartialEq, Message)]
-struct ResourceAttributes {
-    #[prost(string, optional, tag = "1")]
-    namespace: Option<String>,
-    #[prost(string, optional, tag = "2")]
-    verb: Option<String>,
-    #[prost(string, optional, tag = "3")]
-    group: Option<String>,
-    #[prost(string, optional, tag = "4")]
-    version: Option<String>,
-    #[prost(string, optional, tag = "5")]
-    resource: Option<String>,
-    #[prost(string, optional, tag = "6")]
-    subresource: Option<String>,
-    #[prost(string, optional, tag = "7")]
-    name: Option<String>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct NonResourceAttributes {
-    #[prost(string, optional, tag = "1")]
-    path: Option<String>,
-    #[prost(string, optional, tag = "2")]
-    verb: Option<String>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct SelfSubjectAccessReviewSpec {
+struct Pod {
     #[prost(message, optional, tag = "1")]
-    resource_attributes: Option<ResourceAttributes>,
+    metadata: Option<ObjectMeta>,
     #[prost(message, optional, tag = "2")]
-    non_resource_attributes: Option<NonResourceAttributes>,
+    spec: Option<PodSpec>,
 }
 
 #[derive(Clone, PartialEq, Message)]
-struct SelfSubjectAccessReview {
-    #[prost(message, optional, tag = "2")]
-    spec: Option<SelfSubjectAccessReviewSpec>,
+struct ObjectMeta {
+    #[prost(string, optional, tag = "1")]
+    name: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    generate_name: Option<String>,
+    #[prost(string, optional, tag = "3")]
+    namespace: Option<String>,
+    #[prost(map = "string, string", tag = "11")]
+    labels: HashMap<String, String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PodSpec {
+    #[prost(message, repeated, tag = "2")]
+    containers: Vec<Container>,
+    #[prost(string, optional, tag = "3")]
+    restart_policy: Option<String>,
+    #[prost(string, optional, tag = "10")]
+    node_name: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct Container {
+    #[prost(string, optional, tag = "1")]
+    name: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    image: Option<String>,
+    #[prost(string, repeated, tag = "3")]
+    command: Vec<String>,
 }
 
 const MAGIC: &[u8] = b"k8s\x00";
@@ -72,44 +63,44 @@ pub fn is_protobuf(content_type: &str) -> bool {
     content_type.starts_with("application/vnd.kubernetes.protobuf")
 }
 
-/// The payload of a protobuf envelope (`k8s\0` magic, runtime.Unknown).
-fn unwrap_envelope(body: &[u8]) -> Result<Vec<u8>, String> {
-    let inner = body
-        .strip_prefix(MAGIC)
-        .ok_or("missing the k8s protobuf magic")?;
-    let env = Unknown::decode(inner).map_err(|e| e.to_string())?;
-    Ok(env.raw.unwrap_or_default())
-}
-
-/// A protobuf Pod as its JSON form (the fields `kubectl debug node/X` sets).
+/// A protobuf Pod (in its envelope) as its JSON form.
 pub fn pod(body: &[u8]) -> Result<Value, String> {
-    pod::to_json(&unwrap_envelope(body)?)
-}
-
-/// A protobuf SelfSubjectAccessReview as its JSON form.
-pub fn self_subject_access_review(body: &[u8]) -> Result<Value, String> {
     let inner = body
         .strip_prefix(MAGIC)
         .ok_or("missing the k8s protobuf magic")?;
-    let env = Unknown::decode(inner).map_err(|e| e.to_string())?;
-    let raw = env.raw.unwrap_or_default();
-    let r = SelfSubjectAccessReview::decode(raw.as_slice()).map_err(|e| e.to_string())?;
-    let spec = r.spec.unwrap_or_default();
-    let mut out = json!({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1", "metadata": {}, "spec": {}});
-    if let Some(a) = spec.resource_attributes {
-        out["spec"]["resourceAttributes"] = json!({
-            "namespace": a.namespace.unwrap_or_default(),
-            "verb": a.verb.unwrap_or_default(),
-            "group": a.group.unwrap_or_default(),
-            "version": a.version.unwrap_or_default(),
-            "resource": a.resource.unwrap_or_default(),
-            "subresource": a.subresource.unwrap_or_default(),
-            "name": a.name.unwrap_or_default(),
-        });
+    let raw = Unknown::decode(inner)
+        .map_err(|e| e.to_string())?
+        .raw
+        .unwrap_or_default();
+    let pod = Pod::decode(raw.as_slice()).map_err(|e| e.to_string())?;
+    let meta = pod.metadata.unwrap_or_default();
+    let spec = pod.spec.unwrap_or_default();
+    let containers: Vec<Value> = spec
+        .containers
+        .into_iter()
+        .map(|c| json!({"name": c.name, "image": c.image, "command": c.command}))
+        .collect();
+    let mut out = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"labels": meta.labels},
+        "spec": {"containers": containers},
+    });
+    for (key, value) in [
+        ("name", meta.name),
+        ("generateName", meta.generate_name),
+        ("namespace", meta.namespace),
+    ] {
+        if let Some(v) = value {
+            out["metadata"][key] = json!(v);
+        }
     }
-    if let Some(n) = spec.non_resource_attributes {
-        out["spec"]["nonResourceAttributes"] =
-            json!({"path": n.path.unwrap_or_default(), "verb": n.verb.unwrap_or_default()});
+    for (key, value) in [
+        ("restartPolicy", spec.restart_policy),
+        ("nodeName", spec.node_name),
+    ] {
+        if let Some(v) = value {
+            out["spec"][key] = json!(v);
+        }
     }
     Ok(out)
 }
@@ -119,26 +110,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decodes_an_envelope() {
-        let review = SelfSubjectAccessReview {
-            spec: Some(SelfSubjectAccessReviewSpec {
-                resource_attributes: Some(ResourceAttributes {
-                    namespace: Some("default".into()),
-                    verb: Some("create".into()),
-                    resource: Some("pods".into()),
-                    ..ResourceAttributes::default()
-                }),
-                non_resource_attributes: None,
+    fn a_node_debugger_pod_keeps_what_the_kubelet_needs() {
+        let pod = Pod {
+            metadata: Some(ObjectMeta {
+                name: Some("node-debugger-n1-abcde".into()),
+                ..Default::default()
+            }),
+            spec: Some(PodSpec {
+                containers: vec![Container {
+                    name: Some("debugger".into()),
+                    image: Some("busybox".into()),
+                    command: vec!["cat".into(), "/host/etc/hostname".into()],
+                }],
+                restart_policy: Some("Never".into()),
+                node_name: Some("n1".into()),
             }),
         };
-        let env = Unknown {
-            type_meta: None,
-            raw: Some(review.encode_to_vec()),
+        let envelope = Unknown {
+            raw: Some(pod.encode_to_vec()),
         };
         let mut body = MAGIC.to_vec();
-        body.extend(env.encode_to_vec());
-        let v = self_subject_access_review(&body).unwrap();
-        assert_eq!(v["spec"]["resourceAttributes"]["verb"], "create");
-        assert_eq!(v["spec"]["resourceAttributes"]["namespace"], "default");
+        body.extend(envelope.encode_to_vec());
+        let v = super::pod(&body).unwrap();
+        assert_eq!(v["metadata"]["name"], "node-debugger-n1-abcde");
+        assert!(v["metadata"].get("namespace").is_none());
+        assert_eq!(v["spec"]["nodeName"], "n1");
+        assert_eq!(v["spec"]["restartPolicy"], "Never");
+        assert_eq!(
+            v["spec"]["containers"][0]["command"][1],
+            "/host/etc/hostname"
+        );
+        assert!(super::pod(b"{}").is_err(), "JSON is not protobuf");
     }
 }

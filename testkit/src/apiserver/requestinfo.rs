@@ -1,6 +1,6 @@
 //! What a request is, in the apiserver's terms (k8s.io/apiserver
 //! `RequestInfoFactory`): verb, group, resource, subresource, namespace and
-//! name. Counters, RBAC and fault injection are keyed on it.
+//! name. Counters and fault injection are keyed on it.
 
 use axum::http::Method;
 

@@ -174,22 +174,6 @@ fn supported_fields(kind: Kind) -> &'static [&'static str] {
             "status.nominatedNodeName",
         ],
         Kind::Node => &["metadata.name", "spec.unschedulable"],
-        Kind::Namespace => &["metadata.name", "status.phase"],
-        Kind::Event => &[
-            "metadata.name",
-            "metadata.namespace",
-            "involvedObject.kind",
-            "involvedObject.namespace",
-            "involvedObject.name",
-            "involvedObject.uid",
-            "involvedObject.apiVersion",
-            "involvedObject.resourceVersion",
-            "involvedObject.fieldPath",
-            "reason",
-            "reportingComponent",
-            "source",
-            "type",
-        ],
     }
 }
 
@@ -222,24 +206,12 @@ impl FieldSelector {
             .iter()
             .all(|(f, eq, v)| (field_value(obj, f) == *v) == *eq)
     }
-
-    /// `metadata.name=X` when the selector pins one name (for RBAC messages).
-    pub fn pinned_name(&self) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, eq, _)| f == "metadata.name" && *eq)
-            .map(|(_, _, v)| v.as_str())
-    }
 }
 
 fn field_value(obj: &Value, field: &str) -> String {
-    let path: Vec<&str> = match field {
-        "source" => vec!["source", "component"],
-        f => f.split('.').collect(),
-    };
     let mut cur = obj;
-    for p in &path {
-        cur = &cur[*p];
+    for p in field.split('.') {
+        cur = &cur[p];
     }
     match cur {
         Value::String(s) => s.clone(),

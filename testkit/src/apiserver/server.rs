@@ -1,5 +1,5 @@
 //! Serving: bind a port, write the kubeconfig, serve until told to stop,
-//! then stop every pod's processes. `SimApiServer` runs all of it on a
+//! then stop every pod's kubelet task. `SimApiServer` runs all of it on a
 //! thread of its own for synchronous tests.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use super::{Config, Sim, kubeconfig, routes};
 
 /// A server bound to its port, its kubeconfig written.
 pub struct Bound {
-    pub sim: Arc<Sim>,
+    sim: Arc<Sim>,
     listener: tokio::net::TcpListener,
     pub addr: SocketAddr,
     pub kubeconfig: PathBuf,
@@ -28,12 +28,12 @@ pub async fn bind(cfg: Config) -> anyhow::Result<Bound> {
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     let sim = Sim::new(cfg, url.clone())?;
-    let kubeconfig = sim
-        .cfg
-        .kubeconfig
-        .clone()
-        .unwrap_or_else(|| sim.state_dir.join("kubeconfig"));
-    kubeconfig::write(&kubeconfig, &url, &sim.cfg.user, &sim.cfg.token)
+    let kubeconfig = match (&sim.cfg.kubeconfig, &sim.temp_dir) {
+        (Some(path), _) => path.clone(),
+        (None, Some(dir)) => dir.join("kubeconfig"),
+        (None, None) => anyhow::bail!("no place for the kubeconfig"),
+    };
+    kubeconfig::write(&kubeconfig, &url)
         .with_context(|| format!("writing {}", kubeconfig.display()))?;
     Ok(Bound {
         sim,
@@ -44,13 +44,12 @@ pub async fn bind(cfg: Config) -> anyhow::Result<Bound> {
 }
 
 impl Bound {
-    /// Serves until `shutdown` resolves, then stops every pod's processes.
+    /// Serves until `shutdown` resolves, then stops every pod's kubelet task.
     pub async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sim = self.sim.clone();
-        tokio::spawn(sim.clone().watch_node_health());
         let app = routes::router(sim.clone());
         let closing = sim.closing.clone();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
@@ -59,19 +58,18 @@ impl Bound {
         });
         let result = server.await;
         sim.closing.send_replace(true);
-        sim.stop_all_pods().await;
-        let _ = std::fs::remove_dir_all(sim.state_dir.join("pods"));
-        if sim.cfg.state_dir.is_none() {
-            let _ = std::fs::remove_dir_all(&sim.state_dir);
+        sim.stop_all_pods();
+        if let Some(dir) = &sim.temp_dir {
+            let _ = std::fs::remove_dir_all(dir);
         }
         result.map_err(Into::into)
     }
 }
 
 /// The server on its own thread and runtime, for synchronous tests.
-/// Dropping it stops the server and every process it started.
+/// Dropping it stops the server.
 pub struct SimApiServer {
-    pub sim: Arc<Sim>,
+    sim: Arc<Sim>,
     pub url: String,
     pub kubeconfig: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -133,12 +131,7 @@ impl SimApiServer {
         self.sim.pods()
     }
 
-    /// Live container processes: top pid -> `namespace/pod/container`.
-    pub fn processes(&self) -> BTreeMap<u32, String> {
-        self.sim.kubelet.procs.snapshot()
-    }
-
-    /// Stops the server and waits until its processes are gone.
+    /// Stops the server and waits until its thread has ended.
     pub fn stop(mut self) {
         self.stop_now();
     }

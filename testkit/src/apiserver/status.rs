@@ -55,42 +55,8 @@ impl ApiError {
         .with_details(json!({"name": name, "kind": resource}))
     }
 
-    /// `pods "x" is forbidden: <why>` (`pods is forbidden: ...` without a name).
-    pub fn forbidden(resource: &str, name: &str, why: &str) -> Self {
-        let message = if name.is_empty() {
-            format!("{resource} is forbidden: {why}")
-        } else {
-            format!("{resource} \"{name}\" is forbidden: {why}")
-        };
-        let mut details = json!({"kind": resource});
-        if !name.is_empty() {
-            details["name"] = json!(name);
-        }
-        Self::new(403, "Forbidden", message).with_details(details)
-    }
-
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
-    }
-
-    /// 422: `Pod "x" is invalid: field: Required value`.
-    pub fn invalid(kind: &str, name: &str, causes: &[(String, String, &'static str)]) -> Self {
-        let text: Vec<String> = causes.iter().map(|(f, m, _)| format!("{f}: {m}")).collect();
-        let joined = if text.len() == 1 {
-            text[0].clone()
-        } else {
-            format!("[{}]", text.join(", "))
-        };
-        let causes: Vec<Value> = causes
-            .iter()
-            .map(|(f, m, r)| json!({"reason": r, "message": m, "field": f}))
-            .collect();
-        Self::new(
-            422,
-            "Invalid",
-            format!("{kind} \"{name}\" is invalid: {joined}"),
-        )
-        .with_details(json!({"name": name, "kind": kind, "causes": causes}))
     }
 
     pub fn internal(message: &str) -> Self {
@@ -111,10 +77,6 @@ impl ApiError {
         .with_details(json!({"retryAfterSeconds": retry_after}));
         e.retry_after = Some(retry_after);
         e
-    }
-
-    pub fn unauthorized() -> Self {
-        Self::new(401, "Unauthorized", "Unauthorized")
     }
 
     pub fn method_not_allowed() -> Self {

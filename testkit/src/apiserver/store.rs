@@ -17,19 +17,13 @@ use super::status::ApiError;
 pub enum Kind {
     Pod,
     Node,
-    Namespace,
-    Event,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Pod, Kind::Node, Kind::Namespace, Kind::Event];
-
     pub fn plural(self) -> &'static str {
         match self {
             Kind::Pod => "pods",
             Kind::Node => "nodes",
-            Kind::Namespace => "namespaces",
-            Kind::Event => "events",
         }
     }
 
@@ -37,17 +31,7 @@ impl Kind {
         match self {
             Kind::Pod => "Pod",
             Kind::Node => "Node",
-            Kind::Namespace => "Namespace",
-            Kind::Event => "Event",
         }
-    }
-
-    pub fn namespaced(self) -> bool {
-        matches!(self, Kind::Pod | Kind::Event)
-    }
-
-    pub fn from_plural(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.plural() == s)
     }
 }
 
@@ -56,16 +40,6 @@ pub enum ChangeType {
     Added,
     Modified,
     Deleted,
-}
-
-impl ChangeType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeType::Added => "ADDED",
-            ChangeType::Modified => "MODIFIED",
-            ChangeType::Deleted => "DELETED",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -173,13 +147,6 @@ impl Store {
         serde_json::from_value((*obj).clone()).ok()
     }
 
-    /// Replaces an object with a JSON value (used by PATCH).
-    pub fn replace(&self, kind: Kind, key: &Key, obj: Value) -> Option<Arc<Value>> {
-        let st = self.lock();
-        let prev = st.objects.get(&kind)?.get(key)?.clone();
-        Some(self.put_modified(st, kind, key, prev, obj))
-    }
-
     /// Stores a new state of an existing object under the next
     /// resourceVersion and records the MODIFIED change for watches.
     fn put_modified(
@@ -265,14 +232,6 @@ impl Store {
             .collect()
     }
 
-    pub fn count(&self, kind: Kind) -> usize {
-        self.lock().objects.get(&kind).map_or(0, BTreeMap::len)
-    }
-
-    pub fn current_rv(&self) -> u64 {
-        self.lock().rv
-    }
-
     /// Changes after `rv`; Err(oldest available - 1) when compacted away.
     pub fn changes_since(&self, rv: u64) -> Result<Vec<Change>, u64> {
         let st = self.lock();
@@ -281,14 +240,6 @@ impl Store {
         }
         let start = st.history.partition_point(|c| c.rv <= rv);
         Ok(st.history.range(start..).cloned().collect())
-    }
-
-    /// Drops the whole history (tests use it to get "too old resource version").
-    pub fn compact(&self) -> u64 {
-        let mut st = self.lock();
-        st.history.clear();
-        st.compacted = st.rv;
-        st.rv
     }
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {

@@ -2,8 +2,8 @@
 //! chunked answer, from a resourceVersion (history permitting: otherwise
 //! one ERROR event with a 410 Expired Status, as the real server sends),
 //! with label/field selectors (an object leaving the selection is DELETED,
-//! one entering it ADDED), bookmarks, timeoutSeconds, sendInitialEvents, and
-//! the `dropAfterEvents` fault.
+//! one entering it ADDED), timeoutSeconds, and the `dropAfterEvents` fault.
+//! No BOOKMARK is sent (a real server may omit them too).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,16 +15,14 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::Sim;
-use super::routes::{ListParams, render_one};
+use super::routes::ListParams;
 use super::status::ApiError;
 use super::store::{ChangeType, Kind};
-use super::table::Format;
 
 struct Watcher {
     kind: Kind,
     ns: Option<String>,
     p: ListParams,
-    format: Format,
     tx: mpsc::Sender<Bytes>,
     sent: usize,
     drop_after: Option<usize>,
@@ -38,12 +36,7 @@ impl Watcher {
     }
 
     /// Sends an event; false when the watch must end.
-    async fn send(&mut self, typ: &str, obj: &Value, rv: u64) -> bool {
-        let object = if typ == "BOOKMARK" || typ == "ERROR" {
-            obj.clone()
-        } else {
-            render_one(self.kind, obj, self.format, &self.p.include_object, rv)
-        };
+    async fn send(&mut self, typ: &str, object: &Value) -> bool {
         let mut line =
             serde_json::to_vec(&json!({"type": typ, "object": object})).unwrap_or_default();
         line.push(b'\n');
@@ -52,15 +45,6 @@ impl Watcher {
         }
         self.sent += 1;
         self.drop_after.is_none_or(|n| self.sent < n)
-    }
-
-    async fn bookmark(&mut self, rv: u64, initial_end: bool) -> bool {
-        let mut meta = json!({"resourceVersion": rv.to_string(), "creationTimestamp": null});
-        if initial_end {
-            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
-        }
-        let obj = json!({"kind": self.kind.kind(), "apiVersion": "v1", "metadata": meta});
-        self.send("BOOKMARK", &obj, rv).await
     }
 }
 
@@ -73,7 +57,6 @@ pub fn serve(
     kind: Kind,
     ns: Option<String>,
     p: ListParams,
-    format: Format,
     drop_after: Option<usize>,
 ) -> Response {
     let (tx, rx) = mpsc::channel::<Bytes>(256);
@@ -81,7 +64,6 @@ pub fn serve(
         kind,
         ns,
         p,
-        format,
         tx,
         sent: 0,
         drop_after,
@@ -90,19 +72,13 @@ pub fn serve(
     let mut closing = sim.closing();
     tokio::spawn(async move {
         let rv_param = w.p.resource_version.clone();
-        let initial = rv_param.is_empty() || rv_param == "0" || w.p.send_initial_events;
+        let initial = rv_param.is_empty() || rv_param == "0";
         let mut cursor: u64 = if initial {
             let (items, rv) = sim.store.list(w.kind, w.ns.as_deref());
             for o in &items {
-                if !w.p.matches(o) {
-                    continue;
-                }
-                if !w.send("ADDED", o, rv).await {
+                if w.p.matches(o) && !w.send("ADDED", o).await {
                     return;
                 }
-            }
-            if w.p.send_initial_events && w.p.allow_bookmarks && !w.bookmark(rv, true).await {
-                return;
             }
             rv
         } else {
@@ -111,19 +87,17 @@ pub fn serve(
                 Err(_) => {
                     let st = ApiError::bad_request(format!("invalid resource version: {rv_param}"))
                         .status();
-                    w.send("ERROR", &st, 0).await;
+                    w.send("ERROR", &st).await;
                     return;
                 }
             }
         };
         let timeout = tokio::time::sleep(Duration::from_secs(w.p.timeout_seconds.unwrap_or(1800)));
         tokio::pin!(timeout);
-        let every = Duration::from_secs_f64(sim.cfg.bookmark_interval_seconds.max(0.05));
-        let mut bookmarks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             match sim.store.changes_since(cursor) {
                 Err(oldest) => {
-                    w.send("ERROR", &expired(cursor, oldest), cursor).await;
+                    w.send("ERROR", &expired(cursor, oldest)).await;
                     return;
                 }
                 Ok(list) => {
@@ -142,7 +116,7 @@ pub fn serve(
                             (ChangeType::Deleted, true, _) => "DELETED",
                             _ => continue,
                         };
-                        if !w.send(typ, &c.object, c.rv).await {
+                        if !w.send(typ, &c.object).await {
                             return;
                         }
                     }
@@ -150,11 +124,6 @@ pub fn serve(
             }
             tokio::select! {
                 r = changes.changed() => if r.is_err() { return },
-                _ = bookmarks.tick() => {
-                    if w.p.allow_bookmarks && !w.bookmark(cursor, false).await {
-                        return;
-                    }
-                }
                 _ = &mut timeout => return,
                 _ = w.tx.closed() => return,
                 _ = closing.changed() => return,

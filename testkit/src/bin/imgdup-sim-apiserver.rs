@@ -1,6 +1,6 @@
 //! The simulated Kubernetes API server (test support, never shipped): see
 //! `testkit::apiserver`. Prints `listening on URL` and `kubeconfig PATH`,
-//! serves until SIGINT/SIGTERM, then stops every pod's processes.
+//! serves until SIGINT/SIGTERM.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,13 +14,13 @@ use testkit::apiserver::{self, Config};
     about = "A simulated Kubernetes API server for imgdup's tests"
 )]
 struct Args {
-    /// YAML or JSON config (nodes, namespaces, images, rbac, faults).
+    /// YAML or JSON config (nodes, fakeNodes, faults...).
     #[arg(short, long)]
     config: Option<PathBuf>,
     /// Listen address (default 127.0.0.1:0, a random port).
     #[arg(short, long)]
     listen: Option<String>,
-    /// Where to write the kubeconfig (default: in the state dir).
+    /// Where to write the kubeconfig (default: a temp dir removed at exit).
     #[arg(short, long)]
     kubeconfig: Option<PathBuf>,
 }

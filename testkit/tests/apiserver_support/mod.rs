@@ -1,28 +1,21 @@
 //! Shared by the `apiserver_*` tests: a simulated cluster in-process with a
-//! temp kubeconfig, real kubectl against it, and the end-of-test checks
-//! (no pod left, no process left).
+//! temp kubeconfig, real kubectl against it, raw HTTP requests, and the
+//! end-of-test check (no pod left).
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testkit::apiserver::{Config, SimApiServer};
 
-pub const BUSYBOX: &str = "/usr/bin/busybox";
-
-pub fn repo_root() -> PathBuf {
-    testkit::lab::repo_root()
-}
-
 pub struct Cluster {
-    pub server: Option<SimApiServer>,
+    pub server: SimApiServer,
     pub dir: tempfile::TempDir,
     pub kubeconfig: PathBuf,
     pub url: String,
-    state_dir: PathBuf,
 }
 
 impl Cluster {
@@ -30,27 +23,18 @@ impl Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
         cfg.kubeconfig = Some(kubeconfig.clone());
-        cfg.images.entry("busybox".into()).or_insert(
-            testkit::apiserver::config::ImageConfig::Binary(BUSYBOX.into()),
-        );
         let server = SimApiServer::start(cfg).expect("start the simulated API server");
         let url = server.url.clone();
-        let state_dir = server.sim.state_dir.clone();
         Self {
-            server: Some(server),
+            server,
             dir,
             kubeconfig,
             url,
-            state_dir,
         }
     }
 
     pub fn from_yaml(yaml: &str) -> Self {
-        Self::start(serde_yaml::from_str(yaml).expect("config yaml"))
-    }
-
-    pub fn sim(&self) -> &testkit::apiserver::Sim {
-        &self.server.as_ref().expect("running").sim
+        Self::start(Config::from_yaml(yaml).expect("config yaml"))
     }
 
     /// Real kubectl with this cluster's kubeconfig and a private cache.
@@ -62,8 +46,7 @@ impl Cluster {
         let mut c = Command::new("kubectl");
         c.args(args)
             .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", self.dir.path())
-            .env_remove("KUBECTL_EXTERNAL_DIFF");
+            .env("HOME", self.dir.path());
         c
     }
 
@@ -80,11 +63,12 @@ impl Cluster {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// `kubectl create -f -` of a JSON manifest.
+    /// `kubectl create --validate=false -f -` of a JSON manifest (without
+    /// `--validate=false`, kubectl would need the OpenAPI documents).
     pub fn create(&self, manifest: &Value) -> Output {
         use std::io::Write;
         let mut child = self
-            .kubectl_cmd(&["create", "-f", "-"])
+            .kubectl_cmd(&["create", "--validate=false", "-f", "-"])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -109,11 +93,18 @@ impl Cluster {
         );
     }
 
-    /// The pod as JSON (from the server state, not through the API).
+    /// The pod through the API, or None on a 404.
     pub fn pod(&self, ns: &str, name: &str) -> Option<Value> {
-        self.sim()
-            .object(testkit::apiserver::store::Kind::Pod, ns, name)
-            .map(|v| (*v).clone())
+        match http(
+            &self.url,
+            "GET",
+            &format!("/api/v1/namespaces/{ns}/pods/{name}"),
+            None,
+        ) {
+            (200, pod) => Some(pod),
+            (404, _) => None,
+            (code, body) => panic!("GET pod {ns}/{name}: {code} {body}"),
+        }
     }
 
     /// Waits until `pred(pod)`; panics with the pod after `timeout`.
@@ -146,99 +137,44 @@ impl Cluster {
         self.wait_pod(ns, name, timeout, |p| p["status"]["phase"] == phase)
     }
 
-    /// Events of a pod (reason, message).
-    pub fn events(&self, ns: &str, pod: &str) -> Vec<(String, String)> {
-        let (items, _) = self
-            .sim()
-            .store
-            .list(testkit::apiserver::store::Kind::Event, Some(ns));
-        items
-            .iter()
-            .filter(|e| e["involvedObject"]["name"] == pod)
-            .map(|e| {
-                (
-                    e["reason"].as_str().unwrap_or_default().into(),
-                    e["message"].as_str().unwrap_or_default().into(),
-                )
-            })
-            .collect()
+    /// Waits until the pod is gone from the API.
+    #[track_caller]
+    pub fn wait_gone(&self, ns: &str, name: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while let Some(p) = self.pod(ns, name) {
+            assert!(
+                Instant::now() < deadline,
+                "pod {ns}/{name} is still there: {p:#}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn get_json(&self, path: &str) -> Value {
         http(&self.url, "GET", path, None).1
     }
 
-    /// Deletes every pod (grace 0), then checks: 0 pods, no process.
-    pub fn finish(mut self, markers: &[&str]) {
-        let _ = self.kubectl(&[
-            "delete",
-            "pods",
-            "--all",
-            "-A",
-            "--grace-period=0",
-            "--force",
-            "--wait=true",
-        ]);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.sim().pods().is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        assert_eq!(
-            self.sim().pods().len(),
-            0,
-            "pods left: {:?}",
-            self.sim()
-                .pods()
-                .iter()
-                .map(|p| p.metadata.name.clone())
-                .collect::<Vec<_>>()
+    /// Deletes every pod (grace 0), checks that none is left, and stops.
+    pub fn finish(self) {
+        let (code, body) = http(
+            &self.url,
+            "DELETE",
+            "/api/v1/namespaces/default/pods?gracePeriodSeconds=0",
+            None,
         );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.sim().kubelet.procs.is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        assert!(
-            self.sim().kubelet.procs.is_empty(),
-            "processes left: {:?}",
-            self.sim().kubelet.procs.snapshot()
-        );
-        let state = self.state_dir.display().to_string();
-        if let Some(s) = self.server.take() {
-            s.stop();
-        }
-        let mut all: Vec<&str> = markers.to_vec();
-        all.push(&state);
-        assert_no_process(&all);
-    }
-}
-
-/// `ps -eo pid,args`: no line may contain a marker.
-#[track_caller]
-pub fn assert_no_process(markers: &[&str]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let out = Command::new("ps")
-            .args(["-eo", "pid,stat,args"])
-            .output()
-            .expect("ps");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let left: Vec<&str> = text
-            .lines()
-            .filter(|l| markers.iter().any(|m| l.contains(m)) && !l.contains(" Z"))
+        assert_eq!(code, 200, "{body}");
+        let left: Vec<Option<String>> = self
+            .server
+            .pods()
+            .into_iter()
+            .map(|p| p.metadata.name)
             .collect();
-        if left.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "processes left behind:\n{}",
-            left.join("\n")
-        );
-        std::thread::sleep(Duration::from_millis(100));
+        assert!(left.is_empty(), "pods left: {left:?}");
+        self.server.stop();
     }
 }
 
-/// A raw HTTP/1.1 request (no client library): status, JSON body, headers.
+/// A raw HTTP/1.1 request (no client library): status, body, headers.
 pub fn http_full(
     url: &str,
     method: &str,
@@ -298,8 +234,8 @@ pub fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, 
     (code, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
-/// A pod manifest: `spec` is merged into a minimal pod.
-pub fn pod(name: &str, node: &str, image: &str, command: &[&str], extra_spec: Value) -> Value {
+/// A pod manifest bound to `node`: `extra_spec` is merged into its spec.
+pub fn pod(name: &str, node: &str, extra_spec: Value) -> Value {
     let mut p = serde_json::json!({
         "apiVersion": "v1",
         "kind": "Pod",
@@ -307,9 +243,7 @@ pub fn pod(name: &str, node: &str, image: &str, command: &[&str], extra_spec: Va
         "spec": {
             "nodeName": node,
             "restartPolicy": "Never",
-            "automountServiceAccountToken": false,
-            "terminationGracePeriodSeconds": 2,
-            "containers": [{"name": "main", "image": image, "command": command}],
+            "containers": [{"name": "main", "image": "busybox", "command": ["true"]}],
         },
     });
     if let Value::Object(m) = extra_spec {
@@ -318,8 +252,4 @@ pub fn pod(name: &str, node: &str, image: &str, command: &[&str], extra_spec: Va
         }
     }
     p
-}
-
-pub fn path_exists(p: &Path) -> bool {
-    p.exists()
 }

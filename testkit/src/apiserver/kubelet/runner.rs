@@ -1,42 +1,34 @@
-//! One pod's life on its node, as the scheduler and kubelet would drive it:
-//! admission, image pulls, volume setup, the containers' processes, the
-//! deadline, deletion with a grace period, and PodGC when the node goes.
+//! One pod's life on a fake node, as its kubelet would drive it: admission,
+//! a failing image pull (the node's `imagePull` fault), the containers
+//! "running" for the node's `fake.seconds`, then exiting with its exit code
+//! and output; deletion with a grace period, activeDeadlineSeconds, and
+//! PodGC when the node goes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::container::PrepError;
-use super::process::Running;
-use super::running::{Proc, prepare_real, pull_failure, run_containers};
-use super::sandbox::Sandbox;
-use super::status;
-use super::{Ctl, images};
+use super::{Ctl, status};
 use crate::apiserver::Sim;
-use crate::apiserver::config::ImageSpec;
-use crate::apiserver::events::Source;
+use crate::apiserver::nodes::node_ip;
+use crate::apiserver::objects::{hex_id, now};
 use crate::apiserver::store::{Key, Kind};
 
-const SCHEDULER: Source<'static> = Source {
-    component: "default-scheduler",
-    host: "",
-};
-
-pub(super) enum Wake {
+enum Wake {
     Delete(Duration),
     NodeGone,
     Shutdown,
     Deadline,
-    /// The runner was forgotten (the pod is gone).
+    /// The task was forgotten (the pod is gone).
     Closed,
     /// The timer of the wait elapsed.
     Timer,
 }
 
-pub(super) async fn wait(
+async fn wait(
     ctl: &mut mpsc::UnboundedReceiver<Ctl>,
     deadline: Option<Instant>,
     timer: Option<Instant>,
@@ -54,41 +46,24 @@ pub(super) async fn wait(
     }
 }
 
-pub(super) struct Ctx {
-    pub(super) sim: Arc<Sim>,
-    pub(super) key: Key,
-    pub(super) uid: String,
-    pub(super) node_name: String,
+struct Ctx {
+    sim: Arc<Sim>,
+    key: Key,
+    uid: String,
+    node_name: String,
 }
 
 impl Ctx {
-    pub(super) fn update(&self, f: impl FnOnce(&mut Pod)) -> Option<Pod> {
+    fn update(&self, f: impl FnOnce(&mut Pod)) -> Option<Pod> {
         self.sim.update_pod(&self.key, &self.uid, f)
     }
 
-    pub(super) fn event(
-        &self,
-        pod: &Pod,
-        typ: &str,
-        reason: &str,
-        message: &str,
-        container: Option<&str>,
-    ) {
-        let fp = container.map(|c| format!("spec.containers{{{c}}}"));
-        let src = Source {
-            component: "kubelet",
-            host: &self.node_name,
-        };
-        self.sim
-            .pod_event(pod, typ, reason, message, src, fp.as_deref());
-    }
-
-    pub(super) fn remove(&self) {
+    fn remove(&self) {
         self.sim.remove_pod(&self.key, &self.uid);
     }
 
     /// PodGC: the node is gone; mark the pod failed, then delete it.
-    pub(super) async fn pod_gc(&self, ctl: &mut mpsc::UnboundedReceiver<Ctl>) {
+    async fn pod_gc(&self, ctl: &mut mpsc::UnboundedReceiver<Ctl>) {
         self.update(|p| {
             status::set_condition(
                 p,
@@ -118,8 +93,8 @@ impl Ctx {
     }
 
     /// Nothing runs: wait until the pod is deleted (or the node goes).
-    /// `kubelet`: a live kubelet finishes graceful deletions.
-    pub(super) async fn idle(&self, ctl: &mut mpsc::UnboundedReceiver<Ctl>, kubelet: bool) {
+    /// `kubelet`: a kubelet that acts finishes graceful deletions.
+    async fn idle(&self, ctl: &mut mpsc::UnboundedReceiver<Ctl>, kubelet: bool) {
         loop {
             match wait(ctl, None, None).await {
                 Wake::Delete(g) if kubelet || g.is_zero() => return self.remove(),
@@ -129,222 +104,166 @@ impl Ctx {
             }
         }
     }
+
+    /// A wait in a state where nothing runs ended for `w`.
+    async fn blocked(&self, ctl: &mut mpsc::UnboundedReceiver<Ctl>, w: Wake) {
+        match w {
+            Wake::Delete(_) => self.remove(),
+            Wake::NodeGone => self.pod_gc(ctl).await,
+            Wake::Deadline => {
+                self.deadline_exceeded();
+                self.idle(ctl, true).await
+            }
+            Wake::Shutdown | Wake::Closed | Wake::Timer => {}
+        }
+    }
+
+    fn deadline_exceeded(&self) {
+        self.update(|p| {
+            status::fail(
+                p,
+                "DeadlineExceeded",
+                "Pod was active on the node longer than the specified deadline",
+            )
+        });
+    }
 }
 
-pub async fn run_pod(sim: Arc<Sim>, key: Key, uid: String, mut ctl: mpsc::UnboundedReceiver<Ctl>) {
+/// containerd's answer when the registry cannot be reached.
+fn unreachable_message(image: &str) -> String {
+    let first = image.split('/').next().unwrap_or_default();
+    let registry = if image.contains('/') && (first.contains('.') || first.contains(':')) {
+        first
+    } else {
+        "registry-1.docker.io"
+    };
+    format!(
+        "rpc error: code = Unknown desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": failed to do request: Head \"https://{registry}/v2/\": dial tcp: lookup {registry}: i/o timeout"
+    )
+}
+
+/// Every pull fails: ErrImagePull, then ImagePullBackOff, until the pod goes.
+async fn pull_failure(
+    cx: &Ctx,
+    ctl: &mut mpsc::UnboundedReceiver<Ctl>,
+    images: &[(String, String)],
+    deadline: Option<Instant>,
+) {
+    cx.update(|p| {
+        for (name, image) in images {
+            status::waiting(p, name, "ErrImagePull", Some(&unreachable_message(image)));
+        }
+    });
+    let backoff =
+        Instant::now() + Duration::from_secs_f64(cx.sim.cfg.image_pull_backoff_seconds.max(0.0));
+    match wait(ctl, deadline, Some(backoff)).await {
+        Wake::Timer => {}
+        w => return cx.blocked(ctl, w).await,
+    }
+    cx.update(|p| {
+        for (name, image) in images {
+            let msg = format!(
+                "Back-off pulling image \"{image}\": ErrImagePull: {}",
+                unreachable_message(image)
+            );
+            status::waiting(p, name, "ImagePullBackOff", Some(&msg));
+        }
+    });
+    let w = wait(ctl, deadline, None).await;
+    cx.blocked(ctl, w).await
+}
+
+pub(super) async fn run_pod(
+    sim: Arc<Sim>,
+    key: Key,
+    uid: String,
+    mut ctl: mpsc::UnboundedReceiver<Ctl>,
+) {
     let Some(pod) = sim.store.get_typed::<Pod>(Kind::Pod, &key) else {
         return;
     };
     let spec = pod.spec.clone().unwrap_or_default();
-    let node_name = spec.node_name.clone().unwrap_or_default();
     let cx = Ctx {
         sim: sim.clone(),
         key,
         uid,
-        node_name: node_name.clone(),
+        node_name: spec.node_name.clone().unwrap_or_default(),
     };
-    let nodes = sim.store.count(Kind::Node);
-    if node_name.is_empty() {
-        let msg = format!(
-            "0/{nodes} nodes are available: the simulated API server has no scheduler; set spec.nodeName."
-        );
-        if let Some(p) = cx.update(|p| status::unschedulable(p, &msg)) {
-            sim.pod_event(&p, "Warning", "FailedScheduling", &msg, SCHEDULER, None);
-        }
-        return cx.idle(&mut ctl, true).await;
-    }
-    let Some(node) = sim.node_runtime(&node_name) else {
+    let Some(node) = sim.node_runtime(&cx.node_name) else {
         // No such node: no kubelet ever sees the pod; PodGC deletes it.
         return cx.pod_gc(&mut ctl).await;
     };
-    let faults = node.cfg.faults.clone();
-    if faults.pending {
-        let msg = faults.pending_message.clone().unwrap_or_else(|| {
-            format!("0/{nodes} nodes are available: 1 Insufficient cpu. preemption: 0/{nodes} nodes are available: 1 No preemption victims found for incoming pod.")
-        });
-        if let Some(p) = cx.update(|p| status::unschedulable(p, &msg)) {
-            sim.pod_event(&p, "Warning", "FailedScheduling", &msg, SCHEDULER, None);
-        }
-        return cx.idle(&mut ctl, true).await;
-    }
-    if !sim.node_ready(&node_name) {
+    if node.cfg.faults.pending {
+        // The kubelet never acts: the pod keeps the status it was created
+        // with, and a graceful delete waits for it forever.
         return cx.idle(&mut ctl, false).await;
     }
-    if faults.out_of_cpu {
-        let msg =
-            "Node didn't have enough resource: cpu, requested: 100, used: 1950, capacity: 2000";
-        if let Some(p) =
-            cx.update(|p| status::fail(p, "OutOfcpu", &format!("Pod was rejected: {msg}")))
-        {
-            cx.event(&p, "Warning", "OutOfcpu", msg, None);
-        }
-        return cx.idle(&mut ctl, true).await;
-    }
-    let host_ip = node.ip.clone();
+    let host_ip = node_ip(node.index);
     let pod_ip = if spec.host_network == Some(true) {
         host_ip.clone()
     } else {
         sim.kubelet.next_ip(node.index)
     };
-    let Some(pod) = cx.update(|p| status::admit(p, &host_ip, &pod_ip)) else {
+    if cx.update(|p| status::admit(p, &host_ip, &pod_ip)).is_none() {
         return;
-    };
+    }
     let deadline = spec
         .active_deadline_seconds
         .map(|s| Instant::now() + Duration::from_secs(s.max(0) as u64));
-    let grace =
-        Duration::from_secs(spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64);
-    if node.cfg.start_seconds > 0.0 {
-        let t = Instant::now() + Duration::from_secs_f64(node.cfg.start_seconds);
-        match wait(&mut ctl, deadline, Some(t)).await {
-            Wake::Timer => {}
-            w => return blocked(&cx, &mut ctl, w, deadline).await,
-        }
+    let images: Vec<(String, String)> = spec
+        .containers
+        .iter()
+        .map(|c| (c.name.clone(), c.image.clone().unwrap_or_default()))
+        .collect();
+    if node.cfg.faults.image_pull {
+        return pull_failure(&cx, &mut ctl, &images, deadline).await;
     }
 
-    // Image pulls.
-    let mut pulled: Vec<(Container, ImageSpec)> = Vec::new();
-    for c in &spec.containers {
-        let image = c.image.clone().unwrap_or_default();
-        let policy = c.image_pull_policy.clone().unwrap_or_default();
-        let found = if faults.image_pull {
-            None
-        } else {
-            images::resolve(&sim.cfg.images, &image)
-        };
-        let Some(found) = found.filter(|_| node.cfg.os.as_deref() != Some("windows")) else {
-            let err = if node.cfg.os.as_deref() == Some("windows") {
-                format!(
-                    "rpc error: code = NotFound desc = failed to pull and unpack image \"{}\": no match for platform in manifest: not found",
-                    images::normalize(&image)
-                )
-            } else if faults.image_pull {
-                images::unreachable_message(&image)
-            } else {
-                images::not_found_message(&image)
-            };
-            return pull_failure(&cx, &mut ctl, &pod, c, &image, &policy, &err, deadline).await;
-        };
-        if policy == "Always" {
-            cx.event(
-                &pod,
-                "Normal",
-                "Pulling",
-                &format!("Pulling image \"{image}\""),
-                Some(&c.name),
-            );
-            cx.event(&pod, "Normal", "Pulled", &format!("Successfully pulled image \"{image}\" in 3ms (3ms including waiting). Image size: 1048576 bytes."), Some(&c.name));
-        } else {
-            cx.event(
-                &pod,
-                "Normal",
-                "Pulled",
-                &format!("Container image \"{image}\" already present on machine"),
-                Some(&c.name),
-            );
+    let started = now();
+    cx.update(|p| {
+        for (name, image) in &images {
+            let image_id = format!("{image}@sha256:{}", hex_id(64));
+            let container_id = format!("containerd://{}", hex_id(64));
+            status::running(p, name, &started, &container_id, &image_id);
         }
-        pulled.push((c.clone(), found));
-    }
-
-    // Volumes and sandboxes (real nodes), retried like the kubelet does.
-    let sandboxes: Vec<Option<Sandbox>> = loop {
-        let Some(pod) = sim.store.get_typed::<Pod>(Kind::Pod, &cx.key) else {
-            return;
-        };
-        let mut out = Vec::new();
-        let mut failure = None;
-        for (c, img) in &pulled {
-            if node.cfg.fake.is_some() {
-                out.push(None);
-                continue;
-            }
-            match prepare_real(&cx, &node.cfg, &pod, c, img) {
-                Ok(sb) => out.push(Some(sb)),
-                Err(e) => {
-                    failure = Some((c.name.clone(), e));
-                    break;
-                }
-            }
-        }
-        match failure {
-            None => break out,
-            Some((_, PrepError::Mount { volume, message })) => {
-                cx.event(
-                    &pod,
-                    "Warning",
-                    "FailedMount",
-                    &format!("MountVolume.SetUp failed for volume \"{volume}\" : {message}"),
-                    None,
-                );
-            }
-            Some((name, PrepError::Config(msg))) => {
-                if let Some(p) = cx
-                    .update(|p| status::waiting(p, &name, "CreateContainerConfigError", Some(&msg)))
-                {
-                    cx.event(
-                        &p,
-                        "Warning",
-                        "Failed",
-                        &format!("Error: {msg}"),
-                        Some(&name),
-                    );
-                }
-            }
-        }
-        match wait(
-            &mut ctl,
-            deadline,
-            Some(Instant::now() + Duration::from_secs(2)),
-        )
-        .await
-        {
-            Wake::Timer => continue,
-            w => return blocked(&cx, &mut ctl, w, deadline).await,
-        }
+    });
+    sim.node_started_pod(&node);
+    let fake = &node.cfg.fake;
+    let end = Instant::now() + Duration::from_secs_f64(fake.seconds.max(0.0));
+    let wake = wait(&mut ctl, deadline, Some(end)).await;
+    let (exit_code, output) = match wake {
+        Wake::Timer => (
+            fake.exit_code,
+            fake.output
+                .replace("{node}", &cx.node_name)
+                .replace("{pod}", &cx.key.1)
+                .replace("{namespace}", &cx.key.0),
+        ),
+        // SIGTERM at once (the container honours it), SIGKILL for grace 0.
+        Wake::Delete(g) if g.is_zero() => (137, String::new()),
+        Wake::Delete(_) | Wake::Deadline => (143, String::new()),
+        // A deleted node's kubelet reports nothing more: PodGC alone
+        // writes the pod's final status.
+        Wake::NodeGone => return cx.pod_gc(&mut ctl).await,
+        Wake::Shutdown | Wake::Closed => return,
     };
-    let mut procs = Vec::new();
-    for ((c, _), sb) in pulled.iter().zip(sandboxes) {
-        let log = sim.kubelet.logs(&cx.uid, &c.name).unwrap_or_default();
-        let label = format!("{}/{}/{}", cx.key.0, cx.key.1, c.name);
-        procs.push(match (sb, node.cfg.fake.clone()) {
-            (Some(sb), _) => {
-                match Running::spawn(sb, log.clone(), sim.kubelet.procs.clone(), label) {
-                    Ok(r) => Proc::Real(Box::new(r)),
-                    Err(e) => Proc::Failed(format!("failed to start the sandbox: {e}"), log),
-                }
-            }
-            (None, f) => Proc::Fake(
-                f.unwrap_or_default(),
-                log,
-                cx.key.clone(),
-                node_name.clone(),
-            ),
-        });
-    }
-    run_containers(cx, ctl, pulled, procs, deadline, grace, node).await
-}
-
-/// A wait in a state where nothing runs ended for `w`.
-pub(super) async fn blocked(
-    cx: &Ctx,
-    ctl: &mut mpsc::UnboundedReceiver<Ctl>,
-    w: Wake,
-    _deadline: Option<Instant>,
-) {
-    match w {
-        Wake::Delete(_) => cx.remove(),
-        Wake::NodeGone => cx.pod_gc(ctl).await,
-        Wake::Deadline => {
-            deadline_exceeded(cx);
-            cx.idle(ctl, true).await
+    for (name, _) in &images {
+        if let Some(log) = sim.kubelet.logs(&cx.uid, name) {
+            log.close(output.clone());
         }
-        Wake::Shutdown | Wake::Closed | Wake::Timer => {}
     }
-}
-
-pub(super) fn deadline_exceeded(cx: &Ctx) {
-    let msg = "Pod was active on the node longer than the specified deadline";
-    if let Some(p) = cx.update(|p| status::fail(p, "DeadlineExceeded", msg)) {
-        cx.event(&p, "Warning", "DeadlineExceeded", msg, None);
+    cx.update(|p| {
+        for (name, _) in &images {
+            status::terminated(p, name, exit_code, &started);
+        }
+        status::settle_phase(p);
+    });
+    match wake {
+        Wake::Delete(_) => cx.remove(),
+        Wake::Deadline => {
+            cx.deadline_exceeded();
+            cx.idle(&mut ctl, true).await
+        }
+        _ => cx.idle(&mut ctl, true).await,
     }
 }

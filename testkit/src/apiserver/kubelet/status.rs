@@ -41,17 +41,6 @@ pub fn set_condition(
     });
 }
 
-/// The scheduler could not place the pod.
-pub fn unschedulable(pod: &mut Pod, message: &str) {
-    set_condition(
-        pod,
-        "PodScheduled",
-        false,
-        Some("Unschedulable"),
-        Some(message),
-    );
-}
-
 fn container_names(pod: &Pod) -> Vec<(String, String)> {
     pod.spec
         .as_ref()
@@ -170,26 +159,19 @@ pub fn running(pod: &mut Pod, name: &str, started: &Time, container_id: &str, im
     status(pod).phase = Some("Running".into());
 }
 
-pub struct Terminated<'a> {
-    pub exit_code: i32,
-    pub signal: Option<i32>,
-    pub reason: &'a str,
-    pub message: Option<String>,
-    pub started: Option<Time>,
-}
-
-pub fn terminated(pod: &mut Pod, name: &str, t: Terminated<'_>) {
+/// The container exited with `exit_code` (reason Completed or Error).
+pub fn terminated(pod: &mut Pod, name: &str, exit_code: i32, started: &Time) {
     if let Some(c) = container(pod, name) {
         let container_id = c.container_id.clone();
+        let reason = if exit_code == 0 { "Completed" } else { "Error" };
         c.state = Some(ContainerState {
             terminated: Some(ContainerStateTerminated {
-                exit_code: t.exit_code,
-                signal: t.signal,
-                reason: Some(t.reason.into()),
-                message: t.message,
-                started_at: t.started,
+                exit_code,
+                reason: Some(reason.into()),
+                started_at: Some(started.clone()),
                 finished_at: Some(now()),
                 container_id,
+                ..ContainerStateTerminated::default()
             }),
             ..ContainerState::default()
         });
