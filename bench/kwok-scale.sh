@@ -32,6 +32,7 @@ figure_args "$@"
 need jq jq
 need curl curl
 need /usr/bin/time time
+need python3 python3
 command -v kwok >/dev/null || die "kwok is missing: bash scripts/install-go control-plane"
 
 if [[ $QUICK == 1 ]]; then
@@ -102,11 +103,13 @@ printf '%s stdout F %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$report" >"$TMP/a
   --tls-cert-file "$CL/pki/kwok-serving.crt" --tls-private-key-file "$CL/pki/kwok-serving.key" \
   </dev/null >"$TMP/kwok.log" 2>&1) &
 KWOK_PID=$!
+healthz() { curl -sf --max-time 2 --cacert "$CL/pki/ca.crt" "https://$NODE_IP:$PORT/healthz" >/dev/null; }
 for _ in $(seq 100); do
-  curl -sf --max-time 2 --cacert "$CL/pki/ca.crt" "https://$NODE_IP:$PORT/healthz" >/dev/null && break
+  healthz && break
   kill -0 "$KWOK_PID" 2>/dev/null || die "kwok exited: $(tail -5 "$TMP/kwok.log")"
   sleep 0.2
 done
+healthz || die "kwok's https://$NODE_IP:$PORT/healthz does not answer: $(tail -5 "$TMP/kwok.log")"
 kwok_s=$(since "$t0")
 log "kwok $(kwok --version | awk '{print $3}') serving https://$NODE_IP:$PORT (pid $KWOK_PID)"
 

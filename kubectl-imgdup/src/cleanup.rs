@@ -21,8 +21,8 @@ pub fn run(args: CleanupArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
 }
 
 async fn cleanup(args: CleanupArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
-    let (client, namespace) = connect::client(conn).await?;
-    let calls = Calls::default();
+    let calls = std::sync::Arc::new(Calls::default());
+    let (client, namespace) = connect::client(conn, &calls).await?;
     // Every namespace unless -n names one: leftovers are wherever a run put them.
     let scoped = conn.namespace.is_some();
     let needs = preflight::cleanup_needs()

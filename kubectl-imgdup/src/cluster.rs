@@ -55,8 +55,8 @@ fn dry_run(args: &ClusterArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
 
 async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     let binary = airgap::binary(&args.agent)?;
-    let (client, namespace) = connect::client(conn).await?;
     let calls = Arc::new(Calls::default());
+    let (client, namespace) = connect::client(conn, &calls).await?;
     let needs = airgap::needs(preflight::needs(&namespace), binary.as_ref(), &namespace);
     preflight::check_access(&client, needs, &calls).await?;
 

@@ -1,8 +1,10 @@
 //! What every cluster command shares: the kubeconfig (as kubectl loads it),
 //! the runtime, a run id, and the signals that must end a run cleanly.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result, anyhow};
-use imgdup::fanout::calls::Calls;
+use imgdup::fanout::calls::{Calls, counting_client};
 use imgdup::fanout::run::{self, FanoutConfig};
 use k8s_openapi::api::core::v1::Pod;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -13,7 +15,8 @@ use crate::exit::Exit;
 
 /// The client and the namespace for agent pods: `-n`, else the context's,
 /// else `default` — kubectl's rules, `KUBECONFIG` with several files included.
-pub async fn client(args: &ConnectArgs) -> Result<(Client, String)> {
+/// The client counts its watch connections in `calls`.
+pub async fn client(args: &ConnectArgs, calls: &Arc<Calls>) -> Result<(Client, String)> {
     let options = KubeConfigOptions {
         context: args.context.clone(),
         ..Default::default()
@@ -33,7 +36,7 @@ pub async fn client(args: &ConnectArgs) -> Result<(Client, String)> {
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
-    Ok((Client::try_from(config)?, namespace))
+    Ok((counting_client(config, calls.clone())?, namespace))
 }
 
 /// Two worker threads: the work is waiting on the API server, not computing.

@@ -23,8 +23,8 @@ pub fn run(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
 
 async fn which(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     let binary = crate::airgap::binary(&args.agent)?;
-    let (client, namespace) = connect::client(conn).await?;
     let calls = Arc::new(Calls::default());
+    let (client, namespace) = connect::client(conn, &calls).await?;
     let needs = crate::airgap::needs(
         preflight::which_needs(&namespace),
         binary.as_ref(),

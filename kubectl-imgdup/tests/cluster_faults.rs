@@ -127,7 +127,8 @@ fn a_dropped_watch_and_a_410_on_rewatch_are_survived_by_a_relist() {
     server.stop();
 }
 
-/// Not on the real cluster: its kubelets cannot be told to ignore a pod or fail a pull, and deleting a Node would break it.
+/// Here for the node deleted mid-run: a real kubelet registers its Node again. The pull failure and the
+/// pod no kubelet starts also run on the real cluster (`real_cluster/faults.rs`, `sim_vs_real.rs`).
 #[test]
 fn pending_image_pull_and_a_deleted_node_get_named_reasons() {
     let dir = tempfile::tempdir().unwrap();

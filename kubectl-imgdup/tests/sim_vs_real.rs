@@ -194,20 +194,26 @@ fn cleanup_deletes_our_pods_in_any_namespace_and_nothing_else() {
 
 /// A node whose kubelet never acts on the pod: on the real cluster a Node
 /// object with no kubelet behind it (no Lease, no conditions), on the
-/// simulator a node with the `pending` fault.
+/// simulator a node with the `pending` fault. The name is new in every run:
+/// the controller-manager marks a node that never posted a status NotReady
+/// 60 s after it first saw that name (then the reason is `NodeLost`, which
+/// `real_cluster/faults.rs` covers with a killed kubelet).
 #[test]
 fn a_node_that_never_starts_its_pod_is_unknown_pod_pending() {
-    let mut ghost = sim::fake_node("ghost-1", 1.0, 0, &sim::ok_output());
+    let ghost_name = format!("ghost-{}", std::process::id());
+    let ghost_name = ghost_name.as_str();
+    let mut ghost = sim::fake_node(ghost_name, 1.0, 0, &sim::ok_output());
     ghost.faults.pending = true;
     let sim_nodes = vec![ghost, sim::fake_node("dood", 1.0, 0, &sim::ok_output())];
     on_both(sim_nodes, |target| {
         if let Target::Real(_) = target {
-            target
-                .create(r#"{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ghost-1"}}"#);
+            target.create(&format!(
+                r#"{{"apiVersion": "v1", "kind": "Node", "metadata": {{"name": "{ghost_name}"}}}}"#
+            ));
         }
         let started = Instant::now();
         let out = target.run(&[
-            "ghost-1",
+            ghost_name,
             "dood",
             "-n",
             "imgdup",
@@ -218,12 +224,12 @@ fn a_node_that_never_starts_its_pod_is_unknown_pod_pending() {
         ]);
         let took = started.elapsed();
         if let Target::Real(lab) = target {
-            lab.delete(&["node", "ghost-1"]);
+            lab.delete(&["node", ghost_name]);
         }
         let what = target.name();
         assert_exit(&out, 4);
         let verdicts = sim::verdicts(&out);
-        assert_eq!(verdicts["ghost-1"], "unknown PodPending", "{what}");
+        assert_eq!(verdicts[ghost_name], "unknown PodPending", "{what}");
         assert!(
             !verdicts["dood"].starts_with("unknown"),
             "{what}: {verdicts:?}"

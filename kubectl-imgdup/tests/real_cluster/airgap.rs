@@ -32,23 +32,10 @@ fn essences(out: &Output) -> Vec<Value> {
 #[test]
 fn the_uploaded_agent_gives_the_image_modes_reports_on_every_runtime() {
     let lab = lab();
-    let binary = static_binary();
     let image_mode = lab.imgdup(None, &["-n", "imgdup", "-o", "json"]);
     assert_exit(&image_mode, 0);
     let mark = lab.audit_mark();
-    let uploaded = lab.imgdup(
-        None,
-        &[
-            "-n",
-            "imgdup",
-            "-o",
-            "json",
-            "--image",
-            SHELL_IMAGE,
-            "--agent-binary",
-            binary.to_str().unwrap(),
-        ],
-    );
+    let uploaded = lab.imgdup(None, &airgapped(&["-n", "imgdup", "-o", "json"]));
     assert_exit(&uploaded, 0);
     assert_eq!(essences(&uploaded), essences(&image_mode));
     // Per node: one exec for the upload and one for the agent.
@@ -67,22 +54,10 @@ fn a_node_of_another_architecture_gets_a_clear_reason_and_no_pod() {
         r#"{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "arm-1",
             "labels": {"kubernetes.io/arch": "arm64", "kubernetes.io/os": "linux"}}}"#,
     );
-    let binary = static_binary();
     let mark = lab.audit_mark();
     let out = lab.imgdup(
         None,
-        &[
-            "arm-1",
-            "dood",
-            "-n",
-            "imgdup",
-            "-o",
-            "json",
-            "--image",
-            SHELL_IMAGE,
-            "--agent-binary",
-            binary.to_str().unwrap(),
-        ],
+        &airgapped(&["arm-1", "dood", "-n", "imgdup", "-o", "json"]),
     );
     let requests = lab.requests_since(&mark, "imgdup-lab-admin");
     lab.delete(&["node", "arm-1"]);
@@ -108,19 +83,8 @@ fn without_pods_exec_the_run_stops_in_preflight_and_creates_nothing() {
         "imgdup-ops-carol",
         Some("pods/exec"),
     ));
-    let binary = static_binary();
     let mark = lab.audit_mark();
-    let out = lab.imgdup(
-        Some(&user),
-        &[
-            "-n",
-            "imgdup",
-            "--image",
-            SHELL_IMAGE,
-            "--agent-binary",
-            binary.to_str().unwrap(),
-        ],
-    );
+    let out = lab.imgdup(Some(&user), &airgapped(&["-n", "imgdup"]));
     assert_exit(&out, 1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("create pods/exec"), "{err}");

@@ -90,11 +90,10 @@ fn an_image_that_cannot_be_pulled_is_named() {
 #[test]
 fn after_sigkill_the_kubelet_ends_the_pods_at_their_deadline_and_cleanup_removes_them() {
     let lab = lab();
-    let binary = static_binary();
     let mut child = lab
         .imgdup_command(
             None,
-            &[
+            &airgapped(&[
                 "dood",
                 "runtime-switch",
                 "-n",
@@ -102,11 +101,7 @@ fn after_sigkill_the_kubelet_ends_the_pods_at_their_deadline_and_cleanup_removes
                 // activeDeadlineSeconds: 1 + 60.
                 "--timeout",
                 "1s",
-                "--image",
-                SHELL_IMAGE,
-                "--agent-binary",
-                binary.to_str().unwrap(),
-            ],
+            ]),
         )
         .stdout(Stdio::null())
         .stderr(Stdio::null())

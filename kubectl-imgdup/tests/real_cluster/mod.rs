@@ -15,6 +15,7 @@ mod faults;
 mod scan;
 mod security;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -87,13 +88,17 @@ impl Lab {
 
     /// `kubectl imgdup ARGS` through real kubectl, which finds the plugin on
     /// PATH, as `kubeconfig`'s user (the admin's when `None`).
-    pub fn imgdup(&self, kubeconfig: Option<&Path>, args: &[&str]) -> Output {
+    pub fn imgdup<S: AsRef<OsStr>>(&self, kubeconfig: Option<&Path>, args: &[S]) -> Output {
         self.imgdup_command(kubeconfig, args)
             .output()
             .expect("cannot run kubectl")
     }
 
-    pub fn imgdup_command(&self, kubeconfig: Option<&Path>, args: &[&str]) -> Command {
+    pub fn imgdup_command<S: AsRef<OsStr>>(
+        &self,
+        kubeconfig: Option<&Path>,
+        args: &[S],
+    ) -> Command {
         let plugin_dir = bin().parent().unwrap().to_path_buf();
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut paths = vec![plugin_dir];
@@ -138,6 +143,14 @@ impl Lab {
     pub fn user(&self, name: &str, groups: &[&str]) -> PathBuf {
         self.cluster.user(name, groups)
     }
+}
+
+/// `args` in air-gapped mode: the shell image every node has, and this
+/// build's static binary to upload into it.
+pub fn airgapped(args: &[&str]) -> Vec<String> {
+    let binary = static_binary().display().to_string();
+    let mode = ["--image", SHELL_IMAGE, "--agent-binary", &binary];
+    args.iter().chain(&mode).map(|a| a.to_string()).collect()
 }
 
 pub fn json(out: &Output) -> Value {

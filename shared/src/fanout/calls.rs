@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::cluster_report::ApiCalls;
 use super::retry::{CallError, RetryPolicy};
@@ -30,6 +30,31 @@ pub struct Calls {
     per_node: Mutex<BTreeMap<String, u32>>,
 }
 
+/// A client that counts every watch connection it opens, reconnects
+/// included: kube-runtime's watcher reopens a watch that the server ended (a
+/// watcher that fell behind, or one at its ~290 s timeout) without telling
+/// its caller, so only the request itself shows it.
+pub fn counting_client(
+    config: kube::Config,
+    calls: Arc<Calls>,
+) -> Result<kube::Client, kube::Error> {
+    let count =
+        tower::util::MapRequestLayer::new(move |req: hyper::http::Request<kube::client::Body>| {
+            if is_watch(req.uri().query()) {
+                calls.note(Verb::Watch, None);
+            }
+            req
+        });
+    Ok(kube::client::ClientBuilder::try_from(config)?
+        .with_layer(&count)
+        .build())
+}
+
+/// `watch=true` (or `1`) in a request's query: a watch connection.
+fn is_watch(query: Option<&str>) -> bool {
+    query.is_some_and(|q| q.split('&').any(|kv| kv == "watch=true" || kv == "watch=1"))
+}
+
 impl Calls {
     pub fn new(policy: RetryPolicy) -> Self {
         Self {
@@ -38,7 +63,8 @@ impl Calls {
         }
     }
 
-    /// Counts one request made outside [`Calls::run`] (a watch connection).
+    /// Counts one request made outside [`Calls::run`] (a watch connection,
+    /// from [`counting_client`], or the watcher's list).
     pub fn note(&self, verb: Verb, node: Option<&str>) {
         self.by_verb[verb as usize].fetch_add(1, Ordering::Relaxed);
         if let Some(node) = node {
@@ -92,5 +118,22 @@ impl Calls {
             retries: self.retries.load(Ordering::Relaxed),
             max_per_node: self.per_node().values().copied().max().unwrap_or(0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_watch_requests_count_as_watches() {
+        assert!(is_watch(Some(
+            "labelSelector=a%3Db&watch=true&timeoutSeconds=290"
+        )));
+        assert!(is_watch(Some("watch=1")));
+        assert!(!is_watch(Some("labelSelector=a%3Db")));
+        assert!(!is_watch(Some("watch=false")));
+        assert!(!is_watch(Some("allowWatchBookmarks=true")));
+        assert!(!is_watch(None));
     }
 }

@@ -151,8 +151,8 @@ async fn watch_run(
     updates: broadcast::Sender<PodUpdate>,
     calls: Arc<Calls>,
 ) {
+    // Its watch connections are counted by the client (`counting_client`).
     calls.note(Verb::List, None);
-    calls.note(Verb::Watch, None);
     let selector = format!("{RUN_ID_LABEL}={run_id}");
     let stream = watcher(pods, watcher::Config::default().labels(&selector)).default_backoff();
     let mut stream = std::pin::pin!(stream);
@@ -167,7 +167,6 @@ async fn watch_run(
             // The watcher relists and re-watches by itself.
             Err(_) => {
                 calls.note(Verb::List, None);
-                calls.note(Verb::Watch, None);
                 continue;
             }
         };
