@@ -139,8 +139,7 @@ fn the_agent_image_scans_a_node_as_node_local_does() {
     let run: Vec<&str> = run.iter().map(String::as_str).collect();
     let out = lab.exec(Path::new("docker"), &run);
     assert_exit(&out, 0);
-    let from_image: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(&out)));
+    let from_image = json(&out);
     assert_eq!(from_image["kind"], "NodeReport");
 
     let local = node_report(lab, &[]);

@@ -17,8 +17,13 @@ pub fn node_report(lab: &Scenario, args: &[&str]) -> Value {
     all.extend_from_slice(args);
     let out = lab.exec(&bin(), &all);
     assert_exit(&out, 0);
+    json(&out)
+}
+
+/// A command's stdout as JSON, or a failure that shows what it printed.
+pub fn json(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(&out)))
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(out)))
 }
 
 /// The report's image whose tags include `tag`.

@@ -13,6 +13,20 @@ use crate::defaults as d;
 use crate::node::Node;
 use crate::process::Process;
 
+/// containerd's config file: `-c`/`--config`, else the default.
+pub fn containerd_config(p: &Process) -> String {
+    p.cmdline
+        .value(&["-c", "--config"])
+        .unwrap_or_else(|| d::CONTAINERD_CONFIG.into())
+}
+
+/// dockerd's daemon.json: `--config-file`, else the default.
+pub fn dockerd_config(p: &Process) -> String {
+    p.cmdline
+        .value(&["--config-file"])
+        .unwrap_or_else(|| d::DOCKER_CONFIG.into())
+}
+
 /// containerd's socket: `-a`/`--address`, else the config's `[grpc]
 /// address`, else the default.
 pub fn containerd_socket(p: &Process, toml: Option<&ContainerdToml>) -> String {
@@ -49,17 +63,11 @@ pub fn cri_dockerd_socket(p: &Process) -> String {
 fn claimed(node: &Node, p: &Process) -> Option<String> {
     // A config that cannot be read was reported where the chain read it.
     if p.is("containerd") {
-        let config = p
-            .cmdline
-            .value(&["-c", "--config"])
-            .unwrap_or_else(|| d::CONTAINERD_CONFIG.into());
+        let config = containerd_config(p);
         let toml = daemon_config::read(&node.host, Path::new(&config), ContainerdToml::parse);
         Some(containerd_socket(p, toml.ok().flatten().as_ref()))
     } else if p.is("dockerd") {
-        let config = p
-            .cmdline
-            .value(&["--config-file"])
-            .unwrap_or_else(|| d::DOCKER_CONFIG.into());
+        let config = dockerd_config(p);
         let json = daemon_config::read(&node.host, Path::new(&config), DaemonJson::parse);
         Some(dockerd_socket(p, json.ok().flatten().as_ref()))
     } else if p.is("cri-dockerd") {

@@ -83,10 +83,7 @@ pub async fn discover(
 fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
     let mut out = Vec::new();
     for p in node.procs.named("containerd") {
-        let config_path = p
-            .cmdline
-            .value(&["-c", "--config"])
-            .unwrap_or_else(|| d::CONTAINERD_CONFIG.into());
+        let config_path = claimed_socket::containerd_config(p);
         let toml = read_or_warn(node, &config_path, ContainerdToml::parse, warnings);
         let socket = claimed_socket::containerd_socket(p, toml.as_ref());
         let root = p
@@ -102,10 +99,7 @@ fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
         ));
     }
     for p in node.procs.named("dockerd") {
-        let config_path = p
-            .cmdline
-            .value(&["--config-file"])
-            .unwrap_or_else(|| d::DOCKER_CONFIG.into());
+        let config_path = claimed_socket::dockerd_config(p);
         let json = read_or_warn(node, &config_path, DaemonJson::parse, warnings);
         let socket = claimed_socket::dockerd_socket(p, json.as_ref());
         let root = p

@@ -210,10 +210,17 @@ impl ProcessTable {
     /// CAP_SYS_PTRACE): a runtime's sockets are then out of sight.
     pub fn fds_readable(&self, pid: u32) -> bool {
         let mut seen = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
-        seen.held
-            .entry(pid)
+        self.held(&mut seen.held, pid).is_some()
+    }
+
+    /// The socket inodes `pid` holds, read once per table (see [`Sockets`]).
+    fn held<'a>(
+        &self,
+        held: &'a mut HashMap<u32, Option<Vec<u64>>>,
+        pid: u32,
+    ) -> &'a Option<Vec<u64>> {
+        held.entry(pid)
             .or_insert_with(|| socket_inodes(&self.proc_root.join(pid.to_string())))
-            .is_some()
     }
 
     /// Finds the process listening on the unix socket at `socket` (a host
@@ -258,9 +265,7 @@ impl ProcessTable {
             if inodes.is_empty() {
                 continue;
             }
-            let holds = held
-                .entry(process.pid)
-                .or_insert_with(|| socket_inodes(&dir));
+            let holds = self.held(held, process.pid);
             if let Some(inode) = holds.iter().flatten().find(|i| inodes.contains(i)) {
                 return Some(Listener {
                     pid: process.pid,
@@ -278,9 +283,7 @@ impl ProcessTable {
         self.get(pid)?;
         let bound = listening.get(&(host.root().to_path_buf(), netns.get(&pid)?.clone()))?;
         let parent = wanted.parent()?;
-        let holds = held
-            .entry(pid)
-            .or_insert_with(|| socket_inodes(&self.proc_root.join(pid.to_string())));
+        let holds = self.held(held, pid);
         let inode = holds.iter().flatten().find(|i| {
             bound
                 .iter()

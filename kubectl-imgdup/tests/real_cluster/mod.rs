@@ -153,11 +153,6 @@ pub fn airgapped(args: &[&str]) -> Vec<String> {
     args.iter().chain(&mode).map(|a| a.to_string()).collect()
 }
 
-pub fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(out)))
-}
-
 /// Polls `done` every 100 ms until it holds, or fails naming `what`.
 pub fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
