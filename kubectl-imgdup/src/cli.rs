@@ -127,7 +127,7 @@ pub enum Command {
     /// Scan one node: its stores, a verdict per image, and the reclaimable bytes
     #[command(after_help = crate::examples::NODE)]
     Node(NodeArgs),
-    /// Print the exact commands that reclaim the duplicated bytes (nothing is deleted)
+    /// Remove the extra copies of duplicated images, with guards and a measured proof
     #[command(after_help = crate::examples::PRUNE)]
     Prune(PruneArgs),
     /// Show crictl's endpoint chain on one node, hop by hop (crictl-which, run there)
@@ -185,10 +185,20 @@ pub struct NodeArgs {
 pub struct PruneArgs {
     #[command(flatten)]
     pub scan: LocalScan,
-    /// Print the plan only. Required: this version never deletes anything
-    #[arg(long, required = true)]
+    /// Print the plan as commands for a person, and remove nothing
+    #[arg(long, conflicts_with = "yes")]
     pub dry_run: bool,
-    /// Output format (text is a paste-able script)
+    /// Remove without asking (without it: ask on a terminal, else remove nothing)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Keep images whose tag, repo digest or id matches this glob (repeatable)
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Remove this whole offline store root (a runtime-switch leftover, e.g.
+    /// /var/lib/docker) once nothing on the node can be using it (repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub remove_leftover_store: Vec<String>,
+    /// Output format (text: with --dry-run a paste-able script, else tables)
     #[arg(short = 'o', long, value_enum, default_value_t = PlanOutput::Text)]
     pub output: PlanOutput,
 }

@@ -12,6 +12,8 @@ pub enum Exit {
     Duplicates = 3,
     /// Some nodes are `unknown`.
     Unknown = 4,
+    /// `prune`: some removals failed (the report names them).
+    PruneFailed = 5,
     /// Ctrl-C, after the agent pods were deleted.
     Interrupted = 130,
     /// SIGTERM, after the agent pods were deleted (128 + 15).

@@ -14,6 +14,7 @@ mod node_host_root;
 mod node_local;
 mod node_partial_stores;
 mod plugin_completion;
+mod prune_guards;
 mod prune_proof;
 mod real_cluster;
 mod sim_vs_real;

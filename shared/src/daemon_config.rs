@@ -68,6 +68,34 @@ pub struct ContainerdToml {
     pub grpc: ContainerdGrpc,
     #[serde(default)]
     pub disabled_plugins: Vec<String>,
+    /// Read only for the sandbox image (see [`Self::sandbox_image`]).
+    #[serde(default)]
+    pub plugins: CriPlugins,
+}
+
+/// The CRI plugins' sections that name the sandbox image.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct CriPlugins {
+    #[serde(rename = "io.containerd.grpc.v1.cri", default)]
+    pub cri: SandboxV2,
+    #[serde(rename = "io.containerd.cri.v1.images", default)]
+    pub images: ImagesV3,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SandboxV2 {
+    pub sandbox_image: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ImagesV3 {
+    #[serde(default)]
+    pub pinned_images: PinnedImages,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct PinnedImages {
+    pub sandbox: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -79,6 +107,14 @@ impl ContainerdToml {
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Self, ConfigError> {
         let text = std::str::from_utf8(bytes).map_err(|e| parse_error(path, "TOML", e))?;
         toml::from_str(text).map_err(|e| parse_error(path, "TOML", e))
+    }
+
+    /// The pod sandbox (pause) image the CRI plugin is configured with:
+    /// `sandbox_image` (config version 2) or `pinned_images.sandbox` of the
+    /// images plugin (version 3, containerd 2.x).
+    pub fn sandbox_image(&self) -> Option<&str> {
+        let v2 = self.plugins.cri.sandbox_image.as_deref();
+        v2.or(self.plugins.images.pinned_images.sandbox.as_deref())
     }
 
     /// Whether the CRI plugin is switched off (`cri` or its full id).
@@ -175,6 +211,8 @@ mod tests {
 
     #[test]
     fn containerd_toml_root_state_address() {
+        let v3 = ContainerdToml::parse(b"version = 3\n[plugins.'io.containerd.cri.v1.images'.pinned_images]\nsandbox = \"p:3\"\n", p()).unwrap();
+        assert_eq!(v3.sandbox_image(), Some("p:3"));
         let c = ContainerdToml::parse(b"version = 2\nroot = \"/r\"\nstate = \"/s\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\naddress = \"/s/c.sock\"\n[plugins.\"io.containerd.grpc.v1.cri\"]\nsandbox_image = \"x\"\n", p()).unwrap();
         assert_eq!(
             (

@@ -39,7 +39,7 @@ use crate::runtime::{RuntimeError, grpc_channel, with_deadline};
 
 /// The snapshotter whose snapshots we size: containerd's default, the one the
 /// CRI plugin, k3s and Docker's containerd image store use.
-const SNAPSHOTTER: &str = "overlayfs";
+pub(crate) const SNAPSHOTTER: &str = "overlayfs";
 /// Content label that names each snapshotter an image is unpacked in.
 const SNAPSHOT_LABEL: &str = "containerd.io/gc.ref.snapshot.";
 
@@ -91,10 +91,10 @@ pub async fn read_containerd_api(
 }
 
 /// A manifest resolved down to the image it describes.
-struct Resolved {
-    id: String,
-    diff_ids: Vec<String>,
-    blobs: Vec<String>,
+pub(crate) struct Resolved {
+    pub id: String,
+    pub diff_ids: Vec<String>,
+    pub blobs: Vec<String>,
 }
 
 async fn read_namespace(api: &Api<'_>, inv: &mut StoreInventory) -> Result<(), InventoryError> {
@@ -215,7 +215,7 @@ fn is_id_ref(name: &str) -> bool {
 
 /// Target (manifest, or index → the node's manifest) → config → DiffIDs.
 /// `None` (with a gap) when some piece is missing or not an image.
-async fn resolve(
+pub(crate) async fn resolve(
     api: &Api<'_>,
     name: &str,
     target: &Descriptor,
@@ -309,16 +309,16 @@ async fn note_other_snapshotters(
 
 /// One namespace of one containerd: every request carries the namespace
 /// header and runs under the deadline.
-struct Api<'a> {
-    channel: Channel,
-    ns: &'a str,
-    socket: &'a Path,
-    timeout: Duration,
+pub(crate) struct Api<'a> {
+    pub channel: Channel,
+    pub ns: &'a str,
+    pub socket: &'a Path,
+    pub timeout: Duration,
 }
 
 impl Api<'_> {
     /// Runs one unary call; NotFound is `Ok(None)`, not an error.
-    async fn call<M, T, F, Fut>(
+    pub async fn call<M, T, F, Fut>(
         &self,
         name: &'static str,
         f: F,

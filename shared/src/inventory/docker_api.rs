@@ -201,7 +201,7 @@ fn identity(listed_id: String, inspect: ImageInspect) -> (Image, Graph) {
 }
 
 /// `GET /containers/json?all=1`: running and stopped containers pin images.
-async fn read_containers(
+pub(crate) async fn read_containers(
     docker: &Docker,
     socket: &Path,
     timeout: Duration,

@@ -5,11 +5,13 @@ mod chain;
 #[cfg(feature = "cluster")]
 mod cluster;
 mod node;
+mod prune;
 
 pub use chain::chain_text;
 #[cfg(feature = "cluster")]
 pub use cluster::{api_calls_text, cluster_text};
 pub use node::{human_bytes, node_text, prune_text};
+pub use prune::prune_report_text;
 
 use comfy_table::{Table, presets::NOTHING};
 use serde::Serialize;

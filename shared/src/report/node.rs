@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{or_dash, sanitize, table};
 use crate::node_report::NodeReport;
-use crate::prune::{PrunePlan, Step};
+use crate::prune::script::{PrunePlan, Step};
 
 /// Binary units with one decimal, like kubectl's quantities: `3.0 MiB`.
 pub fn human_bytes(bytes: u64) -> String {

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use k8s_cri::v1::image_service_client::ImageServiceClient;
 use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
-use k8s_cri::v1::{ImageFsInfoRequest, VersionRequest};
+use k8s_cri::v1::{
+    ImageFsInfoRequest, ImageSpec, ListContainersRequest, ListImagesRequest, RemoveImageRequest,
+    StatusRequest, VersionRequest,
+};
 use tonic::transport::Channel;
 
 use super::{RuntimeError, grpc_channel, with_deadline};
@@ -96,6 +99,103 @@ impl CriClient {
     pub async fn version_and_mountpoints(&self) -> Result<(CriVersion, Vec<String>), RuntimeError> {
         let (version, mounts) = tokio::join!(self.version(), self.image_fs_mountpoints());
         Ok((version?, mounts.unwrap_or_default()))
+    }
+}
+
+/// An image as the CRI lists it: what the prune guards need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CriImage {
+    pub id: String,
+    pub repo_tags: Vec<String>,
+    /// The runtime will not garbage-collect it (the sandbox image, say).
+    pub pinned: bool,
+}
+
+impl CriClient {
+    /// `Status` with `verbose`: the runtime's own config as JSON under
+    /// `info["config"]` (containerd 1.x and cri-dockerd put `sandboxImage` there).
+    pub async fn status_info(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, RuntimeError> {
+        let request = StatusRequest { verbose: true };
+        let answer = with_deadline(
+            "CRI",
+            "Status",
+            &self.shown,
+            self.timeout,
+            self.runtime.clone().status(request),
+        )
+        .await
+        .map_err(explain_not_cri)?;
+        Ok(answer.into_inner().info)
+    }
+
+    pub async fn list_images(&self) -> Result<Vec<CriImage>, RuntimeError> {
+        let answer = with_deadline(
+            "CRI",
+            "ListImages",
+            &self.shown,
+            self.timeout,
+            self.image.clone().list_images(ListImagesRequest::default()),
+        )
+        .await
+        .map_err(explain_not_cri)?;
+        Ok(answer
+            .into_inner()
+            .images
+            .into_iter()
+            .map(|i| CriImage {
+                id: i.id,
+                repo_tags: i.repo_tags,
+                pinned: i.pinned,
+            })
+            .collect())
+    }
+
+    /// Every container, running or not: `(id, name, image ref)`, where the
+    /// image ref is what the runtime resolved (an image id for containerd).
+    pub async fn list_containers(&self) -> Result<Vec<(String, String, String)>, RuntimeError> {
+        let answer = with_deadline(
+            "CRI",
+            "ListContainers",
+            &self.shown,
+            self.timeout,
+            self.runtime
+                .clone()
+                .list_containers(ListContainersRequest::default()),
+        )
+        .await
+        .map_err(explain_not_cri)?;
+        Ok(answer
+            .into_inner()
+            .containers
+            .into_iter()
+            .map(|c| {
+                let name = c.metadata.map(|m| m.name).unwrap_or_default();
+                (c.id, name, c.image_ref)
+            })
+            .collect())
+    }
+
+    /// `RemoveImage` by id: the CRI's own removal, for a store no native
+    /// API reaches.
+    pub async fn remove_image(&self, id: &str) -> Result<(), RuntimeError> {
+        let request = RemoveImageRequest {
+            image: Some(ImageSpec {
+                image: id.to_string(),
+                ..Default::default()
+            }),
+        };
+        with_deadline(
+            "CRI",
+            "RemoveImage",
+            &self.shown,
+            self.timeout,
+            self.image.clone().remove_image(request),
+        )
+        .await
+        .map_err(explain_not_cri)?;
+        Ok(())
     }
 }
 

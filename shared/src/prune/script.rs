@@ -1,8 +1,9 @@
-//! The prune plan: the exact commands that free the reclaimable bytes, one
-//! per store copy. Nothing is deleted here (v1 prints, the operator runs).
+//! The dry-run plan: the exact commands that free the reclaimable bytes, one
+//! per store copy, printed for an operator to read or run (`--dry-run`).
 
 use serde::Serialize;
 
+use super::report::{SkipReason, Skipped};
 use crate::chain::API_VERSION;
 use crate::defaults as d;
 use crate::node_report::NodeReport;
@@ -27,8 +28,9 @@ pub struct PrunePlan {
     pub steps: Vec<Step>,
 }
 
-/// Builds the plan from a node report.
-pub fn plan(report: &NodeReport) -> PrunePlan {
+/// Builds the plan from a node report; a copy in `skipped` (the guards'
+/// answer) becomes a note that says why it stays.
+pub fn plan(report: &NodeReport, skipped: &[Skipped]) -> PrunePlan {
     let mut steps = Vec::new();
     for store in &report.stores {
         let removals: Vec<(&crate::verdict::ImageFinding, &crate::verdict::Removal)> = report
@@ -51,12 +53,12 @@ pub fn plan(report: &NodeReport) -> PrunePlan {
             steps.extend(offline_notes(store));
         }
         for (finding, removal) in removals {
-            if !removal.pinned_by.is_empty() {
-                steps.push(Step::Note(format!(
-                    "skip {}: used by container(s) {}",
-                    finding.id,
-                    removal.pinned_by.join(", ")
-                )));
+            let skip = skipped
+                .iter()
+                .find(|s| s.image == finding.id && s.store == removal.store);
+            // An offline store's commands are notes already, with how to run them.
+            if let Some(skip) = skip.filter(|s| s.reason != SkipReason::OfflineStore) {
+                steps.push(Step::Note(format!("skip {}: {}", finding.id, skip.detail)));
                 continue;
             }
             let command = command(store, finding, removal);

@@ -1,0 +1,313 @@
+//! `prune --local --yes` on the lab's real daemons: each guard keeps the
+//! copy it protects (and says why), and nothing outside the plan moves.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// `kubectl imgdup prune --local ARGS` inside the node.
+pub fn prune(lab: &Scenario, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["prune", "--local", "--node-name", &lab.name];
+    all.extend_from_slice(args);
+    lab.exec(&bin(), &all)
+}
+
+/// Allocated bytes under a node path, measured from outside with GNU du.
+pub fn du(lab: &Scenario, path: &str) -> u64 {
+    let local = format!("{}{path}", lab.get("ROOT"));
+    let out = Command::new("du").args(["-sxB1", &local]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// `ctr` of the node's system containerd, in namespace `ns`.
+pub fn ctr(lab: &Scenario, ns: &str, args: &str) -> std::process::Output {
+    let out = lab.sh(&format!(
+        "{} -a {} -n {ns} {args}",
+        lab.get("CTR_CONTAINERD"),
+        lab.get("SOCK_CONTAINERD")
+    ));
+    assert_exit(&out, 0);
+    out
+}
+
+pub fn skipped<'a>(report: &'a Value, reason: &str) -> Vec<&'a Value> {
+    let all = report["skipped"].as_array().unwrap();
+    all.iter().filter(|s| s["reason"] == reason).collect()
+}
+
+/// Runs the prune on a terminal (util-linux `script`), calls `at_prompt`
+/// when it asks, answers `answer`, and returns everything the terminal
+/// showed plus the exit code.
+pub fn on_terminal(
+    lab: &Scenario,
+    args: &[&str],
+    at_prompt: impl FnOnce(),
+    answer: &str,
+) -> (String, i32) {
+    let mut line = format!(
+        "exec {} exec {} -- {} prune --local --node-name {}",
+        testkit::lab::lab_script().display(),
+        lab.name,
+        bin().display(),
+        lab.name
+    );
+    for a in args {
+        line.push_str(&format!(" '{a}'"));
+    }
+    let mut child = Command::new("script")
+        .args(["-qfec", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("cannot run script(1)");
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut shown = Vec::new();
+    // The prompt ends without a newline: read byte runs up to `]`.
+    while !String::from_utf8_lossy(&shown).contains("[y/N]") {
+        let before = shown.len();
+        reader.read_until(b']', &mut shown).unwrap();
+        assert!(
+            shown.len() > before,
+            "no prompt; the terminal showed:\n{}",
+            String::from_utf8_lossy(&shown)
+        );
+    }
+    at_prompt();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    let all = String::from_utf8_lossy(&shown).into_owned() + &rest;
+    (all.replace("\r\n", "\n"), status.code().unwrap_or(-1))
+}
+
+/// The last JSON document a terminal showed (the PruneReport).
+pub fn last_json(shown: &str) -> Value {
+    let start = shown
+        .rfind("{\n  \"apiVersion\"")
+        .unwrap_or_else(|| panic!("no JSON in:\n{shown}"));
+    serde_json::Deserializer::from_str(&shown[start..])
+        .into_iter::<Value>()
+        .next()
+        .unwrap()
+        .unwrap_or_else(|e| panic!("bad JSON ({e}) in:\n{shown}"))
+}
+
+#[test]
+fn without_yes_and_without_a_terminal_nothing_changes() {
+    let lab = Scenario::fresh("two-containerds.notty");
+    let before = du(&lab, "/var/lib/containerd");
+    let out = prune(&lab, &[]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("images rm --sync imgdup.test/app-a:1"),
+        "{}",
+        stdout(&out)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nothing removed: stdin is not a terminal; pass --yes"),
+        "{err}"
+    );
+    assert_eq!(du(&lab, "/var/lib/containerd"), before);
+    ctr(
+        &lab,
+        "k8s.io",
+        "images ls -q | grep -qx imgdup.test/app-a:1",
+    );
+    lab.down();
+}
+
+#[test]
+fn a_no_at_the_prompt_removes_nothing_and_a_yes_removes() {
+    let lab = Scenario::fresh("two-containerds.prompt");
+    let before = du(&lab, "/var/lib/containerd");
+    let (shown, code) = on_terminal(&lab, &[], || {}, "n");
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains("Remove 1 copies, freeing 6.0 MiB? [y/N]"),
+        "{shown}"
+    );
+    assert_eq!(du(&lab, "/var/lib/containerd"), before);
+    let (shown, code) = on_terminal(&lab, &["-o", "json"], || {}, "y");
+    assert_eq!(code, 0, "{shown}");
+    let report = last_json(&shown);
+    assert_eq!(report["totals"]["removed"], 1, "{report:#}");
+    assert!(du(&lab, "/var/lib/containerd") < before);
+    lab.down();
+}
+
+#[test]
+fn containers_in_any_namespace_keep_their_copy() {
+    let lab = Scenario::fresh("two-containerds.inuse");
+    // The same image in a second namespace, used there by a stopped container.
+    let tar = testkit::lab::lab_dir().join("images/app-a.tar");
+    ctr(&lab, "other", &format!("images import {}", tar.display()));
+    ctr(
+        &lab,
+        "other",
+        "containers create imgdup.test/app-a:1 builder",
+    );
+    let before = du(&lab, "/var/lib/containerd");
+    let out = prune(&lab, &["--yes", "-o", "json"]);
+    assert_exit(&out, 0);
+    let report = json(&out);
+    assert_eq!(report["totals"]["removed"], 0, "{report:#}");
+    let in_use = skipped(&report, "in-use");
+    // Both copies of this containerd: ns other (the scan saw the container
+    // there) and ns k8s.io (the guard asks every namespace).
+    assert_eq!(in_use.len(), 2, "{report:#}");
+    for s in &in_use {
+        assert_eq!(
+            s["containers"],
+            serde_json::json!(["other/builder"]),
+            "{s:#}"
+        );
+    }
+    assert!(
+        in_use
+            .iter()
+            .any(|s| s["store"] == "containerd:/var/lib/containerd#k8s.io")
+    );
+    assert_eq!(du(&lab, "/var/lib/containerd"), before);
+    lab.down();
+}
+
+#[test]
+fn docker_containers_running_or_stopped_keep_their_copy() {
+    let lab = Scenario::fresh("containerd2.inuse");
+    let docker = format!("docker -H unix://{}", lab.get("SOCK_DOCKERD"));
+    let created = lab.sh(&format!(
+        "{docker} create --name stopped-a imgdup.test/app-a:1"
+    ));
+    assert_exit(&created, 0);
+    let before = du(&lab, "/var/lib/docker");
+    let out = prune(&lab, &["--yes", "-o", "json"]);
+    assert_exit(&out, 0);
+    let report = json(&out);
+    assert_eq!(report["totals"]["removed"], 0, "{report:#}");
+    let in_use = skipped(&report, "in-use");
+    assert_eq!(in_use.len(), 1, "{report:#}");
+    assert_eq!(in_use[0]["containers"], serde_json::json!(["stopped-a"]));
+    assert_eq!(du(&lab, "/var/lib/docker"), before);
+    // A running one, started while the prune waits at its prompt: the
+    // re-check before the removal sees it (the scan did not).
+    let removed = lab.sh(&format!("{docker} rm stopped-a"));
+    assert_exit(&removed, 0);
+    let start = || {
+        let run = lab.sh(&format!(
+            "{docker} run -d --name running-a --network none imgdup.test/app-a:1 /bin/busybox sleep 600"
+        ));
+        assert_exit(&run, 0);
+    };
+    let (shown, code) = on_terminal(&lab, &["-o", "json"], start, "y");
+    assert_eq!(code, 0, "{shown}");
+    let report = last_json(&shown);
+    assert_eq!(report["totals"]["removed"], 0, "{report:#}");
+    assert_eq!(
+        skipped(&report, "in-use")[0]["containers"],
+        serde_json::json!(["running-a"])
+    );
+    let still = lab.sh(&format!(
+        "{docker} image inspect imgdup.test/app-a:1 >/dev/null"
+    ));
+    assert_exit(&still, 0);
+    lab.down();
+}
+
+#[test]
+fn pinned_sandbox_and_excluded_images_stay() {
+    let lab = Scenario::fresh("two-containerds.pinned");
+    let present = || {
+        ctr(
+            &lab,
+            "k8s.io",
+            "images ls -q | grep -qx imgdup.test/app-a:1",
+        )
+    };
+    // --exclude
+    let out = prune(
+        &lab,
+        &["--yes", "-o", "json", "--exclude", "imgdup.test/app-*"],
+    );
+    assert_exit(&out, 0);
+    let report = json(&out);
+    assert_eq!(skipped(&report, "excluded").len(), 1, "{report:#}");
+    assert_eq!(report["totals"]["removed"], 0);
+    present();
+    // The CRI's pinned label.
+    ctr(
+        &lab,
+        "k8s.io",
+        "images label imgdup.test/app-a:1 io.cri-containerd.pinned=pinned",
+    );
+    let report = json(&prune(&lab, &["--yes", "-o", "json"]));
+    assert_eq!(skipped(&report, "pinned").len(), 1, "{report:#}");
+    present();
+    ctr(
+        &lab,
+        "k8s.io",
+        "images label imgdup.test/app-a:1 io.cri-containerd.pinned=",
+    );
+    // The pod sandbox image the real crictl reports for this containerd.
+    let info = lab.sh(&format!(
+        "crictl -r unix://{0} -i unix://{0} info",
+        lab.get("SOCK_CONTAINERD")
+    ));
+    assert_exit(&info, 0);
+    let info: Value = serde_json::from_slice(&info.stdout).unwrap();
+    let sandbox = info["config"]["sandboxImage"].as_str().unwrap().to_string();
+    ctr(
+        &lab,
+        "k8s.io",
+        &format!("images tag imgdup.test/app-a:1 {sandbox}"),
+    );
+    let report = json(&prune(&lab, &["--yes", "-o", "json"]));
+    let kept = skipped(&report, "sandbox");
+    assert_eq!(kept.len(), 1, "{report:#}");
+    assert!(
+        kept[0]["detail"].as_str().unwrap().contains(&sandbox),
+        "{kept:#?}"
+    );
+    assert_eq!(report["totals"]["removed"], 0);
+    present();
+    lab.down();
+}
+
+#[test]
+fn an_incomplete_copy_is_never_removed() {
+    let lab = Scenario::fresh("containerd2.incomplete");
+    // Docker's copy of app-a loses its top layer's directory.
+    let diff_ids: Vec<String> = lab
+        .get("IMAGE_DIFFIDS_APP_A")
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    let top = imgdup::inventory::chain_ids(&diff_ids).pop().unwrap();
+    let hex = top.trim_start_matches("sha256:");
+    let cache = lab.sh(&format!(
+        "cat /var/lib/docker/image/overlay2/layerdb/sha256/{hex}/cache-id"
+    ));
+    assert_exit(&cache, 0);
+    let gone = lab.sh(&format!(
+        "rm -rf /var/lib/docker/overlay2/{}",
+        stdout(&cache).trim()
+    ));
+    assert_exit(&gone, 0);
+    let before = du(&lab, "/var/lib/docker");
+    let out = prune(&lab, &["--yes", "-o", "json"]);
+    assert_exit(&out, 0);
+    let report = json(&out);
+    let kept = skipped(&report, "incomplete");
+    assert_eq!(kept.len(), 1, "{report:#}");
+    assert_eq!(kept[0]["store"], "dockerd:/var/lib/docker");
+    assert_eq!(report["totals"]["removed"], 0);
+    assert_eq!(du(&lab, "/var/lib/docker"), before);
+    lab.down();
+}

@@ -1,0 +1,272 @@
+//! The removals, one copy at a time: connect to each store once, run the
+//! guards again, measure, remove, measure again. Ctrl-C is only looked at
+//! between two copies, so a removal is either done or not started, and a
+//! second run continues from what is left.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::guard::{Decision, Sandboxes, check};
+use super::job::{PruneJob, StoreAccess, Target};
+use super::measure::{delta, du, free_bytes};
+use super::report::{Failed, KeptStore, Proof, PruneReport, Removed, SkipReason, Skipped};
+use super::store_api::StoreApi;
+use crate::node::Node;
+use crate::node_report::NodeReport;
+use crate::runtime::RuntimeError;
+use crate::verdict::Verdict;
+
+/// What happened to one copy, as it happens (for progress lines).
+#[derive(Debug)]
+pub enum Event<'a> {
+    Removed(&'a Removed),
+    Skipped(&'a Skipped),
+    Failed(&'a Failed),
+}
+
+/// The stores' APIs, each dialled once per run.
+struct Apis<'n> {
+    node: &'n Node,
+    open: HashMap<String, Result<StoreApi, String>>,
+}
+
+impl Apis<'_> {
+    async fn get(&mut self, store: &StoreAccess) -> Result<&StoreApi, String> {
+        if !self.open.contains_key(&store.id) {
+            let api = StoreApi::connect(&self.node.host, store, self.node.timeout).await;
+            self.open
+                .insert(store.id.clone(), api.map_err(|e| e.to_string()));
+        }
+        self.open[&store.id].as_ref().map_err(Clone::clone)
+    }
+}
+
+/// The guards for every target, nothing removed: which copies would go
+/// now, and which stay and why (the plan shown before asking).
+pub async fn preview(
+    node: &Node,
+    job: &PruneJob,
+    sandboxes: &Sandboxes,
+) -> (Vec<Target>, Vec<Skipped>, Vec<Failed>) {
+    let mut apis = Apis {
+        node,
+        open: HashMap::new(),
+    };
+    let (mut go, mut stay, mut failed) = (Vec::new(), job.skipped.clone(), Vec::new());
+    for target in &job.targets {
+        match decide(&mut apis, target, sandboxes).await {
+            Ok(Decision::Remove(_)) => go.push(target.clone()),
+            Ok(Decision::Skip {
+                reason,
+                detail,
+                containers,
+            }) => stay.push(skipped(target, reason, detail, containers)),
+            Err(error) => failed.push(Failed {
+                image: target.image.clone(),
+                store: target.store.id.clone(),
+                error,
+            }),
+        }
+    }
+    (go, stay, failed)
+}
+
+async fn decide(
+    apis: &mut Apis<'_>,
+    target: &Target,
+    sandboxes: &Sandboxes,
+) -> Result<Decision, String> {
+    // The kept store first: an unreachable kept store is a reason to stay.
+    if let Err(e) = apis.get(&target.keep).await {
+        let detail = format!(
+            "the kept copy in {} cannot be confirmed: {e}",
+            target.keep.id
+        );
+        return Ok(Decision::Skip {
+            reason: SkipReason::KeptCopyMissing,
+            detail,
+            containers: Vec::new(),
+        });
+    }
+    apis.get(&target.store).await?;
+    let (api, kept) = (&apis.open[&target.store.id], &apis.open[&target.keep.id]);
+    let (Ok(api), Ok(kept)) = (api, kept) else {
+        unreachable!("both opened above");
+    };
+    check(api, kept, target, sandboxes)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn skipped(
+    target: &Target,
+    reason: SkipReason,
+    detail: String,
+    containers: Vec<String>,
+) -> Skipped {
+    Skipped {
+        image: target.image.clone(),
+        tags: target.tags.clone(),
+        store: target.store.id.clone(),
+        reason,
+        detail,
+        containers,
+    }
+}
+
+/// Removes every target the guards allow, in order, until done or `stop`.
+/// Returns the report without its proof, and the kept stores' du before.
+pub async fn run(
+    node: &Node,
+    job: &PruneJob,
+    sandboxes: &Sandboxes,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(Event),
+) -> (PruneReport, BTreeMap<String, u64>) {
+    let mut report = PruneReport::new(job.node.clone());
+    report.skipped = job.skipped.clone();
+    let mut kept_before = BTreeMap::new();
+    for target in &job.targets {
+        let path = &target.keep.path;
+        if !kept_before.contains_key(path) {
+            kept_before.insert(path.clone(), du(&node.host, path).unwrap_or(0));
+        }
+    }
+    let mut apis = Apis {
+        node,
+        open: HashMap::new(),
+    };
+    for target in &job.targets {
+        if stop.load(Ordering::SeqCst) {
+            report.interrupted = true;
+            let detail = "Ctrl-C came before its turn; run the prune again to continue".to_string();
+            report
+                .skipped
+                .push(skipped(target, SkipReason::Interrupted, detail, Vec::new()));
+            continue;
+        }
+        match remove_one(&mut apis, target, sandboxes).await {
+            Ok(Ok(removed)) => {
+                on_event(Event::Removed(&removed));
+                report.removed.push(removed);
+            }
+            Ok(Err(skip)) => {
+                on_event(Event::Skipped(&skip));
+                report.skipped.push(skip);
+            }
+            Err(error) => {
+                let failed = Failed {
+                    image: target.image.clone(),
+                    store: target.store.id.clone(),
+                    error,
+                };
+                on_event(Event::Failed(&failed));
+                report.failed.push(failed);
+            }
+        }
+    }
+    report.total();
+    (report, kept_before)
+}
+
+/// Guards, measure, remove, measure: `Ok(Err(_))` is a skip, `Err` a failure.
+async fn remove_one(
+    apis: &mut Apis<'_>,
+    target: &Target,
+    sandboxes: &Sandboxes,
+) -> Result<Result<Removed, Skipped>, String> {
+    let copy = match decide(apis, target, sandboxes).await? {
+        Decision::Remove(copy) => copy,
+        Decision::Skip {
+            reason,
+            detail,
+            containers,
+        } => {
+            return Ok(Err(skipped(target, reason, detail, containers)));
+        }
+    };
+    let host = &apis.node.host;
+    let path = &target.store.path;
+    let measure = |what: &str, r: std::io::Result<u64>| {
+        r.map_err(|e| format!("cannot measure {what} of {path} (nothing removed): {e}"))
+    };
+    let du_before = measure("the du", du(host, path))?;
+    let free_before = measure("the free space", free_bytes(host, path))?;
+    let Ok(api) = &apis.open[&target.store.id] else {
+        unreachable!("opened by decide");
+    };
+    let names = api
+        .remove(&target.image, &copy)
+        .await
+        .map_err(|e: RuntimeError| {
+            format!("{e}; the copy may be partly removed: run the prune again")
+        })?;
+    let du_after = du(host, path).unwrap_or(du_before);
+    let free_after = free_bytes(host, path).unwrap_or(free_before);
+    Ok(Ok(Removed {
+        image: target.image.clone(),
+        tags: target.tags.clone(),
+        store: target.store.id.clone(),
+        names,
+        predicted_bytes: target.predicted_bytes,
+        measured_bytes: du_before.saturating_sub(du_after),
+        free_bytes_delta: delta(free_before, free_after),
+    }))
+}
+
+/// The proof from the rescan: the kept copies are all still there with
+/// their stores' du unchanged, and the removed images are no longer
+/// `duplicate`.
+pub fn proof(
+    node: &Node,
+    job: &PruneJob,
+    report: &PruneReport,
+    before: &NodeReport,
+    after: &NodeReport,
+    kept_before: &BTreeMap<String, u64>,
+) -> Proof {
+    let mut kept: BTreeMap<&str, KeptStore> = BTreeMap::new();
+    for removed in &report.removed {
+        let Some(target) = job
+            .targets
+            .iter()
+            .find(|t| t.image == removed.image && t.store.id == removed.store)
+        else {
+            continue;
+        };
+        let entry = kept.entry(&target.keep.id).or_insert_with(|| KeptStore {
+            store: target.keep.id.clone(),
+            images: Vec::new(),
+            missing_after: Vec::new(),
+            du_before: kept_before.get(&target.keep.path).copied().unwrap_or(0),
+            du_after: du(&node.host, &target.keep.path).unwrap_or(0),
+        });
+        if !entry.images.contains(&removed.image) {
+            entry.images.push(removed.image.clone());
+        }
+        let still_there = after
+            .images
+            .iter()
+            .any(|i| i.id == removed.image && i.stores.contains(&target.keep.id));
+        if !still_there {
+            entry.missing_after.push(removed.image.clone());
+        }
+    }
+    let still_duplicate = report
+        .removed
+        .iter()
+        .filter(|r| {
+            after
+                .images
+                .iter()
+                .any(|i| i.id == r.image && i.verdict == Verdict::Duplicate)
+        })
+        .map(|r| r.image.clone())
+        .collect();
+    Proof {
+        kept: kept.into_values().collect(),
+        still_duplicate,
+        reclaimable_before: before.reclaimable_bytes,
+        reclaimable_after: after.reclaimable_bytes,
+    }
+}
