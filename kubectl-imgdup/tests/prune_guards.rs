@@ -1,7 +1,7 @@
 //! `prune --local --yes` on the lab's real daemons: each guard keeps the
 //! copy it protects (and says why), and nothing outside the plan moves.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -39,14 +39,15 @@ pub fn skipped<'a>(report: &'a Value, reason: &str) -> Vec<&'a Value> {
     all.iter().filter(|s| s["reason"] == reason).collect()
 }
 
-/// Runs the prune on a terminal (util-linux `script`), calls `at_prompt`
-/// when it asks, answers `answer`, and returns everything the terminal
-/// showed plus the exit code.
+/// Runs the prune on a terminal (util-linux `script`): when the terminal
+/// shows `until`, calls `at` and types `answer` (if any); returns everything
+/// the terminal showed and the exit code.
 pub fn on_terminal(
     lab: &Scenario,
     args: &[&str],
-    at_prompt: impl FnOnce(),
-    answer: &str,
+    until: &str,
+    at: impl FnOnce(),
+    answer: Option<&str>,
 ) -> (String, i32) {
     let mut line = format!(
         "exec {} exec {} -- {} prune --local --node-name {}",
@@ -64,27 +65,33 @@ pub fn on_terminal(
         .stdout(Stdio::piped())
         .spawn()
         .expect("cannot run script(1)");
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut out = child.stdout.take().unwrap();
     let mut shown = Vec::new();
-    // The prompt ends without a newline: read byte runs up to `]`.
-    while !String::from_utf8_lossy(&shown).contains("[y/N]") {
-        let before = shown.len();
-        reader.read_until(b']', &mut shown).unwrap();
+    let mut chunk = [0u8; 256];
+    while !String::from_utf8_lossy(&shown).contains(until) {
+        let n = out.read(&mut chunk).unwrap();
         assert!(
-            shown.len() > before,
-            "no prompt; the terminal showed:\n{}",
+            n > 0,
+            "never showed {until:?}; the terminal showed:\n{}",
             String::from_utf8_lossy(&shown)
         );
+        shown.extend_from_slice(&chunk[..n]);
     }
-    at_prompt();
+    at();
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    if let Some(answer) = answer {
+        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+    }
+    out.read_to_end(&mut shown).unwrap();
     let status = child.wait().unwrap();
     drop(stdin);
-    let all = String::from_utf8_lossy(&shown).into_owned() + &rest;
-    (all.replace("\r\n", "\n"), status.code().unwrap_or(-1))
+    let all = String::from_utf8_lossy(&shown).replace("\r\n", "\n");
+    (all, status.code().unwrap_or(-1))
+}
+
+/// Answers the prompt with `answer` after calling `at`.
+pub fn at_prompt(lab: &Scenario, args: &[&str], at: impl FnOnce(), answer: &str) -> (String, i32) {
+    on_terminal(lab, args, "[y/N]", at, Some(answer))
 }
 
 /// The last JSON document a terminal showed (the PruneReport).
@@ -128,14 +135,14 @@ fn without_yes_and_without_a_terminal_nothing_changes() {
 fn a_no_at_the_prompt_removes_nothing_and_a_yes_removes() {
     let lab = Scenario::fresh("two-containerds.prompt");
     let before = du(&lab, "/var/lib/containerd");
-    let (shown, code) = on_terminal(&lab, &[], || {}, "n");
+    let (shown, code) = at_prompt(&lab, &[], || {}, "n");
     assert_eq!(code, 0, "{shown}");
     assert!(
         shown.contains("Remove 1 copies, freeing 6.0 MiB? [y/N]"),
         "{shown}"
     );
     assert_eq!(du(&lab, "/var/lib/containerd"), before);
-    let (shown, code) = on_terminal(&lab, &["-o", "json"], || {}, "y");
+    let (shown, code) = at_prompt(&lab, &["-o", "json"], || {}, "y");
     assert_eq!(code, 0, "{shown}");
     let report = last_json(&shown);
     assert_eq!(report["totals"]["removed"], 1, "{report:#}");
@@ -206,7 +213,7 @@ fn docker_containers_running_or_stopped_keep_their_copy() {
         ));
         assert_exit(&run, 0);
     };
-    let (shown, code) = on_terminal(&lab, &["-o", "json"], start, "y");
+    let (shown, code) = at_prompt(&lab, &["-o", "json"], start, "y");
     assert_eq!(code, 0, "{shown}");
     let report = last_json(&shown);
     assert_eq!(report["totals"]["removed"], 0, "{report:#}");
