@@ -145,6 +145,9 @@ pub enum Command {
     /// The node scan inside an agent pod: prints the NodeReport as JSON
     #[command(hide = true)]
     Agent(AgentFlags),
+    /// One node's approved prune inside its pod: prints the PruneReport as JSON
+    #[command(hide = true)]
+    PruneAgent(PruneAgentFlags),
     /// Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR
     #[command(hide = true)]
     Man {
@@ -181,11 +184,29 @@ pub struct NodeArgs {
     pub fail_on_duplicates: bool,
 }
 
+/// `kubectl imgdup prune`: on the nodes through prune pods, or `--local`.
 #[derive(Debug, Args)]
 pub struct PruneArgs {
+    /// Nodes to prune [default: all, or those matching -l]
+    #[arg(value_name = "NODE", conflicts_with = "local")]
+    pub nodes: Vec<String>,
+    /// Only nodes matching this label selector
+    #[arg(
+        short = 'l',
+        long = "selector",
+        value_name = "SELECTOR",
+        conflicts_with = "local"
+    )]
+    pub selector: Option<String>,
+    /// Prune the node this command runs on (in a debug pod: --host-root /host)
+    #[arg(long)]
+    pub local: bool,
     #[command(flatten)]
-    pub scan: LocalScan,
-    /// Print the plan as commands for a person, and remove nothing
+    pub flags: ScanFlags,
+    #[command(flatten)]
+    pub pods: PrunePods,
+    /// Print the plan (-o text: commands for a person; -o yaml: the prune
+    /// pods), and remove nothing
     #[arg(long, conflicts_with = "yes")]
     pub dry_run: bool,
     /// Remove without asking (without it: ask on a terminal, else remove nothing)
@@ -198,9 +219,36 @@ pub struct PruneArgs {
     /// /var/lib/docker) once nothing on the node can be using it (repeatable)
     #[arg(long, value_name = "PATH")]
     pub remove_leftover_store: Vec<String>,
-    /// Output format (text: with --dry-run a paste-able script, else tables)
+    /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = PlanOutput::Text)]
     pub output: PlanOutput,
+}
+
+/// The pods of a cluster prune (the scans before and after, and the prune pods).
+#[derive(Debug, Clone, Args)]
+pub struct PrunePods {
+    /// Agent image (a FROM-scratch image holding this binary)
+    #[arg(long, value_name = "IMG", default_value = concat!("ghcr.io/imgdup/kubectl-imgdup:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+    /// How long a pod may stay Pending before its node is `unknown`
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration, default_value = "30s")]
+    pub pending_timeout: Duration,
+    /// Leave the pods for debugging (they still end at their deadline)
+    #[arg(long)]
+    pub keep_pods: bool,
+    /// Pods at a time
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub concurrency: usize,
+}
+
+/// The hidden `prune-agent`: one node's approved prune, inside its pod.
+#[derive(Debug, Args)]
+pub struct PruneAgentFlags {
+    #[command(flatten)]
+    pub scan: ScanFlags,
+    /// The node's PruneJob, as JSON
+    #[arg(long, value_name = "JSON")]
+    pub job: String,
 }
 
 /// Scanning the node this command runs on (in a debug pod: `--host-root /host`).

@@ -60,41 +60,14 @@ async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, 
     let needs = airgap::needs(preflight::needs(&namespace), binary.as_ref(), &namespace);
     preflight::check_access(&client, needs, &calls).await?;
 
-    let nodes_api: Api<Node> = Api::all(client.clone());
-    let params = ListParams {
-        label_selector: args.selector.clone(),
-        ..Default::default()
-    };
-    let mut listed = calls
-        .run(Verb::List, None, |_| nodes_api.list(&params))
-        .await
-        .context("cannot list nodes")?
-        .items;
-    if !args.nodes.is_empty() {
-        listed.retain(|n| {
-            n.metadata
-                .name
-                .as_ref()
-                .is_some_and(|name| args.nodes.contains(name))
-        });
-        for wanted in &args.nodes {
-            if !listed
-                .iter()
-                .any(|n| n.metadata.name.as_ref() == Some(wanted))
-            {
-                bail!("node {wanted:?} not found (kubectl get nodes lists them)");
-            }
-        }
-    }
-    let mut reports = Vec::new();
-    let mut targets = Vec::new();
-    for node in &listed {
-        let name = node.metadata.name.clone().unwrap_or_default();
-        match airgap::skip_reason(binary.as_ref(), node) {
-            Some(reason) => reports.push(NodeReport::unknown(name, reason)),
-            None => targets.push(name),
-        }
-    }
+    let (mut reports, targets) = select_nodes(
+        &client,
+        &calls,
+        &args.nodes,
+        args.selector.as_deref(),
+        binary.as_ref(),
+    )
+    .await?;
     let cfg = fanout_config(
         &args.agent,
         namespace.clone(),
@@ -153,6 +126,53 @@ async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, 
     Ok((text, exit))
 }
 
+/// The nodes named (all, or those matching the selector): those an agent
+/// can run on, and an `unknown` report for each of the others.
+pub async fn select_nodes(
+    client: &kube::Client,
+    calls: &Calls,
+    names: &[String],
+    selector: Option<&str>,
+    binary: Option<&imgdup::fanout::upload::AgentBinary>,
+) -> Result<(Vec<NodeReport>, Vec<String>)> {
+    let nodes_api: Api<Node> = Api::all(client.clone());
+    let params = ListParams {
+        label_selector: selector.map(str::to_string),
+        ..Default::default()
+    };
+    let mut listed = calls
+        .run(Verb::List, None, |_| nodes_api.list(&params))
+        .await
+        .context("cannot list nodes")?
+        .items;
+    if !names.is_empty() {
+        listed.retain(|n| {
+            n.metadata
+                .name
+                .as_ref()
+                .is_some_and(|name| names.contains(name))
+        });
+        for wanted in names {
+            if !listed
+                .iter()
+                .any(|n| n.metadata.name.as_ref() == Some(wanted))
+            {
+                bail!("node {wanted:?} not found (kubectl get nodes lists them)");
+            }
+        }
+    }
+    let mut reports = Vec::new();
+    let mut targets = Vec::new();
+    for node in &listed {
+        let name = node.metadata.name.clone().unwrap_or_default();
+        match airgap::skip_reason(binary, node) {
+            Some(reason) => reports.push(NodeReport::unknown(name, reason)),
+            None => targets.push(name),
+        }
+    }
+    Ok((reports, targets))
+}
+
 /// The fan-out settings shared by the scan and `which`.
 pub fn fanout_config(
     agent: &AgentArgs,
@@ -170,11 +190,12 @@ pub fn fanout_config(
         keep_pods: agent.keep_pods,
         mode,
         agent_binary: agent.agent_binary.clone(),
+        prune: Default::default(),
     }
 }
 
 /// Nodes done out of total on stderr, only when stderr is a terminal.
-fn progress_bar(total: usize) -> ProgressBar {
+pub fn progress_bar(total: usize) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

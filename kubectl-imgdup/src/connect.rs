@@ -75,7 +75,7 @@ pub async fn unless_stopped<T>(
         stop = stop_signal() => {
             on_stop();
             let pods: Api<Pod> = Api::namespaced(client.clone(), &cfg.namespace);
-            run::sweep(&pods, &cfg.run_id, calls).await;
+            run::sweep(&pods, cfg, calls).await;
             Err(stop)
         }
     }

@@ -23,7 +23,8 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         Some(cli::Command::Node(args)) => node::run(args),
-        Some(cli::Command::Prune(args)) => prune::run(args),
+        Some(cli::Command::Prune(args)) => prune::run(args, &cli.connect),
+        Some(cli::Command::PruneAgent(flags)) => prune::agent(flags),
         Some(cli::Command::Agent(flags)) => node::agent(flags),
         Some(cli::Command::Which(args)) => which::run(args, &cli.connect),
         Some(cli::Command::Cleanup(args)) => cleanup::run(args, &cli.connect),

@@ -9,6 +9,7 @@ pub mod node_health;
 pub mod pod;
 pub mod pod_status;
 pub mod preflight;
+pub mod prune_pod;
 pub mod retry;
 pub mod run;
 pub mod targets;

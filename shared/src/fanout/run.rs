@@ -34,6 +34,8 @@ pub struct FanoutConfig {
     pub mode: AgentMode,
     /// Air-gapped: upload this agent binary into a shell pod (`upload.rs`).
     pub agent_binary: Option<std::path::PathBuf>,
+    /// A prune run: each node's approved plan (its pod is a prune pod).
+    pub prune: std::collections::BTreeMap<String, super::prune_pod::PruneOrder>,
 }
 
 impl FanoutConfig {
@@ -48,9 +50,26 @@ impl FanoutConfig {
         }
     }
 
+    /// Seconds a deleted pod gets before it is killed: none for a scan; for
+    /// a prune, long enough for the removal under way to finish (the agent
+    /// starts no other after the SIGTERM).
+    pub fn stop_grace(&self) -> u32 {
+        if self.prune.is_empty() {
+            0
+        } else {
+            u32::try_from(self.timeout.as_secs().saturating_mul(3) + 5).unwrap_or(u32::MAX)
+        }
+    }
+
     /// The pod to create on `node`: the agent pod, or its air-gapped form.
     pub fn pod(&self, node: &str) -> Pod {
-        let pod = self.agent_pod(node).build();
+        let mut pod = self.agent_pod(node).build();
+        if let Some(order) = self.prune.get(node) {
+            pod = super::prune_pod::prune_pod(pod, order, self.timeout);
+            if let Some(spec) = pod.spec.as_mut() {
+                spec.termination_grace_period_seconds = Some(i64::from(self.stop_grace()));
+            }
+        }
         match self.agent_binary {
             Some(_) => super::upload::shell_pod(pod),
             None => pod,
@@ -138,7 +157,7 @@ pub async fn run_agents<T>(
         .await;
     watch_task.abort();
     if !cfg.keep_pods {
-        sweep(&pods, &cfg.run_id, &calls).await;
+        sweep(&pods, cfg, &calls).await;
     }
     results
 }
@@ -176,9 +195,9 @@ async fn watch_run(
 
 /// Deletes every pod of a run by its label: the safety net behind the
 /// per-pod deletes, and the whole cleanup after Ctrl-C or SIGTERM.
-pub async fn sweep(pods: &Api<Pod>, run_id: &str, calls: &Calls) {
-    let now = DeleteParams::default().grace_period(0);
-    let ours = ListParams::default().labels(&format!("{RUN_ID_LABEL}={run_id}"));
+pub async fn sweep(pods: &Api<Pod>, cfg: &FanoutConfig, calls: &Calls) {
+    let now = DeleteParams::default().grace_period(cfg.stop_grace());
+    let ours = ListParams::default().labels(&format!("{RUN_ID_LABEL}={}", cfg.run_id));
     let _ = calls
         .run(Verb::Delete, None, |_| pods.delete_collection(&now, &ours))
         .await;
@@ -222,7 +241,7 @@ async fn run_agent(
         Err(e) => Err(reason_for_create_error(&e)),
     };
     if may_exist && !cfg.keep_pods {
-        let now = DeleteParams::default().grace_period(0);
+        let now = DeleteParams::default().grace_period(cfg.stop_grace());
         let _ = calls
             .run(Verb::Delete, Some(node), |_| pods.delete(&name, &now))
             .await;
@@ -241,7 +260,13 @@ async fn follow(
     calls: &Calls,
 ) -> Result<(), String> {
     let started = Instant::now();
-    let deadline = cfg.timeout + super::pod::DEADLINE_MARGIN;
+    // The pod's own deadline: a prune pod's grows with its plan.
+    let deadline = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.active_deadline_seconds)
+        .map(|s| Duration::from_secs(s.max(1) as u64))
+        .unwrap_or(cfg.timeout + super::pod::DEADLINE_MARGIN);
     loop {
         match phase(&pod) {
             "Succeeded" => return Ok(()),

@@ -115,14 +115,15 @@ fn skipped(
 }
 
 /// Removes every target the guards allow, in order, until done or `stop`.
-/// Returns the report without its proof, and the kept stores' du before.
+/// When something went and no Ctrl-C came, the report's proof holds the
+/// kept stores' du before and after; [`rescanned`] adds what a new scan says.
 pub async fn run(
     node: &Node,
     job: &PruneJob,
     sandboxes: &Sandboxes,
     stop: &AtomicBool,
     on_event: &mut dyn FnMut(Event),
-) -> (PruneReport, BTreeMap<String, u64>) {
+) -> PruneReport {
     let mut report = PruneReport::new(job.node.clone());
     report.skipped = job.skipped.clone();
     let mut kept_before = BTreeMap::new();
@@ -165,8 +166,45 @@ pub async fn run(
             }
         }
     }
+    if !report.interrupted && !report.removed.is_empty() {
+        report.proof = Some(Proof {
+            kept: kept_stores(node, job, &report, &kept_before),
+            ..Default::default()
+        });
+    }
     report.total();
-    (report, kept_before)
+    report
+}
+
+/// The stores that kept a copy of a removed image, with their du before
+/// the first removal and after the last.
+fn kept_stores(
+    node: &Node,
+    job: &PruneJob,
+    report: &PruneReport,
+    before: &BTreeMap<String, u64>,
+) -> Vec<KeptStore> {
+    let mut kept: BTreeMap<&str, KeptStore> = BTreeMap::new();
+    for removed in &report.removed {
+        let Some(target) = job
+            .targets
+            .iter()
+            .find(|t| t.image == removed.image && t.store.id == removed.store)
+        else {
+            continue;
+        };
+        let entry = kept.entry(&target.keep.id).or_insert_with(|| KeptStore {
+            store: target.keep.id.clone(),
+            images: Vec::new(),
+            missing_after: Vec::new(),
+            du_before: before.get(&target.keep.path).copied().unwrap_or(0),
+            du_after: du(&node.host, &target.keep.path).unwrap_or(0),
+        });
+        if !entry.images.contains(&removed.image) {
+            entry.images.push(removed.image.clone());
+        }
+    }
+    kept.into_values().collect()
 }
 
 /// Guards, measure, remove, measure: `Ok(Err(_))` is a skip, `Err` a failure.
@@ -214,45 +252,26 @@ async fn remove_one(
     }))
 }
 
-/// The proof from the rescan: the kept copies are all still there with
-/// their stores' du unchanged, and the removed images are no longer
-/// `duplicate`.
-pub fn proof(
-    node: &Node,
-    job: &PruneJob,
-    report: &PruneReport,
-    before: &NodeReport,
-    after: &NodeReport,
-    kept_before: &BTreeMap<String, u64>,
-) -> Proof {
-    let mut kept: BTreeMap<&str, KeptStore> = BTreeMap::new();
-    for removed in &report.removed {
-        let Some(target) = job
-            .targets
-            .iter()
-            .find(|t| t.image == removed.image && t.store.id == removed.store)
-        else {
-            continue;
-        };
-        let entry = kept.entry(&target.keep.id).or_insert_with(|| KeptStore {
-            store: target.keep.id.clone(),
-            images: Vec::new(),
-            missing_after: Vec::new(),
-            du_before: kept_before.get(&target.keep.path).copied().unwrap_or(0),
-            du_after: du(&node.host, &target.keep.path).unwrap_or(0),
-        });
-        if !entry.images.contains(&removed.image) {
-            entry.images.push(removed.image.clone());
-        }
-        let still_there = after
+/// Completes the proof from a scan after the removals: every kept copy is
+/// still in its store, and the removed images are no longer `duplicate`.
+pub fn rescanned(report: &mut PruneReport, before: &NodeReport, after: &NodeReport) {
+    let Some(proof) = report.proof.as_mut() else {
+        return;
+    };
+    for kept in &mut proof.kept {
+        kept.missing_after = kept
             .images
             .iter()
-            .any(|i| i.id == removed.image && i.stores.contains(&target.keep.id));
-        if !still_there {
-            entry.missing_after.push(removed.image.clone());
-        }
+            .filter(|id| {
+                !after
+                    .images
+                    .iter()
+                    .any(|i| &i.id == *id && i.stores.contains(&kept.store))
+            })
+            .cloned()
+            .collect();
     }
-    let still_duplicate = report
+    proof.still_duplicate = report
         .removed
         .iter()
         .filter(|r| {
@@ -263,10 +282,6 @@ pub fn proof(
         })
         .map(|r| r.image.clone())
         .collect();
-    Proof {
-        kept: kept.into_values().collect(),
-        still_duplicate,
-        reclaimable_before: before.reclaimable_bytes,
-        reclaimable_after: after.reclaimable_bytes,
-    }
+    proof.reclaimable_before = before.reclaimable_bytes;
+    proof.reclaimable_after = after.reclaimable_bytes;
 }

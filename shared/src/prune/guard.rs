@@ -11,12 +11,9 @@ use super::report::SkipReason;
 use super::store_api::{CopyNames, StoreApi};
 use crate::claimed_socket::containerd_config;
 use crate::daemon_config::{self, ContainerdToml};
-use crate::defaults as d;
 use crate::node::Node;
-use crate::node_report::NodeReport;
 use crate::runtime::RuntimeError;
 use crate::runtime::cri::CriClient;
-use crate::store::StoreRuntime;
 
 /// What the guards decided for one copy.
 #[derive(Debug)]
@@ -98,10 +95,10 @@ impl Sandboxes {
 
 /// Reads the sandbox images from the runtimes' flags (kubelet and
 /// cri-dockerd `--pod-infra-container-image`, k3s `--pause-image`), from
-/// each running containerd's config file, and from the CRI `Status` of every
-/// CRI endpoint the scan found. An endpoint that does not answer adds none:
-/// its sandbox containers, if any, still pin their image as users.
-pub async fn sandboxes(node: &Node, report: &NodeReport) -> Sandboxes {
+/// each running containerd's config file, and from the CRI `Status` of
+/// `cri_sockets`. An endpoint that does not answer adds none: its sandbox
+/// containers, if any, still keep their image as its users.
+pub async fn sandboxes(node: &Node, cri_sockets: &[String]) -> Sandboxes {
     let mut found = Sandboxes::default();
     for p in node.procs.all() {
         for flag in ["--pod-infra-container-image", "--pause-image"] {
@@ -122,29 +119,8 @@ pub async fn sandboxes(node: &Node, report: &NodeReport) -> Sandboxes {
             }
         }
     }
-    let mut sockets: Vec<String> = report
-        .kubelet_endpoint
-        .iter()
-        .filter_map(|k| k.url.clone())
-        .collect();
-    if let Some(chain) = &report.chain {
-        sockets.extend(chain.runtime_endpoint.url.clone());
-        sockets.extend(chain.image_endpoint.url.clone());
-    }
-    let containerd = report
-        .stores
-        .iter()
-        .filter(|s| s.runtime == StoreRuntime::Containerd);
-    sockets.extend(containerd.filter_map(|s| s.endpoint.clone()));
-    let mut seen = BTreeSet::new();
-    for url in sockets {
-        let Some(socket) = d::unix_path(&url).map(str::to_string) else {
-            continue;
-        };
-        if !seen.insert(socket.clone()) {
-            continue;
-        }
-        let local = node.host.local(&socket);
+    for socket in cri_sockets {
+        let local = node.host.local(socket);
         let Ok(client) = CriClient::connect(&local, socket.as_ref(), node.timeout).await else {
             continue;
         };

@@ -64,6 +64,9 @@ pub struct PruneJob {
     pub node: String,
     pub targets: Vec<Target>,
     pub skipped: Vec<Skipped>,
+    /// The CRI sockets whose `Status` names a sandbox image (the kubelet's,
+    /// crictl's and every containerd's): the guards ask them.
+    pub cri_sockets: Vec<String>,
 }
 
 impl PruneJob {
@@ -191,6 +194,50 @@ pub fn job(report: &NodeReport, excludes: &Excludes) -> PruneJob {
         node: report.node.clone(),
         targets,
         skipped,
+        cri_sockets: cri_sockets(report),
+    }
+}
+
+/// The CRI endpoints the scan found, as socket paths, once each.
+fn cri_sockets(report: &NodeReport) -> Vec<String> {
+    let mut urls: Vec<String> = report
+        .kubelet_endpoint
+        .iter()
+        .filter_map(|k| k.url.clone())
+        .collect();
+    if let Some(chain) = &report.chain {
+        urls.extend(chain.runtime_endpoint.url.clone());
+        urls.extend(chain.image_endpoint.url.clone());
+    }
+    let containerd = report
+        .stores
+        .iter()
+        .filter(|s| s.runtime == StoreRuntime::Containerd && s.live);
+    urls.extend(containerd.filter_map(|s| s.endpoint.clone()));
+    let mut sockets: Vec<String> = Vec::new();
+    for socket in urls.iter().filter_map(|u| crate::defaults::unix_path(u)) {
+        if !sockets.iter().any(|s| s == socket) {
+            sockets.push(socket.to_string());
+        }
+    }
+    sockets
+}
+
+impl PruneJob {
+    /// Every socket a prune of this job dials: each copy's store and kept
+    /// store (their runtime's own socket, or the CRI in front), and the CRI
+    /// sockets the sandbox guard asks. The prune pod mounts exactly these.
+    pub fn sockets(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let stores = self.targets.iter().flat_map(|t| [&t.store, &t.keep]);
+        let urls = stores.flat_map(|s| s.endpoint.iter().chain(&s.reached_by));
+        let paths = urls.filter_map(|u| crate::defaults::unix_path(u).map(str::to_string));
+        for socket in paths.chain(self.cri_sockets.iter().cloned()) {
+            if !out.contains(&socket) {
+                out.push(socket);
+            }
+        }
+        out
     }
 }
 

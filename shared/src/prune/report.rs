@@ -183,3 +183,37 @@ impl PruneReport {
         };
     }
 }
+
+/// `kind: ClusterPruneReport`: a cluster prune, one `PruneReport` per node
+/// that had something to remove (or failed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterPruneReport {
+    pub api_version: String,
+    pub kind: String,
+    pub run_id: String,
+    pub nodes: Vec<PruneReport>,
+    pub totals: Totals,
+}
+
+impl ClusterPruneReport {
+    pub fn new(run_id: String, nodes: Vec<PruneReport>) -> Self {
+        let mut totals = Totals::default();
+        for n in &nodes {
+            let t = &n.totals;
+            totals.removed += t.removed;
+            totals.skipped += t.skipped;
+            totals.failed += t.failed;
+            totals.predicted_bytes += t.predicted_bytes;
+            totals.measured_bytes += t.measured_bytes;
+            totals.free_bytes_delta += t.free_bytes_delta;
+        }
+        Self {
+            api_version: API_VERSION.into(),
+            kind: "ClusterPruneReport".into(),
+            run_id,
+            nodes,
+            totals,
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! `kubectl imgdup prune [NODE...]`: scan every node through agent pods,
+//! show the cluster plan and ask once, run one prune pod per node that has
+//! copies to remove, then scan those nodes again for the proof.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use imgdup::fanout::calls::Calls;
+use imgdup::fanout::pod::AgentMode;
+use imgdup::fanout::preflight;
+use imgdup::fanout::prune_pod::PruneOrder;
+use imgdup::fanout::run::{self, AgentOutput, FanoutConfig};
+use imgdup::node_report::NodeReport;
+use imgdup::prune::report::{ClusterPruneReport, Failed, PruneReport};
+use imgdup::prune::{Excludes, PruneJob, execute, script};
+use imgdup::report;
+use imgdup::verdict::Verdict;
+
+use super::{confirm, question};
+use crate::cli::{AgentArgs, ConnectArgs, PlanOutput, PruneArgs};
+use crate::cluster::{fanout_config, progress_bar, select_nodes};
+use crate::connect;
+use crate::exit::Exit;
+
+/// The scan deadline when --timeout is not given (the cluster scan's default).
+const AGENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn run(args: PruneArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
+    if !args.remove_leftover_store.is_empty() {
+        bail!(
+            "--remove-leftover-store needs --local: run it on the node itself (a debug pod with the node's / at /host and --host-root /host), where each check can be seen"
+        );
+    }
+    let excludes = Excludes::new(&args.exclude)
+        .context("--exclude takes a glob such as 'registry.k8s.io/*'")?;
+    connect::runtime()?.block_on(prune_cluster(args, excludes, conn))
+}
+
+async fn prune_cluster(
+    args: PruneArgs,
+    excludes: Excludes,
+    conn: &ConnectArgs,
+) -> Result<(String, Exit)> {
+    let calls = Arc::new(Calls::default());
+    let (client, namespace) = connect::client(conn, &calls).await?;
+    preflight::check_access(&client, preflight::needs(&namespace), &calls).await?;
+    let (mut unknown, targets) =
+        select_nodes(&client, &calls, &args.nodes, args.selector.as_deref(), None).await?;
+    let agent = AgentArgs {
+        image: args.pods.image.clone(),
+        timeout: args.flags.timeout.unwrap_or(AGENT_TIMEOUT),
+        pending_timeout: args.pods.pending_timeout,
+        keep_pods: args.pods.keep_pods,
+        agent_binary: None,
+    };
+    let scan_cfg = fanout_config(
+        &agent,
+        namespace.clone(),
+        args.pods.concurrency,
+        AgentMode::Scan,
+    );
+    if let Some(first) = targets.first() {
+        preflight::check_admission(&client, &namespace, &scan_cfg.pod(first), &calls).await?;
+    }
+    let before = match scan(&client, targets, &scan_cfg, &calls).await {
+        Ok(reports) => reports,
+        Err(stop) => return Ok((String::new(), stop)),
+    };
+    // Nodes that could not be scanned are left alone, and said so.
+    unknown.extend(
+        before
+            .iter()
+            .filter(|r| r.verdict == Verdict::Unknown)
+            .cloned(),
+    );
+    for node in &unknown {
+        let why = node.reason.as_deref().unwrap_or("not scanned");
+        eprintln!(
+            "kubectl-imgdup: {}: nothing removed there ({why})",
+            node.node
+        );
+    }
+    let jobs: Vec<(NodeReport, PruneJob)> = before
+        .into_iter()
+        .filter(|r| r.verdict != Verdict::Unknown)
+        .map(|r| {
+            let job = imgdup::prune::job(&r, &excludes);
+            (r, job)
+        })
+        .collect();
+    let mut prune_cfg = fanout_config(
+        &agent,
+        namespace.clone(),
+        args.pods.concurrency,
+        AgentMode::Scan,
+    );
+    for (_, job) in jobs.iter().filter(|(_, j)| !j.targets.is_empty()) {
+        let order = PruneOrder {
+            job: serde_json::to_string(job)?,
+            sockets: job.sockets(),
+            leftover_stores: Vec::new(),
+            copies: job.targets.len(),
+        };
+        prune_cfg.prune.insert(job.node.clone(), order);
+    }
+    let plan = plan_text(&jobs, &prune_cfg, args.output, args.dry_run)?;
+    if args.dry_run {
+        return Ok((plan, Exit::Ok));
+    }
+    let copies: usize = jobs.iter().map(|(_, j)| j.targets.len()).sum();
+    let bytes: u64 = jobs.iter().map(|(_, j)| j.predicted_bytes()).sum();
+    let nodes: Vec<String> = prune_cfg.prune.keys().cloned().collect();
+    if !args.yes {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(plan.as_bytes())?;
+        stdout.flush()?;
+        if copies == 0 || !confirm(&question(copies, bytes, Some(nodes.len())))? {
+            return Ok((String::new(), Exit::Ok));
+        }
+    }
+    let mut pruned: Vec<PruneReport> = Vec::new();
+    if let Some(first) = nodes.first() {
+        preflight::check_admission(&client, &namespace, &prune_cfg.pod(first), &calls).await?;
+        let progress = progress_bar(nodes.len());
+        let work = run::run_agents(
+            client.clone(),
+            nodes.clone(),
+            &prune_cfg,
+            calls.clone(),
+            parse,
+            |_| progress.inc(1),
+        );
+        let stopping = || {
+            progress.abandon_with_message("stopping: each prune pod finishes the removal under way")
+        };
+        pruned = match connect::unless_stopped(work, &client, &prune_cfg, &calls, stopping).await {
+            Ok(done) => done,
+            Err(stop) => return Ok((String::new(), stop)),
+        };
+        progress.finish_and_clear();
+        let mut rescan_cfg = scan_cfg.clone();
+        rescan_cfg.run_id = connect::run_id();
+        let after = match scan(&client, nodes, &rescan_cfg, &calls).await {
+            Ok(after) => after,
+            Err(stop) => return Ok((String::new(), stop)),
+        };
+        for done in &mut pruned {
+            let before = jobs
+                .iter()
+                .find(|(r, _)| r.node == done.node)
+                .map(|(r, _)| r);
+            let after = after.iter().find(|r| r.node == done.node);
+            if let (Some(before), Some(after)) = (before, after) {
+                execute::rescanned(done, before, after);
+            }
+        }
+    }
+    let cluster = ClusterPruneReport::new(prune_cfg.run_id.clone(), pruned);
+    let exit = if cluster.totals.failed > 0 {
+        Exit::PruneFailed
+    } else {
+        Exit::Ok
+    };
+    let text = match args.output {
+        PlanOutput::Text => cluster
+            .nodes
+            .iter()
+            .map(report::prune_report_text)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        PlanOutput::Json => report::to_json(&cluster)?,
+        PlanOutput::Yaml => report::to_yaml(&cluster)?,
+    };
+    Ok((text, exit))
+}
+
+/// One scan fan-out; `Err` is the exit after Ctrl-C (its pods deleted).
+async fn scan(
+    client: &kube::Client,
+    nodes: Vec<String>,
+    cfg: &FanoutConfig,
+    calls: &Arc<Calls>,
+) -> Result<Vec<NodeReport>, Exit> {
+    let progress = progress_bar(nodes.len());
+    let work = run::fan_out(client.clone(), nodes, cfg, calls.clone(), |_| {
+        progress.inc(1)
+    });
+    let stopping = || progress.abandon_with_message("stopping: deleting agent pods");
+    let reports = connect::unless_stopped(work, client, cfg, calls, stopping).await;
+    progress.finish_and_clear();
+    reports
+}
+
+/// A node's PruneReport from its prune pod; a pod that gave none is one
+/// failure naming why (the rescan shows what was removed before it ended).
+fn parse(node: &str, output: AgentOutput) -> PruneReport {
+    let parsed = output.and_then(|text| {
+        serde_json::from_str::<PruneReport>(&text)
+            .map_err(|e| format!("BadReport: the prune pod's output is not a PruneReport ({e})"))
+    });
+    match parsed {
+        Ok(mut done) => {
+            done.node = node.to_string();
+            done
+        }
+        Err(reason) => {
+            let mut done = PruneReport::new(node.to_string());
+            done.failed.push(Failed {
+                image: "-".into(),
+                store: "-".into(),
+                error: format!("the prune pod on {node} gave no report: {reason}"),
+            });
+            done.total();
+            done
+        }
+    }
+}
+
+/// The cluster plan: each node's commands (text), or the prune pods that
+/// would run (yaml/json, with --dry-run), or each node's PrunePlan.
+fn plan_text(
+    jobs: &[(NodeReport, PruneJob)],
+    cfg: &FanoutConfig,
+    output: PlanOutput,
+    dry_run: bool,
+) -> Result<String> {
+    let plans: Vec<_> = jobs
+        .iter()
+        .map(|(r, j)| script::plan(r, &j.skipped))
+        .collect();
+    Ok(match output {
+        PlanOutput::Text => plans
+            .iter()
+            .map(report::prune_text)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ if dry_run => {
+            let mut out = String::new();
+            for node in cfg.prune.keys() {
+                let pod = cfg.pod(node);
+                let doc = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": pod.metadata, "spec": pod.spec});
+                out.push_str(&match output {
+                    PlanOutput::Json => report::to_json(&doc)?,
+                    _ => format!("---\n{}", report::to_yaml(&doc)?),
+                });
+            }
+            out
+        }
+        PlanOutput::Json => report::to_json(&plans)?,
+        PlanOutput::Yaml => report::to_yaml(&plans)?,
+    })
+}
