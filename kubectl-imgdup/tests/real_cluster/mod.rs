@@ -12,6 +12,7 @@
 mod airgap;
 mod completion;
 mod faults;
+mod prune;
 mod scan;
 mod security;
 

@@ -197,6 +197,8 @@ fn kept_stores(
             store: target.keep.id.clone(),
             images: Vec::new(),
             missing_after: Vec::new(),
+            copy_bytes_before: 0,
+            copy_bytes_after: 0,
             du_before: before.get(&target.keep.path).copied().unwrap_or(0),
             du_after: du(&node.host, &target.keep.path).unwrap_or(0),
         });
@@ -258,7 +260,14 @@ pub fn rescanned(report: &mut PruneReport, before: &NodeReport, after: &NodeRepo
     let Some(proof) = report.proof.as_mut() else {
         return;
     };
+    let copy_bytes = |report: &NodeReport, store: &str, ids: &[String]| -> u64 {
+        let images = report.images.iter().filter(|i| ids.contains(&i.id));
+        let layers = images.flat_map(|i| i.layers.iter().filter(|l| l.store == store));
+        layers.map(|l| l.disk_bytes).sum()
+    };
     for kept in &mut proof.kept {
+        kept.copy_bytes_before = copy_bytes(before, &kept.store, &kept.images);
+        kept.copy_bytes_after = copy_bytes(after, &kept.store, &kept.images);
         kept.missing_after = kept
             .images
             .iter()

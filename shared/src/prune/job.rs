@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::report::{SkipReason, Skipped};
+use crate::chain::HopKind;
 use crate::inventory::chain_ids;
 use crate::node_report::NodeReport;
 use crate::store::{Store, StoreRuntime};
@@ -198,16 +199,21 @@ pub fn job(report: &NodeReport, excludes: &Excludes) -> PruneJob {
     }
 }
 
-/// The CRI endpoints the scan found, as socket paths, once each.
+/// The CRI endpoints the scan reached, as socket paths, once each.
 fn cri_sockets(report: &NodeReport) -> Vec<String> {
     let mut urls: Vec<String> = report
         .kubelet_endpoint
         .iter()
         .filter_map(|k| k.url.clone())
         .collect();
+    // Only sockets that answered the scan: the prune pod mounts each one,
+    // and a hostPath socket that is not there keeps the pod from starting.
     if let Some(chain) = &report.chain {
-        urls.extend(chain.runtime_endpoint.url.clone());
-        urls.extend(chain.image_endpoint.url.clone());
+        let serves_cri =
+            |k: HopKind| matches!(k, HopKind::CriDockerd | HopKind::Containerd | HopKind::CriO);
+        let answered = chain.hops.iter().chain(&chain.image_hops);
+        let answered = answered.filter(|h| h.error.is_none() && serves_cri(h.kind));
+        urls.extend(answered.map(|h| h.endpoint.clone()));
     }
     let containerd = report
         .stores

@@ -101,6 +101,12 @@ pub struct KeptStore {
     pub images: Vec<String>,
     /// Of those, the ones the rescan no longer finds here (should be none).
     pub missing_after: Vec<String>,
+    /// The kept copies' own layers (the scans' layer bytes): equal unless a
+    /// kept copy changed.
+    pub copy_bytes_before: u64,
+    pub copy_bytes_after: u64,
+    /// The whole store's du around the removals; on a node whose pods run
+    /// from this store it also moves with their containers.
     pub du_before: u64,
     pub du_after: u64,
 }
@@ -197,7 +203,8 @@ pub struct ClusterPruneReport {
 }
 
 impl ClusterPruneReport {
-    pub fn new(run_id: String, nodes: Vec<PruneReport>) -> Self {
+    pub fn new(run_id: String, mut nodes: Vec<PruneReport>) -> Self {
+        nodes.sort_by(|a, b| a.node.cmp(&b.node));
         let mut totals = Totals::default();
         for n in &nodes {
             let t = &n.totals;

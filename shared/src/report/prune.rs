@@ -91,9 +91,11 @@ pub fn prune_report_text(report: &PruneReport) -> String {
                 "MISSING"
             };
             out.push_str(&format!(
-                "PROOF kept copies in {}: {} image(s) {state}, du {} before, {} after\n",
+                "PROOF kept copies in {}: {} image(s) {state}, their layers {} before, {} after; the store's du {} before, {} after\n",
                 sanitize(&k.store),
                 k.images.len(),
+                human_bytes(k.copy_bytes_before),
+                human_bytes(k.copy_bytes_after),
                 human_bytes(k.du_before),
                 human_bytes(k.du_after)
             ));
