@@ -40,6 +40,9 @@ _kubectl__imgdup() {
             kubectl__imgdup,prune)
                 cmd="kubectl__imgdup__subcmd__prune"
                 ;;
+            kubectl__imgdup,prune-agent)
+                cmd="kubectl__imgdup__subcmd__prune__subcmd__agent"
+                ;;
             kubectl__imgdup,which)
                 cmd="kubectl__imgdup__subcmd__which"
                 ;;
@@ -67,6 +70,9 @@ _kubectl__imgdup() {
             kubectl__imgdup__subcmd__help,prune)
                 cmd="kubectl__imgdup__subcmd__help__subcmd__prune"
                 ;;
+            kubectl__imgdup__subcmd__help,prune-agent)
+                cmd="kubectl__imgdup__subcmd__help__subcmd__prune__subcmd__agent"
+                ;;
             kubectl__imgdup__subcmd__help,which)
                 cmd="kubectl__imgdup__subcmd__help__subcmd__which"
                 ;;
@@ -77,7 +83,7 @@ _kubectl__imgdup() {
 
     case "${cmd}" in
         kubectl__imgdup)
-            opts="-n -v -l -o -h -V --context --kubeconfig --namespace --verbose --selector --image --timeout --pending-timeout --keep-pods --agent-binary --concurrency --output --fail-on-duplicates --dry-run --help --version node prune which cleanup completion agent man __complete help"
+            opts="-n -v -l -o -h -V --context --kubeconfig --namespace --verbose --selector --image --timeout --pending-timeout --keep-pods --agent-binary --concurrency --output --fail-on-duplicates --dry-run --help --version node prune which cleanup completion agent prune-agent man __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,7 +356,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__help)
-            opts="node prune which cleanup completion agent man __complete help"
+            opts="node prune which cleanup completion agent prune-agent man __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -462,6 +468,20 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__imgdup__subcmd__help__subcmd__prune__subcmd__agent)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -610,7 +630,117 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__prune)
-            opts="-r -i -o -n -v -h --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --dry-run --output --context --kubeconfig --namespace --verbose --help"
+            opts="-l -r -i -y -o -n -v -h --selector --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --image --pending-timeout --keep-pods --concurrency --dry-run --yes --exclude --remove-leftover-store --output --context --kubeconfig --namespace --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crictl-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pending-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remove-leftover-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verbose)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__imgdup__subcmd__prune__subcmd__agent)
+            opts="-r -i -n -v -h --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --job --context --kubeconfig --namespace --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -652,12 +782,8 @@ _kubectl__imgdup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --output)
-                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -W "text json yaml" -- "${cur}"))
+                --job)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --context)

@@ -44,11 +44,12 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l dry-run -
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "node" -d 'Scan one node: its stores, a verdict per image, and the reclaimable bytes'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "prune" -d 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "prune" -d 'Remove the extra copies of duplicated images, with guards and a measured proof'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "which" -d 'Show crictl\'s endpoint chain on one node, hop by hop (crictl-which, run there)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "cleanup" -d 'Delete every agent pod this tool left, in any namespace (by label)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "agent" -d 'The node scan inside an agent pod: prints the NodeReport as JSON'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "prune-agent" -d 'One node\'s approved prune inside its pod: prints the PruneReport as JSON'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "man" -d 'Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "__complete" -d 'kubectl\'s plugin completion: `kubectl_complete-imgdup` runs this'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -67,9 +68,10 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l c
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l local -d 'Scan the node this runs on (the cluster fan-out is not in this version)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l local -d 'Scan the node this runs on (`kubectl imgdup [NODE...]` scans the cluster)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l fail-on-duplicates -d 'Exit 3 when any image is stored twice'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s l -l selector -d 'Only nodes matching this label selector' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l host-root -d 'Directory that stands for the node\'s /' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l proc -d 'procfs to scan for runtime processes [default: <host-root>/proc]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l node-name -d 'Node name in the report [default: the node\'s /etc/hostname]' -r
@@ -77,15 +79,22 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s 
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s i -l image-endpoint -d 'CRI image endpoint, as crictl\'s -i (env IMAGE_SERVICE_ENDPOINT)' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l crictl-config -d 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l timeout -d 'Deadline for each dial and API call, e.g. 2s' -r
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s o -l output -d 'Output format (text is a paste-able script)' -r -f -a "text\t''
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l image -d 'Agent image (a FROM-scratch image holding this binary)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l pending-timeout -d 'How long a pod may stay Pending before its node is `unknown`' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l concurrency -d 'Pods at a time' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l exclude -d 'Keep images whose tag, repo digest or id matches this glob (repeatable)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l remove-leftover-store -d 'Remove this whole offline store root (a runtime-switch leftover, e.g. /var/lib/docker) once nothing on the node can be using it (repeatable)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s o -l output -d 'Output format' -r -f -a "text\t''
 json\t''
 yaml\t''"
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l context -d 'kubeconfig context to use' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l local -d 'Scan the node this runs on (the cluster fan-out is not in this version)'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l dry-run -d 'Print the plan only. Required: this version never deletes anything'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l local -d 'Prune the node this command runs on (in a debug pod: --host-root /host)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l keep-pods -d 'Leave the pods for debugging (they still end at their deadline)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l dry-run -d 'Print the plan (-o text: commands for a person; -o yaml: the prune pods), and remove nothing'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s y -l yes -d 'Remove without asking (without it: ask on a terminal, else remove nothing)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l image -d 'Agent image (a FROM-scratch image holding this binary)' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l timeout -d 'Each node\'s scan deadline (the pod\'s activeDeadlineSeconds adds 60 s)' -r
@@ -124,6 +133,19 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s 
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l chain -d 'Print crictl\'s chain (`crictl-which -o json`) instead of the NodeReport'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s h -l help -d 'Print help'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l host-root -d 'Directory that stands for the node\'s /' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l proc -d 'procfs to scan for runtime processes [default: <host-root>/proc]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l node-name -d 'Node name in the report [default: the node\'s /etc/hostname]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -s r -l runtime-endpoint -d 'CRI runtime endpoint, as crictl\'s -r (env CONTAINER_RUNTIME_ENDPOINT)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -s i -l image-endpoint -d 'CRI image endpoint, as crictl\'s -i (env IMAGE_SERVICE_ENDPOINT)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l crictl-config -d 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l timeout -d 'Deadline for each dial and API call, e.g. 2s' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l job -d 'The node\'s PruneJob, as JSON' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l context -d 'kubeconfig context to use' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -l context -d 'kubeconfig context to use' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
@@ -133,12 +155,13 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "node" -d 'Scan one node: its stores, a verdict per image, and the reclaimable bytes'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "prune" -d 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "which" -d 'Show crictl\'s endpoint chain on one node, hop by hop (crictl-which, run there)'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "cleanup" -d 'Delete every agent pod this tool left, in any namespace (by label)'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "agent" -d 'The node scan inside an agent pod: prints the NodeReport as JSON'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "man" -d 'Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "__complete" -d 'kubectl\'s plugin completion: `kubectl_complete-imgdup` runs this'
-complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent man __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "node" -d 'Scan one node: its stores, a verdict per image, and the reclaimable bytes'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "prune" -d 'Remove the extra copies of duplicated images, with guards and a measured proof'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "which" -d 'Show crictl\'s endpoint chain on one node, hop by hop (crictl-which, run there)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "cleanup" -d 'Delete every agent pod this tool left, in any namespace (by label)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "agent" -d 'The node scan inside an agent pod: prints the NodeReport as JSON'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "prune-agent" -d 'One node\'s approved prune inside its pod: prints the PruneReport as JSON'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "man" -d 'Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "__complete" -d 'kubectl\'s plugin completion: `kubectl_complete-imgdup` runs this'
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

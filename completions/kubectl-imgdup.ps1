@@ -44,11 +44,12 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'Scan one node: its stores, a verdict per image, and the reclaimable bytes')
-            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Remove the extra copies of duplicated images, with guards and a measured proof')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show crictl''s endpoint chain on one node, hop by hop (crictl-which, run there)')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Delete every agent pod this tool left, in any namespace (by label)')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The node scan inside an agent pod: prints the NodeReport as JSON')
+            [CompletionResult]::new('prune-agent', 'prune-agent', [CompletionResultType]::ParameterValue, 'One node''s approved prune inside its pod: prints the PruneReport as JSON')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR')
             [CompletionResult]::new('__complete', '__complete', [CompletionResultType]::ParameterValue, 'kubectl''s plugin completion: `kubectl_complete-imgdup` runs this')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -72,13 +73,15 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
-            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Scan the node this runs on (the cluster fan-out is not in this version)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Scan the node this runs on (`kubectl imgdup [NODE...]` scans the cluster)')
             [CompletionResult]::new('--fail-on-duplicates', '--fail-on-duplicates', [CompletionResultType]::ParameterName, 'Exit 3 when any image is stored twice')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'kubectl-imgdup;prune' {
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
             [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Directory that stands for the node''s /')
             [CompletionResult]::new('--proc', '--proc', [CompletionResultType]::ParameterName, 'procfs to scan for runtime processes [default: <host-root>/proc]')
             [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'Node name in the report [default: the node''s /etc/hostname]')
@@ -88,16 +91,24 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--image-endpoint', '--image-endpoint', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
             [CompletionResult]::new('--crictl-config', '--crictl-config', [CompletionResultType]::ParameterName, 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (text is a paste-able script)')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (text is a paste-able script)')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Agent image (a FROM-scratch image holding this binary)')
+            [CompletionResult]::new('--pending-timeout', '--pending-timeout', [CompletionResultType]::ParameterName, 'How long a pod may stay Pending before its node is `unknown`')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Pods at a time')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Keep images whose tag, repo digest or id matches this glob (repeatable)')
+            [CompletionResult]::new('--remove-leftover-store', '--remove-leftover-store', [CompletionResultType]::ParameterName, 'Remove this whole offline store root (a runtime-switch leftover, e.g. /var/lib/docker) once nothing on the node can be using it (repeatable)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
-            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Scan the node this runs on (the cluster fan-out is not in this version)')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan only. Required: this version never deletes anything')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Prune the node this command runs on (in a debug pod: --host-root /host)')
+            [CompletionResult]::new('--keep-pods', '--keep-pods', [CompletionResultType]::ParameterName, 'Leave the pods for debugging (they still end at their deadline)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (-o text: commands for a person; -o yaml: the prune pods), and remove nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Remove without asking (without it: ask on a terminal, else remove nothing)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Remove without asking (without it: ask on a terminal, else remove nothing)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -164,6 +175,27 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'kubectl-imgdup;prune-agent' {
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Directory that stands for the node''s /')
+            [CompletionResult]::new('--proc', '--proc', [CompletionResultType]::ParameterName, 'procfs to scan for runtime processes [default: <host-root>/proc]')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'Node name in the report [default: the node''s /etc/hostname]')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('--runtime-endpoint', '--runtime-endpoint', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--image-endpoint', '--image-endpoint', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--crictl-config', '--crictl-config', [CompletionResultType]::ParameterName, 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s')
+            [CompletionResult]::new('--job', '--job', [CompletionResultType]::ParameterName, 'The node''s PruneJob, as JSON')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'kubectl-imgdup;man' {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
@@ -186,11 +218,12 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
         }
         'kubectl-imgdup;help' {
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'Scan one node: its stores, a verdict per image, and the reclaimable bytes')
-            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Print the exact commands that reclaim the duplicated bytes (nothing is deleted)')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Remove the extra copies of duplicated images, with guards and a measured proof')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show crictl''s endpoint chain on one node, hop by hop (crictl-which, run there)')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Delete every agent pod this tool left, in any namespace (by label)')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The node scan inside an agent pod: prints the NodeReport as JSON')
+            [CompletionResult]::new('prune-agent', 'prune-agent', [CompletionResultType]::ParameterValue, 'One node''s approved prune inside its pod: prints the PruneReport as JSON')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR')
             [CompletionResult]::new('__complete', '__complete', [CompletionResultType]::ParameterValue, 'kubectl''s plugin completion: `kubectl_complete-imgdup` runs this')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -212,6 +245,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             break
         }
         'kubectl-imgdup;help;agent' {
+            break
+        }
+        'kubectl-imgdup;help;prune-agent' {
             break
         }
         'kubectl-imgdup;help;man' {

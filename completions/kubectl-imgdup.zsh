@@ -66,7 +66,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
-'--local[Scan the node this runs on (the cluster fan-out is not in this version)]' \
+'--local[Scan the node this runs on (\`kubectl imgdup \[NODE...\]\` scans the cluster)]' \
 '--fail-on-duplicates[Exit 3 when any image is stored twice]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -74,6 +74,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (prune)
 _arguments "${_arguments_options[@]}" : \
+'(--local)-l+[Only nodes matching this label selector]:SELECTOR:_default' \
+'(--local)--selector=[Only nodes matching this label selector]:SELECTOR:_default' \
 '--host-root=[Directory that stands for the node'\''s /]:DIR:_files' \
 '--proc=[procfs to scan for runtime processes \[default\: <host-root>/proc\]]:DIR:_files' \
 '--node-name=[Node name in the report \[default\: the node'\''s /etc/hostname\]]:NAME:_default' \
@@ -83,18 +85,27 @@ _arguments "${_arguments_options[@]}" : \
 '--image-endpoint=[CRI image endpoint, as crictl'\''s -i (env IMAGE_SERVICE_ENDPOINT)]:URL:_default' \
 '--crictl-config=[crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)]:FILE:_files' \
 '--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
-'-o+[Output format (text is a paste-able script)]:OUTPUT:(text json yaml)' \
-'--output=[Output format (text is a paste-able script)]:OUTPUT:(text json yaml)' \
+'--image=[Agent image (a FROM-scratch image holding this binary)]:IMG:_default' \
+'--pending-timeout=[How long a pod may stay Pending before its node is \`unknown\`]:DUR:_default' \
+'--concurrency=[Pods at a time]:N:_default' \
+'*--exclude=[Keep images whose tag, repo digest or id matches this glob (repeatable)]:PATTERN:_default' \
+'*--remove-leftover-store=[Remove this whole offline store root (a runtime-switch leftover, e.g. /var/lib/docker) once nothing on the node can be using it (repeatable)]:PATH:_default' \
+'-o+[Output format]:OUTPUT:(text json yaml)' \
+'--output=[Output format]:OUTPUT:(text json yaml)' \
 '--context=[kubeconfig context to use]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
-'--local[Scan the node this runs on (the cluster fan-out is not in this version)]' \
-'--dry-run[Print the plan only. Required\: this version never deletes anything]' \
+'--local[Prune the node this command runs on (in a debug pod\: --host-root /host)]' \
+'--keep-pods[Leave the pods for debugging (they still end at their deadline)]' \
+'(-y --yes)--dry-run[Print the plan (-o text\: commands for a person; -o yaml\: the prune pods), and remove nothing]' \
+'-y[Remove without asking (without it\: ask on a terminal, else remove nothing)]' \
+'--yes[Remove without asking (without it\: ask on a terminal, else remove nothing)]' \
 '-h[Print help]' \
 '--help[Print help]' \
+'*::nodes -- Nodes to prune \[default\: all, or those matching -l\]:_default' \
 && ret=0
 ;;
 (which)
@@ -165,6 +176,28 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(prune-agent)
+_arguments "${_arguments_options[@]}" : \
+'--host-root=[Directory that stands for the node'\''s /]:DIR:_files' \
+'--proc=[procfs to scan for runtime processes \[default\: <host-root>/proc\]]:DIR:_files' \
+'--node-name=[Node name in the report \[default\: the node'\''s /etc/hostname\]]:NAME:_default' \
+'-r+[CRI runtime endpoint, as crictl'\''s -r (env CONTAINER_RUNTIME_ENDPOINT)]:URL:_default' \
+'--runtime-endpoint=[CRI runtime endpoint, as crictl'\''s -r (env CONTAINER_RUNTIME_ENDPOINT)]:URL:_default' \
+'-i+[CRI image endpoint, as crictl'\''s -i (env IMAGE_SERVICE_ENDPOINT)]:URL:_default' \
+'--image-endpoint=[CRI image endpoint, as crictl'\''s -i (env IMAGE_SERVICE_ENDPOINT)]:URL:_default' \
+'--crictl-config=[crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)]:FILE:_files' \
+'--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
+'--job=[The node'\''s PruneJob, as JSON]:JSON:_default' \
+'--context=[kubeconfig context to use]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (man)
 _arguments "${_arguments_options[@]}" : \
 '--context=[kubeconfig context to use]:NAME:_default' \
@@ -225,6 +258,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(prune-agent)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (man)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -250,11 +287,12 @@ esac
 _kubectl-imgdup_commands() {
     local commands; commands=(
 'node:Scan one node\: its stores, a verdict per image, and the reclaimable bytes' \
-'prune:Print the exact commands that reclaim the duplicated bytes (nothing is deleted)' \
+'prune:Remove the extra copies of duplicated images, with guards and a measured proof' \
 'which:Show crictl'\''s endpoint chain on one node, hop by hop (crictl-which, run there)' \
 'cleanup:Delete every agent pod this tool left, in any namespace (by label)' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell, elvish)' \
 'agent:The node scan inside an agent pod\: prints the NodeReport as JSON' \
+'prune-agent:One node'\''s approved prune inside its pod\: prints the PruneReport as JSON' \
 'man:Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR' \
 '__complete:kubectl'\''s plugin completion\: \`kubectl_complete-imgdup\` runs this' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -285,11 +323,12 @@ _kubectl-imgdup__subcmd__completion_commands() {
 _kubectl-imgdup__subcmd__help_commands() {
     local commands; commands=(
 'node:Scan one node\: its stores, a verdict per image, and the reclaimable bytes' \
-'prune:Print the exact commands that reclaim the duplicated bytes (nothing is deleted)' \
+'prune:Remove the extra copies of duplicated images, with guards and a measured proof' \
 'which:Show crictl'\''s endpoint chain on one node, hop by hop (crictl-which, run there)' \
 'cleanup:Delete every agent pod this tool left, in any namespace (by label)' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell, elvish)' \
 'agent:The node scan inside an agent pod\: prints the NodeReport as JSON' \
+'prune-agent:One node'\''s approved prune inside its pod\: prints the PruneReport as JSON' \
 'man:Write the man pages (kubectl-imgdup.1 and one per subcommand) into DIR' \
 '__complete:kubectl'\''s plugin completion\: \`kubectl_complete-imgdup\` runs this' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -336,6 +375,11 @@ _kubectl-imgdup__subcmd__help__subcmd__prune_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup help prune commands' commands "$@"
 }
+(( $+functions[_kubectl-imgdup__subcmd__help__subcmd__prune-agent_commands] )) ||
+_kubectl-imgdup__subcmd__help__subcmd__prune-agent_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup help prune-agent commands' commands "$@"
+}
 (( $+functions[_kubectl-imgdup__subcmd__help__subcmd__which_commands] )) ||
 _kubectl-imgdup__subcmd__help__subcmd__which_commands() {
     local commands; commands=()
@@ -355,6 +399,11 @@ _kubectl-imgdup__subcmd__node_commands() {
 _kubectl-imgdup__subcmd__prune_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup prune commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__prune-agent_commands] )) ||
+_kubectl-imgdup__subcmd__prune-agent_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup prune-agent commands' commands "$@"
 }
 (( $+functions[_kubectl-imgdup__subcmd__which_commands] )) ||
 _kubectl-imgdup__subcmd__which_commands() {

@@ -254,7 +254,7 @@ pub struct PruneAgentFlags {
 /// Scanning the node this command runs on (in a debug pod: `--host-root /host`).
 #[derive(Debug, Args)]
 pub struct LocalScan {
-    /// Scan the node this runs on (the cluster fan-out is not in this version)
+    /// Scan the node this runs on (`kubectl imgdup [NODE...]` scans the cluster)
     #[arg(long, required = true)]
     pub local: bool,
     #[command(flatten)]

@@ -31,14 +31,17 @@ Examples:
 
 pub const PRUNE: &str = "\
 Examples:
-  # Write the reclaim commands to a script, to review before running it
-  kubectl imgdup prune --dry-run --local > reclaim.sh
+  # The plan on every node, then one question; only a yes removes anything
+  kubectl imgdup prune -n imgdup
 
-  # The plan as JSON
-  kubectl imgdup prune --dry-run --local -o json
+  # The prune pods it would run, after a read-only scan
+  kubectl imgdup prune worker-1 --dry-run -o yaml -n imgdup
 
-  # In a debug pod that mounts the node's / at /host
-  kubectl imgdup prune --dry-run --local --host-root /host";
+  # This node, keeping everything from one registry
+  kubectl imgdup prune --local --yes --exclude 'registry.k8s.io/*'
+
+  # This node: a runtime-switch leftover, removed whole once nothing uses it
+  kubectl imgdup prune --local --yes --remove-leftover-store /var/lib/docker";
 
 pub const WHICH: &str = "\
 Examples:

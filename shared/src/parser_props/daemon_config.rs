@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{bytes, host_path, texty};
 use crate::daemon_config::{
-    ConfigError, ContainerdGrpc, ContainerdToml, DaemonJson, K3sConfig, read,
+    ConfigError, ContainerdGrpc, ContainerdToml, CriPlugins, DaemonJson, K3sConfig, SandboxV2, read,
 };
 use crate::hostroot::HostRoot;
 
@@ -83,14 +83,19 @@ fn containerd_toml() -> impl Strategy<Value = ContainerdToml> {
         prop::option::of(text),
         prop::option::of(text),
         prop::collection::vec(text, 0..3),
+        prop::option::of(text),
     )
         .prop_map(
-            |(version, root, state, address, disabled_plugins)| ContainerdToml {
+            |(version, root, state, address, disabled_plugins, sandbox_image)| ContainerdToml {
                 version,
                 root,
                 state,
                 grpc: ContainerdGrpc { address },
                 disabled_plugins,
+                plugins: CriPlugins {
+                    cri: SandboxV2 { sandbox_image },
+                    ..Default::default()
+                },
             },
         )
 }
@@ -111,7 +116,10 @@ fn render_toml(c: &ContainerdToml) -> String {
     if let Some(a) = &c.grpc.address {
         out.push_str(&format!("  address = {}\n", toml_string(a)));
     }
-    out.push_str("[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"pause:3.6\"\n");
+    out.push_str("[plugins.\"io.containerd.grpc.v1.cri\"]\n  enable_selinux = false\n");
+    if let Some(image) = &c.plugins.cri.sandbox_image {
+        out.push_str(&format!("  sandbox_image = {}\n", toml_string(image)));
+    }
     out
 }
 

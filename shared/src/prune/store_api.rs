@@ -18,7 +18,8 @@ use crate::store::StoreRuntime;
 pub(super) enum StoreApi {
     Docker(DockerStore),
     Containerd(ContainerdStore, String),
-    Cri(CriClient),
+    // Boxed: two generated gRPC clients are twice the size of the others.
+    Cri(Box<CriClient>),
 }
 
 /// The names a copy goes by in its store, and whether its runtime pins it.
@@ -77,7 +78,7 @@ impl StoreApi {
             if let Ok(client) = CriClient::connect(&host.local(socket), socket, timeout).await
                 && client.version().await.is_ok()
             {
-                return Ok(Self::Cri(client));
+                return Ok(Self::Cri(Box::new(client)));
             }
         }
         Err(native_err)
