@@ -15,6 +15,7 @@ mod node_local;
 mod node_partial_stores;
 mod plugin_completion;
 mod prune_guards;
+mod prune_leftover;
 mod prune_proof;
 mod real_cluster;
 mod sim_vs_real;

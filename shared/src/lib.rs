@@ -31,6 +31,7 @@ pub mod process;
 pub mod prune;
 mod reclaim;
 pub mod report;
+pub mod running_roots;
 pub mod runtime;
 pub mod scan;
 pub mod store;

@@ -6,13 +6,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::chain::{Hop, HopKind, OtherRuntime};
-use crate::claimed_socket;
-use crate::daemon_config::{self, ContainerdToml, DaemonJson};
+use crate::daemon_config::{self, DaemonJson};
 use crate::defaults as d;
 use crate::evidence::{Evidence, Source};
 use crate::k3s::K3sView;
 use crate::node::Node;
 use crate::process::Process;
+pub use crate::running_roots::{RunningRoot, running_roots};
 use crate::runtime::{containerd, docker};
 
 /// A runtime seen one way, before merging.
@@ -81,46 +81,14 @@ pub async fn discover(
 }
 
 fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    for p in node.procs.named("containerd") {
-        let config_path = claimed_socket::containerd_config(p);
-        let toml = read_or_warn(node, &config_path, ContainerdToml::parse, warnings);
-        let socket = claimed_socket::containerd_socket(p, toml.as_ref());
-        let root = p
-            .cmdline
-            .value(&["--root"])
-            .or_else(|| toml.as_ref().and_then(|t| t.root.clone()))
-            .unwrap_or_else(|| d::CONTAINERD_ROOT.into());
-        out.push(Candidate::from_process(
-            HopKind::Containerd,
-            socket,
-            root,
-            p,
-        ));
-    }
-    for p in node.procs.named("dockerd") {
-        let config_path = claimed_socket::dockerd_config(p);
-        let json = read_or_warn(node, &config_path, DaemonJson::parse, warnings);
-        let socket = claimed_socket::dockerd_socket(p, json.as_ref());
-        let root = p
-            .cmdline
-            .value(&["--data-root", "-g", "--graph"])
-            .or_else(|| {
-                json.as_ref()
-                    .and_then(|j| j.data_root().map(str::to_string))
-            })
-            .unwrap_or_else(|| d::DOCKER_ROOT.into());
-        out.push(Candidate::from_process(HopKind::Dockerd, socket, root, p));
-    }
-    for p in node.procs.named("crio") {
-        out.push(Candidate::from_process(
-            HopKind::CriO,
-            d::CRIO_SOCKET.into(),
-            d::CRIO_STORAGE_ROOT.into(),
-            p,
-        ));
-    }
-    out
+    running_roots(node, warnings)
+        .into_iter()
+        .filter_map(|r| {
+            let socket = r.socket?;
+            let p = node.procs.get(r.pid)?;
+            Some(Candidate::from_process(r.kind, socket, r.root, p))
+        })
+        .collect()
 }
 
 /// k3s's and rke2's containerd roots, from a k3s process or the defaults.

@@ -116,7 +116,7 @@ async fn prune_cluster(
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(plan.as_bytes())?;
         stdout.flush()?;
-        if copies == 0 || !confirm(&question(copies, bytes, Some(nodes.len())))? {
+        if copies == 0 || !confirm(&question(copies, &[], bytes, Some(nodes.len())))? {
             return Ok((String::new(), Exit::Ok));
         }
     }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use imgdup::prune::execute::{self, Event};
 
 use super::{confirm, print_progress, question, watch_signals};
+use imgdup::prune::script::Step;
 use imgdup::prune::{Excludes, PruneReport, leftover, script};
 use imgdup::{report, scan};
 
@@ -49,7 +50,15 @@ async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, E
     for path in &args.leftover_stores {
         leftovers.push(leftover::check(node, &before, path).await?);
     }
-    let plan = script::plan(&before, &stay);
+    let mut plan = script::plan(&before, &stay);
+    for l in &leftovers {
+        plan.steps.push(Step::Note(format!(
+            "remove the whole leftover store {} ({}, read-write): {}",
+            l.path,
+            report::human_bytes(l.predicted_bytes),
+            l.checks.join("; ")
+        )));
+    }
     let plan_text = match args.output {
         PlanOutput::Text => report::prune_text(&plan),
         PlanOutput::Json => report::to_json(&plan)?,
@@ -62,13 +71,14 @@ async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, E
         eprintln!("kubectl-imgdup: {} in {}: {}", f.image, f.store, f.error);
     }
     let copies = go.len() + leftovers.len();
+    let roots: Vec<String> = leftovers.iter().map(|l| l.path.clone()).collect();
     if !args.yes {
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(plan_text.as_bytes())?;
         stdout.flush()?;
         let freeing: u64 = go.iter().map(|t| t.predicted_bytes).sum::<u64>()
             + leftovers.iter().map(|l| l.predicted_bytes).sum::<u64>();
-        if copies == 0 || !confirm(&question(copies, freeing, None))? {
+        if copies == 0 || !confirm(&question(go.len(), &roots, freeing, None))? {
             return Ok((String::new(), Exit::Ok));
         }
     }

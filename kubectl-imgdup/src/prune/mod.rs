@@ -46,13 +46,22 @@ fn confirm(question: &str) -> Result<bool> {
     ))
 }
 
-/// `Remove 3 copies, freeing 1.2 GiB`.
-fn question(copies: usize, bytes: u64, nodes: Option<usize>) -> String {
-    let on = nodes
-        .map(|n| format!(" on {n} node(s)"))
-        .unwrap_or_default();
+/// `Remove 3 copies on 2 node(s) and the whole leftover store
+/// /var/lib/docker, freeing 1.2 GiB`: what a yes does, stores by name.
+fn question(copies: usize, leftovers: &[String], bytes: u64, nodes: Option<usize>) -> String {
+    let mut parts = Vec::new();
+    if copies > 0 {
+        let on = nodes
+            .map(|n| format!(" on {n} node(s)"))
+            .unwrap_or_default();
+        parts.push(format!("{copies} copies{on}"));
+    }
+    if !leftovers.is_empty() {
+        parts.push(format!("the whole leftover store {}", leftovers.join(", ")));
+    }
     format!(
-        "Remove {copies} copies{on}, freeing {}",
+        "Remove {}, freeing {}",
+        parts.join(" and "),
         report::human_bytes(bytes)
     )
 }
