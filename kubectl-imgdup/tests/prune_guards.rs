@@ -15,14 +15,6 @@ pub fn prune(lab: &Scenario, args: &[&str]) -> std::process::Output {
     lab.exec(&bin(), &all)
 }
 
-/// Allocated bytes under a node path, measured from outside with GNU du.
-pub fn du(lab: &Scenario, path: &str) -> u64 {
-    let local = format!("{}{path}", lab.get("ROOT"));
-    let out = Command::new("du").args(["-sxB1", &local]).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace().next().unwrap().parse().unwrap()
-}
-
 /// `ctr` of the node's system containerd, in namespace `ns`.
 pub fn ctr(lab: &Scenario, ns: &str, args: &str) -> std::process::Output {
     let out = lab.sh(&format!(
@@ -109,7 +101,7 @@ pub fn last_json(shown: &str) -> Value {
 #[test]
 fn without_yes_and_without_a_terminal_nothing_changes() {
     let lab = Scenario::fresh("two-containerds.notty");
-    let before = du(&lab, "/var/lib/containerd");
+    let before = du_bytes(&lab, "/var/lib/containerd");
     let out = prune(&lab, &[]);
     assert_exit(&out, 0);
     assert!(
@@ -122,7 +114,7 @@ fn without_yes_and_without_a_terminal_nothing_changes() {
         err.contains("nothing removed: stdin is not a terminal; pass --yes"),
         "{err}"
     );
-    assert_eq!(du(&lab, "/var/lib/containerd"), before);
+    assert_eq!(du_bytes(&lab, "/var/lib/containerd"), before);
     ctr(
         &lab,
         "k8s.io",
@@ -134,19 +126,19 @@ fn without_yes_and_without_a_terminal_nothing_changes() {
 #[test]
 fn a_no_at_the_prompt_removes_nothing_and_a_yes_removes() {
     let lab = Scenario::fresh("two-containerds.prompt");
-    let before = du(&lab, "/var/lib/containerd");
+    let before = du_bytes(&lab, "/var/lib/containerd");
     let (shown, code) = at_prompt(&lab, &[], || {}, "n");
     assert_eq!(code, 0, "{shown}");
     assert!(
         shown.contains("Remove 1 copies, freeing 6.0 MiB? [y/N]"),
         "{shown}"
     );
-    assert_eq!(du(&lab, "/var/lib/containerd"), before);
+    assert_eq!(du_bytes(&lab, "/var/lib/containerd"), before);
     let (shown, code) = at_prompt(&lab, &["-o", "json"], || {}, "y");
     assert_eq!(code, 0, "{shown}");
     let report = last_json(&shown);
     assert_eq!(report["totals"]["removed"], 1, "{report:#}");
-    assert!(du(&lab, "/var/lib/containerd") < before);
+    assert!(du_bytes(&lab, "/var/lib/containerd") < before);
     lab.down();
 }
 
@@ -161,7 +153,7 @@ fn containers_in_any_namespace_keep_their_copy() {
         "other",
         "containers create imgdup.test/app-a:1 builder",
     );
-    let before = du(&lab, "/var/lib/containerd");
+    let before = du_bytes(&lab, "/var/lib/containerd");
     let out = prune(&lab, &["--yes", "-o", "json"]);
     assert_exit(&out, 0);
     let report = json(&out);
@@ -182,7 +174,7 @@ fn containers_in_any_namespace_keep_their_copy() {
             .iter()
             .any(|s| s["store"] == "containerd:/var/lib/containerd#k8s.io")
     );
-    assert_eq!(du(&lab, "/var/lib/containerd"), before);
+    assert_eq!(du_bytes(&lab, "/var/lib/containerd"), before);
     lab.down();
 }
 
@@ -194,7 +186,7 @@ fn docker_containers_running_or_stopped_keep_their_copy() {
         "{docker} create --name stopped-a imgdup.test/app-a:1"
     ));
     assert_exit(&created, 0);
-    let before = du(&lab, "/var/lib/docker");
+    let before = du_bytes(&lab, "/var/lib/docker");
     let out = prune(&lab, &["--yes", "-o", "json"]);
     assert_exit(&out, 0);
     let report = json(&out);
@@ -202,7 +194,7 @@ fn docker_containers_running_or_stopped_keep_their_copy() {
     let in_use = skipped(&report, "in-use");
     assert_eq!(in_use.len(), 1, "{report:#}");
     assert_eq!(in_use[0]["containers"], serde_json::json!(["stopped-a"]));
-    assert_eq!(du(&lab, "/var/lib/docker"), before);
+    assert_eq!(du_bytes(&lab, "/var/lib/docker"), before);
     // A running one, started while the prune waits at its prompt: the
     // re-check before the removal sees it (the scan did not).
     let removed = lab.sh(&format!("{docker} rm stopped-a"));
@@ -307,7 +299,7 @@ fn an_incomplete_copy_is_never_removed() {
         stdout(&cache).trim()
     ));
     assert_exit(&gone, 0);
-    let before = du(&lab, "/var/lib/docker");
+    let before = du_bytes(&lab, "/var/lib/docker");
     let out = prune(&lab, &["--yes", "-o", "json"]);
     assert_exit(&out, 0);
     let report = json(&out);
@@ -315,6 +307,6 @@ fn an_incomplete_copy_is_never_removed() {
     assert_eq!(kept.len(), 1, "{report:#}");
     assert_eq!(kept[0]["store"], "dockerd:/var/lib/docker");
     assert_eq!(report["totals"]["removed"], 0);
-    assert_eq!(du(&lab, "/var/lib/docker"), before);
+    assert_eq!(du_bytes(&lab, "/var/lib/docker"), before);
     lab.down();
 }

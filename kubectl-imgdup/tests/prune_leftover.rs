@@ -20,21 +20,6 @@ fn leftover_node(name: &str, clean: bool) -> Scenario {
     lab
 }
 
-/// `du -sxB1` of a node path, from outside the node.
-fn du_bytes(lab: &Scenario, host_path: &str) -> u64 {
-    let local = format!("{}{}", lab.get("ROOT"), host_path);
-    let out = std::process::Command::new("du")
-        .args(["-sxB1", &local])
-        .output()
-        .unwrap();
-    assert_exit(&out, 0);
-    stdout(&out)
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("du printed {}", stdout(&out)))
-}
-
 fn prune(lab: &Scenario, path: &str, yes: bool) -> Output {
     let mut args = vec!["prune", "--local", "--node-name", &lab.name];
     if yes {

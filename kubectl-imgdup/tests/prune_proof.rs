@@ -7,21 +7,6 @@ use imgdup::du::DiskUsage;
 
 use crate::util::*;
 
-/// Bytes under a host path of the lab node, measured from outside with du.
-fn du_bytes(lab: &Scenario, host_path: &str) -> u64 {
-    let local = format!("{}{}", lab.get("ROOT"), host_path);
-    let out = std::process::Command::new("du")
-        .args(["-sx", "--block-size=1", &local])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 fn walker_bytes(lab: &Scenario, host_path: &str) -> u64 {
     DiskUsage::default()
         .add(Path::new(&format!("{}{}", lab.get("ROOT"), host_path)))
@@ -93,23 +78,10 @@ fn running_the_prune_plan_frees_what_it_predicted() {
     lab.down();
 }
 
-/// The measured bytes of each copy against its prediction: within 1%, plus
-/// the per-snapshot directory overhead the judge leaves out (each
-/// containerd snapshot's own dir and empty `work` dir, 8 KiB).
+/// The measured bytes against the prediction, and GNU du against both.
 fn assert_measured(removed: &serde_json::Value, outside: u64) {
-    let predicted = removed["predictedBytes"].as_u64().unwrap();
-    let measured = removed["measuredBytes"].as_u64().unwrap();
-    eprintln!(
-        "prune --yes: {} predicted {predicted} B, measured {measured} B (du), {outside} B per GNU du, free space {:+} B",
-        removed["store"], removed["freeBytesDelta"]
-    );
-    assert_close(
-        measured,
-        predicted as f64,
-        1.0,
-        16384.0,
-        "measured vs predicted",
-    );
+    let measured = assert_measured_as_predicted(removed, "prune --yes");
+    eprintln!("prune --yes: {outside} B per GNU du");
     assert_close(outside, measured as f64, 1.0, 16384.0, "GNU du vs measured");
 }
 

@@ -143,21 +143,7 @@ fn the_cluster_prune_removes_the_extra_copies_and_proves_it() {
         assert!(NODES_PRUNED.contains(&node["node"].as_str().unwrap()));
         let removed = &node["removed"][0];
         assert_eq!(removed["store"], store, "{node:#}");
-        let (predicted, measured) = (
-            removed["predictedBytes"].as_u64().unwrap(),
-            removed["measuredBytes"].as_u64().unwrap(),
-        );
-        eprintln!(
-            "cluster prune {}: predicted {predicted} B, measured {measured} B",
-            node["node"]
-        );
-        assert_close(
-            measured,
-            predicted as f64,
-            1.0,
-            16384.0,
-            "measured vs predicted",
-        );
+        assert_measured_as_predicted(removed, &format!("cluster prune {}", node["node"]));
         let proof = &node["proof"];
         assert_eq!(proof["stillDuplicate"], serde_json::json!([]), "{node:#}");
         let kept = &proof["kept"][0];
