@@ -1,5 +1,5 @@
 //! `kubectl imgdup --dry-run NODE... -o yaml`: the exact pods, no cluster contacted;
-//! and `--agent-binary` checked before any cluster call.
+//! `--agent-binary` and a cluster `prune --remove-leftover-store` refused before any cluster call.
 
 use crate::util::*;
 
@@ -106,4 +106,27 @@ fn dry_run_prints_the_shell_pod_with_one_writable_empty_dir() {
         assert_eq!(writable, m["mountPath"] == "/imgdup", "{m}");
     }
     assert!(pod["spec"]["activeDeadlineSeconds"].as_i64().unwrap() > 60);
+}
+
+/// The cluster prune cannot prove a leftover store unused from an
+/// unprivileged pod: it says so and where to run it, before any request.
+#[test]
+fn a_cluster_prune_refuses_a_leftover_store_before_contacting_anything() {
+    let out = std::process::Command::new(bin())
+        .args([
+            "prune",
+            "--remove-leftover-store",
+            "/var/lib/docker",
+            "--yes",
+        ])
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("--remove-leftover-store needs --local"),
+        "{said}"
+    );
+    assert!(said.contains("kubectl debug node/NODE"), "{said}");
 }

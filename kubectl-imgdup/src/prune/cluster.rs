@@ -30,7 +30,7 @@ const AGENT_TIMEOUT: Duration = Duration::from_secs(60);
 pub fn run(args: PruneArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     if !args.remove_leftover_store.is_empty() {
         bail!(
-            "--remove-leftover-store needs --local: run it on the node itself (a debug pod with the node's / at /host and --host-root /host), where each check can be seen"
+            "--remove-leftover-store needs --local: proving that nothing uses the store means reading every process's open files, maps and mounts, which the prune pod (no capabilities) may not; run it on the node, e.g. in `kubectl debug node/NODE --profile=sysadmin` with the node's / at /host and --host-root /host"
         );
     }
     let excludes = Excludes::new(&args.exclude)
@@ -100,7 +100,6 @@ async fn prune_cluster(
         let order = PruneOrder {
             job: serde_json::to_string(job)?,
             sockets: job.sockets(),
-            leftover_stores: Vec::new(),
             copies: job.targets.len(),
         };
         prune_cfg.prune.insert(job.node.clone(), order);

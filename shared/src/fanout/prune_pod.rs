@@ -1,18 +1,17 @@
 //! The prune pod: the agent pod's safety profile (not privileged, every
 //! capability dropped, read-only root, no token, a deadline), narrowed to
 //! what one node's approved plan needs. Instead of all of `/run`, only the
-//! sockets the plan dials are mounted, each on its own. A leftover store
-//! named with `--remove-leftover-store` is the one read-write mount, and
-//! the pod's spec says so in an annotation.
+//! sockets the plan dials are mounted, each on its own, read-only.
+//!
+//! Whole leftover stores are not removed from a pod: proving that nothing
+//! uses one means reading every process's fds, maps and mountinfo, which a
+//! pod without `CAP_SYS_PTRACE` may not (`prune --local` on the node does).
 
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{HostPathVolumeSource, Pod, Volume, VolumeMount};
 
 use super::pod::{DEADLINE_MARGIN, HOST_MOUNT};
-
-/// Annotation listing the host paths a prune pod may write (leftover stores).
-pub const WRITES_ANNOTATION: &str = "imgdup.io/writes";
 
 /// What one node's prune pod is given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +20,6 @@ pub struct PruneOrder {
     pub job: String,
     /// The sockets the job dials (`PruneJob::sockets`).
     pub sockets: Vec<String>,
-    /// Whole leftover store roots to remove: mounted read-write.
-    pub leftover_stores: Vec<String>,
     /// Copies to remove: each may take a few calls, a du and a GC.
     pub copies: usize,
 }
@@ -32,7 +29,7 @@ pub fn prune_pod(mut pod: Pod, order: &PruneOrder, timeout: Duration) -> Pod {
     let Some(spec) = pod.spec.as_mut() else {
         return pod;
     };
-    let steps = u32::try_from(order.copies + order.leftover_stores.len() + 2).unwrap_or(u32::MAX);
+    let steps = u32::try_from(order.copies + 2).unwrap_or(u32::MAX);
     spec.active_deadline_seconds =
         Some((timeout.saturating_mul(steps) + DEADLINE_MARGIN).as_secs() as i64);
     let volumes = spec.volumes.get_or_insert_with(Vec::new);
@@ -56,24 +53,6 @@ pub fn prune_pod(mut pod: Pod, order: &PruneOrder, timeout: Duration) -> Pod {
             ..Default::default()
         });
     }
-    for (i, root) in order.leftover_stores.iter().enumerate() {
-        let name = format!("leftover-store-{i}");
-        volumes.push(host_path(name.clone(), root, "Directory"));
-        // The one writable mount: the store the user named, to remove.
-        mounts.push(VolumeMount {
-            name,
-            mount_path: format!("{HOST_MOUNT}{root}"),
-            read_only: Some(false),
-            ..Default::default()
-        });
-    }
-    if !order.leftover_stores.is_empty() {
-        let annotations = pod
-            .metadata
-            .annotations
-            .get_or_insert_with(Default::default);
-        annotations.insert(WRITES_ANNOTATION.into(), order.leftover_stores.join(","));
-    }
     let Some(container) = pod.spec.as_mut().and_then(|s| s.containers.first_mut()) else {
         return pod;
     };
@@ -93,14 +72,13 @@ mod tests {
     use super::*;
     use crate::fanout::pod::{AgentMode, AgentPod};
 
-    fn order(leftovers: &[&str]) -> PruneOrder {
+    fn order() -> PruneOrder {
         PruneOrder {
             job: "{}".into(),
             sockets: vec![
                 "/run/containerd/containerd.sock".into(),
                 "/run/k3s/containerd/containerd.sock".into(),
             ],
-            leftover_stores: leftovers.iter().map(|s| s.to_string()).collect(),
             copies: 3,
         }
     }
@@ -119,7 +97,7 @@ mod tests {
 
     #[test]
     fn only_the_plans_sockets_are_mounted_read_only_instead_of_run() {
-        let pod = prune_pod(scan_pod(), &order(&[]), Duration::from_secs(10));
+        let pod = prune_pod(scan_pod(), &order(), Duration::from_secs(10));
         let spec = pod.spec.unwrap();
         assert_eq!(spec.active_deadline_seconds, Some(5 * 10 + 60));
         let paths: Vec<(String, String)> = spec
@@ -144,29 +122,6 @@ mod tests {
         assert_eq!(
             (sc.privileged, sc.read_only_root_filesystem),
             (Some(false), Some(true))
-        );
-        assert!(pod.metadata.annotations.is_none());
-    }
-
-    #[test]
-    fn a_leftover_store_is_the_one_writable_mount_and_is_announced() {
-        let pod = prune_pod(
-            scan_pod(),
-            &order(&["/var/lib/docker"]),
-            Duration::from_secs(10),
-        );
-        let writable: Vec<&VolumeMount> = pod.spec.as_ref().unwrap().containers[0]
-            .volume_mounts
-            .as_ref()
-            .unwrap()
-            .iter()
-            .filter(|m| m.read_only != Some(true))
-            .collect();
-        assert_eq!(writable.len(), 1);
-        assert_eq!(writable[0].mount_path, "/host/var/lib/docker");
-        assert_eq!(
-            pod.metadata.annotations.unwrap()[WRITES_ANNOTATION],
-            "/var/lib/docker"
         );
     }
 }
