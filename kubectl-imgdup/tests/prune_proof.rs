@@ -236,3 +236,42 @@ fn a_removal_that_fails_is_named_and_exits_5() {
     assert_eq!(report["totals"]["removed"], 0);
     lab.down();
 }
+
+/// A second copy in another namespace of the kubelet's own containerd: its
+/// snapshots go, the blobs the kept namespace shares stay (containerd's GC
+/// decides, and the prediction agrees), and the kept copy is proven present
+/// although the rescan no longer splits that root into `#namespace` stores.
+#[test]
+fn a_copy_in_a_second_namespace_frees_its_snapshots_and_keeps_shared_blobs() {
+    let lab = Scenario::fresh("runtime-switch.ns");
+    let tar = testkit::lab::lab_dir().join("images/app-a.tar");
+    let import = lab.sh(&format!(
+        "{} -a {} -n default images import {}",
+        lab.get("CTR_K3S_CONTAINERD"),
+        lab.get("SOCK_K3S_CONTAINERD"),
+        tar.display()
+    ));
+    assert_exit(&import, 0);
+    let root = "/var/lib/rancher/k3s/agent/containerd";
+    let before = du_bytes(&lab, root);
+    let out = crate::prune_guards::prune(&lab, &["--yes", "-o", "json"]);
+    assert_exit(&out, 0);
+    let report = json(&out);
+    let removed = &report["removed"].as_array().unwrap()[..];
+    assert_eq!(removed.len(), 1, "{report:#}");
+    assert_eq!(removed[0]["store"], format!("containerd:{root}#default"));
+    assert_measured(&removed[0], before - du_bytes(&lab, root));
+    let kept = &report["proof"]["kept"][0];
+    assert_eq!(kept["store"], format!("containerd:{root}#k8s.io"));
+    assert_eq!(kept["missingAfter"], serde_json::json!([]), "{report:#}");
+    assert_eq!(
+        kept["copyBytesBefore"], kept["copyBytesAfter"],
+        "{report:#}"
+    );
+    // The Docker copy stays (an offline store): still a duplicate, and said why.
+    assert_eq!(
+        crate::prune_guards::skipped(&report, "offline-store").len(),
+        1
+    );
+    lab.down();
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use imgdup::chain::API_VERSION;
 use imgdup::fanout::calls::Calls;
 use imgdup::fanout::pod::AgentMode;
 use imgdup::fanout::preflight;
@@ -23,6 +24,10 @@ use crate::cli::{AgentArgs, ConnectArgs, PlanOutput, PruneArgs};
 use crate::cluster::{fanout_config, progress_bar, select_nodes};
 use crate::connect;
 use crate::exit::Exit;
+
+/// The largest plan handed to a prune pod in its arguments: the pod object
+/// must stay well under etcd's 1.5 MiB request limit.
+const MAX_JOB_BYTES: usize = 512 << 10;
 
 /// The scan deadline when --timeout is not given (the cluster scan's default).
 const AGENT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -97,8 +102,17 @@ async fn prune_cluster(
         AgentMode::Scan,
     );
     for (_, job) in jobs.iter().filter(|(_, j)| !j.targets.is_empty()) {
+        let json = serde_json::to_string(job)?;
+        if json.len() > MAX_JOB_BYTES {
+            bail!(
+                "the plan for node {} is {} KiB, more than the {} KiB a pod's arguments should carry: prune that node with --local (in a debug pod), or narrow the plan with --exclude",
+                job.node,
+                json.len() >> 10,
+                MAX_JOB_BYTES >> 10
+            );
+        }
         let order = PruneOrder {
-            job: serde_json::to_string(job)?,
+            job: json,
             sockets: job.sockets(),
             copies: job.targets.len(),
         };
@@ -247,7 +261,12 @@ fn plan_text(
             }
             out
         }
-        PlanOutput::Json => report::to_json(&plans)?,
-        PlanOutput::Yaml => report::to_yaml(&plans)?,
+        _ => {
+            let doc = serde_json::json!({"apiVersion": API_VERSION, "kind": "ClusterPrunePlan", "nodes": plans});
+            match output {
+                PlanOutput::Json => report::to_json(&doc)?,
+                _ => report::to_yaml(&doc)?,
+            }
+        }
     })
 }

@@ -266,8 +266,11 @@ pub fn rescanned(report: &mut PruneReport, before: &NodeReport, after: &NodeRepo
         layers.map(|l| l.disk_bytes).sum()
     };
     for kept in &mut proof.kept {
+        // The rescan may name the store otherwise: a containerd root whose
+        // second namespace was emptied is no longer split into `#ns` stores.
+        let now = same_store(before, after, &kept.store).unwrap_or_else(|| kept.store.clone());
         kept.copy_bytes_before = copy_bytes(before, &kept.store, &kept.images);
-        kept.copy_bytes_after = copy_bytes(after, &kept.store, &kept.images);
+        kept.copy_bytes_after = copy_bytes(after, &now, &kept.images);
         kept.missing_after = kept
             .images
             .iter()
@@ -275,7 +278,7 @@ pub fn rescanned(report: &mut PruneReport, before: &NodeReport, after: &NodeRepo
                 !after
                     .images
                     .iter()
-                    .any(|i| &i.id == *id && i.stores.contains(&kept.store))
+                    .any(|i| &i.id == *id && i.stores.contains(&now))
             })
             .cloned()
             .collect();
@@ -293,4 +296,14 @@ pub fn rescanned(report: &mut PruneReport, before: &NodeReport, after: &NodeRepo
         .collect();
     proof.reclaimable_before = before.reclaimable_bytes;
     proof.reclaimable_after = after.reclaimable_bytes;
+}
+
+/// The id in `after` of the store `id` names in `before`: the same runtime,
+/// root and namespace (ids carry `#ns` only while a root is split).
+fn same_store(before: &NodeReport, after: &NodeReport, id: &str) -> Option<String> {
+    let was = before.stores.iter().find(|s| s.id == id)?;
+    let same = |s: &&crate::store::Store| {
+        s.runtime == was.runtime && s.path == was.path && s.namespace == was.namespace
+    };
+    after.stores.iter().find(same).map(|s| s.id.clone())
 }
