@@ -170,6 +170,16 @@ async fn prune_cluster(
             }
         }
     }
+    // Nodes with nothing to remove still say what stays there, and why.
+    for (_, job) in jobs
+        .iter()
+        .filter(|(_, j)| j.targets.is_empty() && !j.skipped.is_empty())
+    {
+        let mut kept = PruneReport::new(job.node.clone());
+        kept.skipped = job.skipped.clone();
+        kept.total();
+        pruned.push(kept);
+    }
     let cluster = ClusterPruneReport::new(prune_cfg.run_id.clone(), pruned);
     let exit = if cluster.totals.failed > 0 {
         Exit::PruneFailed

@@ -10,7 +10,7 @@ use imgdup::prune::execute::{self, Event};
 
 use super::{confirm, print_progress, question, watch_signals};
 use imgdup::prune::script::Step;
-use imgdup::prune::{Excludes, PruneReport, leftover, script};
+use imgdup::prune::{Excludes, PruneJob, PruneReport, leftover, script};
 use imgdup::{report, scan};
 
 use crate::cli::{PlanOutput, PruneArgs, Scan};
@@ -85,7 +85,15 @@ async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, E
     let stop = Arc::new(AtomicBool::new(false));
     let signal = watch_signals(&stop)?;
     let mut progress = |event: Event| print_progress(&event);
-    let mut done = execute::run(node, &job, &sandboxes, &stop, &mut progress).await;
+    // Only what the plan shown would remove: a copy it kept stays kept.
+    let approved = PruneJob {
+        targets: go,
+        skipped: stay,
+        ..job
+    };
+    let mut done = execute::run(node, &approved, &sandboxes, &stop, &mut progress).await;
+    // Copies whose store could not even be asked while planning failed too.
+    done.failed.splice(0..0, unreachable);
     for l in &leftovers {
         if stop.load(Ordering::SeqCst) {
             done.interrupted = true;
@@ -117,7 +125,7 @@ async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, E
     Ok((render(&done, args.output)?, exit))
 }
 
-pub(super) fn render(done: &PruneReport, output: PlanOutput) -> Result<String> {
+fn render(done: &PruneReport, output: PlanOutput) -> Result<String> {
     Ok(match output {
         PlanOutput::Text => report::prune_report_text(done),
         PlanOutput::Json => report::to_json(done)?,
