@@ -83,20 +83,10 @@ async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, 
             .context("cannot list pods")?,
     );
 
-    let progress = progress_bar(targets.len());
-    let done = |r: &NodeReport| {
-        progress.inc(1);
-        if r.verdict == Verdict::Unknown {
-            progress.set_message(format!("{} unknown", r.node));
-        }
-    };
-    let fan_out = run::fan_out(client.clone(), targets, &cfg, calls.clone(), done);
-    let stopping = || progress.abandon_with_message("stopping: deleting agent pods");
-    let scanned = match connect::unless_stopped(fan_out, &client, &cfg, &calls, stopping).await {
+    let scanned = match scan_nodes(&client, targets, &cfg, &calls).await {
         Ok(scanned) => scanned,
         Err(stop) => return Ok((String::new(), stop)),
     };
-    progress.finish_and_clear();
     reports.extend(scanned);
     for report in &mut reports {
         if let Some(found) = workloads.get(&report.node) {
@@ -124,6 +114,30 @@ async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, 
         Exit::Ok
     };
     Ok((text, exit))
+}
+
+/// One scan fan-out with its progress bar; `Err` is the exit after Ctrl-C
+/// or SIGTERM, once the run's pods are deleted.
+pub async fn scan_nodes(
+    client: &kube::Client,
+    nodes: Vec<String>,
+    cfg: &run::FanoutConfig,
+    calls: &Arc<Calls>,
+) -> Result<Vec<NodeReport>, Exit> {
+    let progress = progress_bar(nodes.len());
+    let done = |r: &NodeReport| {
+        progress.inc(1);
+        if r.verdict == Verdict::Unknown {
+            progress.set_message(format!("{} unknown", r.node));
+        }
+    };
+    let fan_out = run::fan_out(client.clone(), nodes, cfg, calls.clone(), done);
+    let stopping = || progress.abandon_with_message("stopping: deleting agent pods");
+    let scanned = connect::unless_stopped(fan_out, client, cfg, calls, stopping).await;
+    if scanned.is_ok() {
+        progress.finish_and_clear();
+    }
+    scanned
 }
 
 /// The nodes named (all, or those matching the selector): those an agent

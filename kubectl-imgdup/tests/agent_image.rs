@@ -87,13 +87,7 @@ fn the_agent_image_scans_a_node_as_node_local_does() {
     let binary = static_binary();
     let lab = Instance(Scenario::fresh("dood.image"));
     let lab = &lab.0;
-    let pipeline = testkit::lab::lab_dir().join("images/pipeline.tar");
-    let out = lab.sh(&format!(
-        "{} -a /run/k3s/containerd/containerd.sock -n k8s.io images import {}",
-        lab.get("CTR_K3S_CONTAINERD"),
-        pipeline.display()
-    ));
-    assert_exit(&out, 0);
+    ctr_import(lab, "K3S_CONTAINERD", "k8s.io", "pipeline");
 
     // Built by the node's dockerd, tagged as the plugin's default --image.
     let pod = agent_pod(&lab.name);

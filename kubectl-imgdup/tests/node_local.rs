@@ -231,14 +231,7 @@ fn fail_on_duplicates_exits_3() {
 fn a_copy_used_by_a_container_is_not_reclaimable() {
     let lab = Scenario::fresh("dood.pin");
     // Make pipeline:1 a duplicate: k3s's containerd (active) gets it too.
-    let tar = format!("{}/images/pipeline.tar", lab.get("LAB"));
-    assert_exit(
-        &lab.sh(&format!(
-            "{} -a /run/k3s/containerd/containerd.sock -n k8s.io images import {tar}",
-            lab.get("CTR_K3S_CONTAINERD")
-        )),
-        0,
-    );
+    ctr_import(&lab, "K3S_CONTAINERD", "k8s.io", "pipeline");
     let report = node_report(&lab, &[]);
     let pipeline = image(&report, "pipeline:1");
     assert_eq!(pipeline["verdict"], "duplicate");

@@ -15,17 +15,6 @@ pub fn prune(lab: &Scenario, args: &[&str]) -> std::process::Output {
     lab.exec(&bin(), &all)
 }
 
-/// `ctr` of the node's system containerd, in namespace `ns`.
-pub fn ctr(lab: &Scenario, ns: &str, args: &str) -> std::process::Output {
-    let out = lab.sh(&format!(
-        "{} -a {} -n {ns} {args}",
-        lab.get("CTR_CONTAINERD"),
-        lab.get("SOCK_CONTAINERD")
-    ));
-    assert_exit(&out, 0);
-    out
-}
-
 pub fn skipped<'a>(report: &'a Value, reason: &str) -> Vec<&'a Value> {
     let all = report["skipped"].as_array().unwrap();
     all.iter().filter(|s| s["reason"] == reason).collect()
@@ -117,6 +106,7 @@ fn without_yes_and_without_a_terminal_nothing_changes() {
     assert_eq!(du_bytes(&lab, "/var/lib/containerd"), before);
     ctr(
         &lab,
+        "CONTAINERD",
         "k8s.io",
         "images ls -q | grep -qx imgdup.test/app-a:1",
     );
@@ -146,10 +136,10 @@ fn a_no_at_the_prompt_removes_nothing_and_a_yes_removes() {
 fn containers_in_any_namespace_keep_their_copy() {
     let lab = Scenario::fresh("two-containerds.inuse");
     // The same image in a second namespace, used there by a stopped container.
-    let tar = testkit::lab::lab_dir().join("images/app-a.tar");
-    ctr(&lab, "other", &format!("images import {}", tar.display()));
+    ctr_import(&lab, "CONTAINERD", "other", "app-a");
     ctr(
         &lab,
+        "CONTAINERD",
         "other",
         "containers create imgdup.test/app-a:1 builder",
     );
@@ -226,6 +216,7 @@ fn pinned_sandbox_and_excluded_images_stay() {
     let present = || {
         ctr(
             &lab,
+            "CONTAINERD",
             "k8s.io",
             "images ls -q | grep -qx imgdup.test/app-a:1",
         )
@@ -243,6 +234,7 @@ fn pinned_sandbox_and_excluded_images_stay() {
     // The CRI's pinned label.
     ctr(
         &lab,
+        "CONTAINERD",
         "k8s.io",
         "images label imgdup.test/app-a:1 io.cri-containerd.pinned=pinned",
     );
@@ -251,6 +243,7 @@ fn pinned_sandbox_and_excluded_images_stay() {
     present();
     ctr(
         &lab,
+        "CONTAINERD",
         "k8s.io",
         "images label imgdup.test/app-a:1 io.cri-containerd.pinned=",
     );
@@ -264,6 +257,7 @@ fn pinned_sandbox_and_excluded_images_stay() {
     let sandbox = info["config"]["sandboxImage"].as_str().unwrap().to_string();
     ctr(
         &lab,
+        "CONTAINERD",
         "k8s.io",
         &format!("images tag imgdup.test/app-a:1 {sandbox}"),
     );

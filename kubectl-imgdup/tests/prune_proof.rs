@@ -117,7 +117,12 @@ fn prune_yes_removes_the_containerd_copy_and_proves_it() {
     assert_eq!(kept["duBefore"], kept["duAfter"]);
     assert_eq!(du_bytes(&lab, active), before.1);
     // Nothing outside the plan: app-b, held only here, stays.
-    let left = crate::prune_guards::ctr(&lab, "k8s.io", "images ls -q | grep -v '^sha256:'");
+    let left = ctr(
+        &lab,
+        "CONTAINERD",
+        "k8s.io",
+        "images ls -q | grep -v '^sha256:'",
+    );
     assert_eq!(stdout(&left).trim(), "imgdup.test/app-b:1");
     lab.down();
 }
@@ -143,11 +148,7 @@ fn prune_yes_removes_the_docker_copy_by_id_without_force() {
         stdout(&left).trim(),
         "imgdup.test/app-b:1\nimgdup.test/base:1"
     );
-    let k3s = lab.sh(&format!(
-        "{} -a {} -n k8s.io images ls -q",
-        lab.get("CTR_K3S_CONTAINERD"),
-        lab.get("SOCK_K3S_CONTAINERD")
-    ));
+    let k3s = ctr(&lab, "K3S_CONTAINERD", "k8s.io", "images ls -q");
     assert!(
         stdout(&k3s).contains("imgdup.test/app-a:1"),
         "{}",
@@ -160,22 +161,14 @@ fn prune_yes_removes_the_docker_copy_by_id_without_force() {
 fn ctrl_c_finishes_the_removal_under_way_and_a_rerun_continues() {
     let lab = Scenario::fresh("two-containerds.ctrlc");
     // Four duplicates: every image of the system containerd, also in k3s's.
-    let images = testkit::lab::lab_dir().join("images");
-    for (name, sock, ctr) in [
-        ("runner", "SOCK_CONTAINERD", "CTR_CONTAINERD"),
-        ("pipeline", "SOCK_CONTAINERD", "CTR_CONTAINERD"),
-        ("app-b", "SOCK_K3S_CONTAINERD", "CTR_K3S_CONTAINERD"),
-        ("runner", "SOCK_K3S_CONTAINERD", "CTR_K3S_CONTAINERD"),
-        ("pipeline", "SOCK_K3S_CONTAINERD", "CTR_K3S_CONTAINERD"),
+    for (name, daemon) in [
+        ("runner", "CONTAINERD"),
+        ("pipeline", "CONTAINERD"),
+        ("app-b", "K3S_CONTAINERD"),
+        ("runner", "K3S_CONTAINERD"),
+        ("pipeline", "K3S_CONTAINERD"),
     ] {
-        let tar = images.join(format!("{name}.tar"));
-        let out = lab.sh(&format!(
-            "{} -a {} -n k8s.io images import {}",
-            lab.get(ctr),
-            lab.get(sock),
-            tar.display()
-        ));
-        assert_exit(&out, 0);
+        ctr_import(&lab, daemon, "k8s.io", name);
     }
     // SIGINT to the prune itself (not to script(1) or the lab's nsenter).
     let interrupt = || {
@@ -201,7 +194,12 @@ fn ctrl_c_finishes_the_removal_under_way_and_a_rerun_continues() {
     eprintln!("Ctrl-C: {removed} removed, {rest} not started");
     assert!(removed >= 1 && removed + rest == 4, "{report:#}");
     // What the report says was done is done, and nothing else.
-    let left = crate::prune_guards::ctr(&lab, "k8s.io", "images ls -q | grep -v '^sha256:'");
+    let left = ctr(
+        &lab,
+        "CONTAINERD",
+        "k8s.io",
+        "images ls -q | grep -v '^sha256:'",
+    );
     assert_eq!(stdout(&left).lines().count(), rest, "{}", stdout(&left));
     let again = crate::prune_guards::prune(&lab, &args);
     assert_exit(&again, 0);
@@ -244,14 +242,7 @@ fn a_removal_that_fails_is_named_and_exits_5() {
 #[test]
 fn a_copy_in_a_second_namespace_frees_its_snapshots_and_keeps_shared_blobs() {
     let lab = Scenario::fresh("runtime-switch.ns");
-    let tar = testkit::lab::lab_dir().join("images/app-a.tar");
-    let import = lab.sh(&format!(
-        "{} -a {} -n default images import {}",
-        lab.get("CTR_K3S_CONTAINERD"),
-        lab.get("SOCK_K3S_CONTAINERD"),
-        tar.display()
-    ));
-    assert_exit(&import, 0);
+    ctr_import(&lab, "K3S_CONTAINERD", "default", "app-a");
     let root = "/var/lib/rancher/k3s/agent/containerd";
     let before = du_bytes(&lab, root);
     let out = crate::prune_guards::prune(&lab, &["--yes", "-o", "json"]);

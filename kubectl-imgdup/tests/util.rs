@@ -284,3 +284,23 @@ pub fn assert_measured_as_predicted(removed: &Value, what: &str) -> u64 {
     );
     measured
 }
+
+/// `ctr` of one of the node's containerds (`daemon` as state.env names it:
+/// `CONTAINERD` or `K3S_CONTAINERD`; its own ctr generation) in namespace
+/// `ns`. It must succeed.
+pub fn ctr(lab: &Scenario, daemon: &str, ns: &str, args: &str) -> std::process::Output {
+    let out = lab.sh(&format!(
+        "{} -a {} -n {ns} {args}",
+        lab.get(&format!("CTR_{daemon}")),
+        lab.get(&format!("SOCK_{daemon}"))
+    ));
+    assert_exit(&out, 0);
+    out
+}
+
+/// Imports the lab's test image `name` (`$LAB/images/<name>.tar`) into
+/// `daemon`'s namespace `ns`.
+pub fn ctr_import(lab: &Scenario, daemon: &str, ns: &str, name: &str) {
+    let tar = testkit::lab::lab_dir().join(format!("images/{name}.tar"));
+    ctr(lab, daemon, ns, &format!("images import {}", tar.display()));
+}

@@ -21,7 +21,7 @@ use imgdup::verdict::Verdict;
 
 use super::{confirm, question};
 use crate::cli::{AgentArgs, ConnectArgs, PlanOutput, PruneArgs};
-use crate::cluster::{fanout_config, progress_bar, select_nodes};
+use crate::cluster::{fanout_config, progress_bar, scan_nodes, select_nodes};
 use crate::connect;
 use crate::exit::Exit;
 
@@ -69,7 +69,7 @@ async fn prune_cluster(
     if let Some(first) = targets.first() {
         preflight::check_admission(&client, &namespace, &scan_cfg.pod(first), &calls).await?;
     }
-    let before = match scan(&client, targets, &scan_cfg, &calls).await {
+    let before = match scan_nodes(&client, targets, &scan_cfg, &calls).await {
         Ok(reports) => reports,
         Err(stop) => return Ok((String::new(), stop)),
     };
@@ -155,7 +155,7 @@ async fn prune_cluster(
         progress.finish_and_clear();
         let mut rescan_cfg = scan_cfg.clone();
         rescan_cfg.run_id = connect::run_id();
-        let after = match scan(&client, nodes, &rescan_cfg, &calls).await {
+        let after = match scan_nodes(&client, nodes, &rescan_cfg, &calls).await {
             Ok(after) => after,
             Err(stop) => return Ok((String::new(), stop)),
         };
@@ -197,23 +197,6 @@ async fn prune_cluster(
         PlanOutput::Yaml => report::to_yaml(&cluster)?,
     };
     Ok((text, exit))
-}
-
-/// One scan fan-out; `Err` is the exit after Ctrl-C (its pods deleted).
-async fn scan(
-    client: &kube::Client,
-    nodes: Vec<String>,
-    cfg: &FanoutConfig,
-    calls: &Arc<Calls>,
-) -> Result<Vec<NodeReport>, Exit> {
-    let progress = progress_bar(nodes.len());
-    let work = run::fan_out(client.clone(), nodes, cfg, calls.clone(), |_| {
-        progress.inc(1)
-    });
-    let stopping = || progress.abandon_with_message("stopping: deleting agent pods");
-    let reports = connect::unless_stopped(work, client, cfg, calls, stopping).await;
-    progress.finish_and_clear();
-    reports
 }
 
 /// A node's PruneReport from its prune pod; a pod that gave none is one

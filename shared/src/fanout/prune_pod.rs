@@ -24,11 +24,19 @@ pub struct PruneOrder {
     pub copies: usize,
 }
 
+/// Seconds a deleted prune pod gets before it is killed: long enough for
+/// the removal under way to finish (the agent starts no other after the
+/// SIGTERM).
+pub fn grace_seconds(timeout: Duration) -> u32 {
+    u32::try_from(timeout.as_secs().saturating_mul(3) + 5).unwrap_or(u32::MAX)
+}
+
 /// Turns the scan pod `pod` into the prune pod for `order`.
 pub fn prune_pod(mut pod: Pod, order: &PruneOrder, timeout: Duration) -> Pod {
     let Some(spec) = pod.spec.as_mut() else {
         return pod;
     };
+    spec.termination_grace_period_seconds = Some(i64::from(grace_seconds(timeout)));
     let steps = u32::try_from(order.copies + 2).unwrap_or(u32::MAX);
     spec.active_deadline_seconds =
         Some((timeout.saturating_mul(steps) + DEADLINE_MARGIN).as_secs() as i64);
@@ -100,6 +108,7 @@ mod tests {
         let pod = prune_pod(scan_pod(), &order(), Duration::from_secs(10));
         let spec = pod.spec.unwrap();
         assert_eq!(spec.active_deadline_seconds, Some(5 * 10 + 60));
+        assert_eq!(spec.termination_grace_period_seconds, Some(35));
         let paths: Vec<(String, String)> = spec
             .volumes
             .unwrap()

@@ -50,14 +50,13 @@ impl FanoutConfig {
         }
     }
 
-    /// Seconds a deleted pod gets before it is killed: none for a scan; for
-    /// a prune, long enough for the removal under way to finish (the agent
-    /// starts no other after the SIGTERM).
+    /// Seconds a deleted pod gets before it is killed: none for a scan,
+    /// the prune pod's grace period for a prune.
     pub fn stop_grace(&self) -> u32 {
         if self.prune.is_empty() {
             0
         } else {
-            u32::try_from(self.timeout.as_secs().saturating_mul(3) + 5).unwrap_or(u32::MAX)
+            super::prune_pod::grace_seconds(self.timeout)
         }
     }
 
@@ -66,9 +65,6 @@ impl FanoutConfig {
         let mut pod = self.agent_pod(node).build();
         if let Some(order) = self.prune.get(node) {
             pod = super::prune_pod::prune_pod(pod, order, self.timeout);
-            if let Some(spec) = pod.spec.as_mut() {
-                spec.termination_grace_period_seconds = Some(i64::from(self.stop_grace()));
-            }
         }
         match self.agent_binary {
             Some(_) => super::upload::shell_pod(pod),

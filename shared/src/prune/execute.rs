@@ -31,13 +31,21 @@ struct Apis<'n> {
 }
 
 impl Apis<'_> {
-    async fn get(&mut self, store: &StoreAccess) -> Result<&StoreApi, String> {
+    /// Dials `store` unless it was dialled before (a failure is kept too).
+    async fn open(&mut self, store: &StoreAccess) {
         if !self.open.contains_key(&store.id) {
             let api = StoreApi::connect(&self.node.host, store, self.node.timeout).await;
             self.open
                 .insert(store.id.clone(), api.map_err(|e| e.to_string()));
         }
-        self.open[&store.id].as_ref().map_err(Clone::clone)
+    }
+
+    /// The API of a store [`Apis::open`] dialled, or why it could not be.
+    fn opened(&self, store: &StoreAccess) -> Result<&StoreApi, String> {
+        match self.open.get(&store.id) {
+            Some(api) => api.as_ref().map_err(Clone::clone),
+            None => Err(format!("{} was never dialled", store.id)),
+        }
     }
 }
 
@@ -77,7 +85,8 @@ async fn decide(
     sandboxes: &Sandboxes,
 ) -> Result<Decision, String> {
     // The kept store first: an unreachable kept store is a reason to stay.
-    if let Err(e) = apis.get(&target.keep).await {
+    apis.open(&target.keep).await;
+    if let Err(e) = apis.opened(&target.keep) {
         let detail = format!(
             "the kept copy in {} cannot be confirmed: {e}",
             target.keep.id
@@ -88,11 +97,8 @@ async fn decide(
             containers: Vec::new(),
         });
     }
-    apis.get(&target.store).await?;
-    let (api, kept) = (&apis.open[&target.store.id], &apis.open[&target.keep.id]);
-    let (Ok(api), Ok(kept)) = (api, kept) else {
-        unreachable!("both opened above");
-    };
+    apis.open(&target.store).await;
+    let (api, kept) = (apis.opened(&target.store)?, apis.opened(&target.keep)?);
     check(api, kept, target, sandboxes)
         .await
         .map_err(|e| e.to_string())
@@ -232,10 +238,8 @@ async fn remove_one(
     };
     let du_before = measure("the du", du(host, path))?;
     let free_before = measure("the free space", free_bytes(host, path))?;
-    let Ok(api) = &apis.open[&target.store.id] else {
-        unreachable!("opened by decide");
-    };
-    let names = api
+    let names = apis
+        .opened(&target.store)?
         .remove(&target.image, &copy)
         .await
         .map_err(|e: RuntimeError| {

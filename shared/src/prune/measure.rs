@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::du::DiskUsage;
+use crate::du::disk_bytes;
 use crate::hostroot::HostRoot;
 
 /// du of a host path; a missing path is 0 (a removed store).
@@ -11,7 +11,7 @@ pub fn du(host: &HostRoot, path: &str) -> std::io::Result<u64> {
     let local = host.local(path);
     match std::fs::symlink_metadata(&local) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        _ => DiskUsage::new().add(&local),
+        _ => disk_bytes(&local),
     }
 }
 
