@@ -50,7 +50,7 @@ impl StoreApi {
             (StoreRuntime::Dockerd, Some(socket)) => {
                 match DockerStore::connect(&host.local(socket), socket, timeout).await {
                     Ok(api) => return Ok(Self::Docker(api)),
-                    Err(e) => e,
+                    Err(e) => Some(e),
                 }
             }
             (StoreRuntime::Containerd, Some(socket)) => {
@@ -62,26 +62,38 @@ impl StoreApi {
                             .unwrap_or_else(|| d::CRI_NAMESPACE.into());
                         return Ok(Self::Containerd(api, ns));
                     }
-                    Err(e) => e,
+                    Err(e) => Some(e),
                 }
             }
-            (_, socket) => RuntimeError::NoSocket {
-                path: socket.unwrap_or(Path::new("")).to_path_buf(),
-            },
+            _ => None,
         };
-        let cri = store
+        // CRI-O has no API here but the CRI, on its own socket; the others'
+        // own socket just failed, so only CRI servers in front of them count.
+        let own = native.filter(|_| native_err.is_none());
+        let in_front = store
             .reached_by
             .iter()
             .filter_map(|url| d::unix_path(url))
-            .map(Path::new);
-        for socket in cri.filter(|s| Some(*s) != native) {
-            if let Ok(client) = CriClient::connect(&host.local(socket), socket, timeout).await
-                && client.version().await.is_ok()
-            {
-                return Ok(Self::Cri(Box::new(client)));
+            .map(Path::new)
+            .filter(|s| Some(*s) != native);
+        let mut cri_err = None;
+        for socket in own.into_iter().chain(in_front) {
+            let answered = match CriClient::connect(&host.local(socket), socket, timeout).await {
+                Ok(client) => client.version().await.map(|_| client),
+                Err(e) => Err(e),
+            };
+            match answered {
+                Ok(client) => return Ok(Self::Cri(Box::new(client))),
+                Err(e) => {
+                    cri_err.get_or_insert(e);
+                }
             }
         }
-        Err(native_err)
+        Err(native_err
+            .or(cri_err)
+            .unwrap_or_else(|| RuntimeError::NoSocket {
+                path: native.unwrap_or(Path::new("")).to_path_buf(),
+            }))
     }
 
     /// The copy as its store holds it now; `names` is empty when it is gone.
