@@ -3,6 +3,7 @@
 mod util;
 
 mod agent_image;
+mod cluster_errors;
 mod cluster_faults;
 mod cluster_scale;
 mod completions;
