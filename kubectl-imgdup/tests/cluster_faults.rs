@@ -160,7 +160,7 @@ fn pending_image_pull_and_a_deleted_node_get_named_reasons() {
     let pull = &verdicts["pull"];
     assert!(
         pull.starts_with("unknown ImagePullBackOff: the node cannot pull \"ghcr.io/imgdup/kubectl-imgdup:")
-            && pull.contains("Back-off pulling image")
+            && pull.contains("dial tcp: lookup ghcr.io")
             && pull.contains("pass --image")
             && pull.contains("--agent-binary"),
         "{pull}"

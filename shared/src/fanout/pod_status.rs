@@ -59,7 +59,7 @@ pub fn pending_reason(pod: &Pod) -> String {
         let said: String = message
             .as_deref()
             .and_then(|m| m.lines().next())
-            .map(|m| format!(" ({})", m.chars().take(240).collect::<String>()))
+            .map(|m| format!(" ({})", tail(m, 240)))
             .unwrap_or_default();
         return format!(
             "{reason}: the node cannot pull {image:?}{said}; push it to a registry the nodes can reach and pass --image, or pass --agent-binary with an image the nodes already have"
@@ -76,6 +76,17 @@ pub fn pending_reason(pod: &Pod) -> String {
         Some(reason) => format!("PodPending: {reason}"),
         None => "PodPending".into(),
     }
+}
+
+/// The end of a long kubelet message: its root cause comes last
+/// (`…: dial tcp: lookup ghcr.io: no such host`).
+fn tail(message: &str, max: usize) -> String {
+    let n = message.chars().count();
+    if n <= max {
+        return message.to_string();
+    }
+    let kept: String = message.chars().skip(n - max).collect();
+    format!("…{kept}")
 }
 
 #[cfg(test)]
