@@ -159,8 +159,9 @@ fn pending_image_pull_and_a_deleted_node_get_named_reasons() {
     // The image, the kubelet's message and the fix.
     let pull = &verdicts["pull"];
     assert!(
-        pull.starts_with("unknown ImagePullBackOff: the node cannot pull \"ghcr.io/imgdup/kubectl-imgdup:")
-            && pull.contains("dial tcp: lookup ghcr.io")
+        pull.starts_with(
+            "unknown ImagePullBackOff: the node cannot pull \"ghcr.io/imgdup/kubectl-imgdup:"
+        ) && pull.contains("dial tcp: lookup ghcr.io")
             && pull.contains("pass --image")
             && pull.contains("--agent-binary"),
         "{pull}"
