@@ -238,6 +238,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_first_contact_gives_up_at_once_on_a_server_that_does_not_answer() {
+        let refused = || {
+            let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+            kube::Error::Service(Box::new(io))
+        };
+        for (retry_unanswered, want) in [(true, 5), (false, 1)] {
+            let calls = AtomicU32::new(0);
+            let err = RetryPolicy {
+                retry_unanswered,
+                ..fast()
+            }
+            .run(
+                |_| {
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    async { Err::<(), _>(refused()) }
+                },
+                || {},
+            )
+            .await
+            .unwrap_err();
+            assert!(unanswered(&err));
+            assert_eq!(calls.load(Ordering::Relaxed), want);
+        }
+        // A 500 is an answer: still retried on the first contact.
+        let calls = AtomicU32::new(0);
+        let _ = RetryPolicy {
+            retry_unanswered: false,
+            ..fast()
+        }
+        .run(
+            |_| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                async { Err::<(), _>(status(500, 0)) }
+            },
+            || {},
+        )
+        .await;
+        assert_eq!(calls.load(Ordering::Relaxed), 5);
+    }
+
+    #[tokio::test]
     async fn a_call_that_never_answers_times_out() {
         let started = std::time::Instant::now();
         let err = RetryPolicy {
