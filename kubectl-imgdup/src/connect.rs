@@ -15,7 +15,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 
 use crate::cli::ConnectArgs;
-use crate::connect_error::{chain_once, describe};
+use crate::connect_error::{Cause, chain_once, classify, describe, describe_cause};
 use crate::exit::Exit;
 
 /// The client and the namespace for agent pods: `-n`, else the context's,
@@ -47,8 +47,8 @@ pub async fn client(args: &ConnectArgs, calls: &Arc<Calls>) -> Result<(Client, S
     let server = loaded
         .server()
         .unwrap_or_else(|| config.cluster_url.to_string());
-    let client = counting_client(config, calls.clone())
-        .map_err(|e| anyhow!(describe(&e, server.trim_end_matches('/'), &loaded.context)))?;
+    let client =
+        counting_client(config, calls.clone()).map_err(|e| loaded.client_error(&e, &server))?;
     Ok((client, namespace))
 }
 
@@ -97,6 +97,36 @@ impl Loaded {
             source,
             context,
         })
+    }
+
+    /// Why no client could be built for this context (its exec credential
+    /// plugin failed or is not installed), in one line naming the plugin.
+    pub fn client_error(&self, e: &kube::Error, server: &str) -> anyhow::Error {
+        let server = server.trim_end_matches('/');
+        match (classify(e), self.exec_command()) {
+            (Some(Cause::ExecStart(why)), Some(command)) => anyhow!(describe_cause(
+                &Cause::ExecStart(format!("`{command}`: {why}")),
+                server,
+                &self.context
+            )),
+            _ => anyhow!(describe(e, server, &self.context)),
+        }
+    }
+
+    /// The command of the context's exec credential plugin, if it has one.
+    fn exec_command(&self) -> Option<String> {
+        let user = &self
+            .kubeconfig
+            .contexts
+            .iter()
+            .find(|c| c.name == self.context)?
+            .context
+            .as_ref()?
+            .user;
+        let user = user.as_deref()?;
+        let auth = self.kubeconfig.auth_infos.iter().find(|a| a.name == user)?;
+        let command = auth.auth_info.as_ref()?.exec.as_ref()?.command.clone()?;
+        Some(imgdup::report::sanitize(&command))
     }
 
     /// The context's server URL, as written in the kubeconfig.

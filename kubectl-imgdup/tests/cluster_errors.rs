@@ -365,6 +365,20 @@ fn a_failing_exec_plugin_is_named_with_its_command_and_stderr_line() {
         last.contains(&script.display().to_string()) && last.contains("its stderr is above"),
         "{err}"
     );
+    // A plugin that is not installed.
+    let exec = "{exec: {apiVersion: client.authentication.k8s.io/v1, command: imgdup-no-such-plugin, interactiveMode: Never}}";
+    let kc = kubeconfig(dir.path(), &server, "", exec);
+    every_command_says(
+        &kc,
+        &[
+            "`imgdup-no-such-plugin`",
+            "could not be started",
+            "context \"ctx\"",
+            &server,
+            "install it",
+        ],
+        Duration::from_secs(5),
+    );
 }
 
 #[test]

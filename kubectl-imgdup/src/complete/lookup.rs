@@ -128,7 +128,7 @@ async fn client(loaded: &Loaded, server: &str, deadline: Instant) -> Result<Clie
     config.connect_timeout = Some(left);
     config.read_timeout = Some(left);
     config.write_timeout = Some(left);
-    Client::try_from(config).map_err(|e| anyhow!(describe(&e, server, &loaded.context)))
+    Client::try_from(config).map_err(|e| loaded.client_error(&e, server))
 }
 
 async fn fetch(
