@@ -341,6 +341,7 @@ fn a_missing_namespace_is_named_once_with_how_to_create_it() {
         ],
     );
     assert_eq!(line.matches("not found").count(), 1, "{line}");
+    eprintln!("{line}");
     assert_eq!(our_pods(&server), 0);
     server.stop();
 }
