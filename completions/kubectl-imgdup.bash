@@ -83,7 +83,7 @@ _kubectl__imgdup() {
 
     case "${cmd}" in
         kubectl__imgdup)
-            opts="-n -v -l -o -h -V --context --kubeconfig --namespace --verbose --selector --image --timeout --pending-timeout --keep-pods --agent-binary --concurrency --output --fail-on-duplicates --dry-run --help --version node prune which cleanup completion agent prune-agent man __complete help"
+            opts="-n -v -l -o -h -V --context --kubeconfig --namespace --verbose --connect-timeout --selector --image --timeout --pending-timeout --keep-pods --agent-binary --concurrency --output --fail-on-duplicates --dry-run --help --version node prune which cleanup completion agent prune-agent man __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -110,6 +110,10 @@ _kubectl__imgdup() {
                     return 0
                     ;;
                 -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -168,7 +172,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd____complete)
-            opts="-n -v --context --kubeconfig --namespace --verbose"
+            opts="-n -v --context --kubeconfig --namespace --verbose --connect-timeout"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +202,10 @@ _kubectl__imgdup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -206,7 +214,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__agent)
-            opts="-r -i -n -v -h --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --chain --context --kubeconfig --namespace --verbose --help"
+            opts="-r -i -n -v -h --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --chain --context --kubeconfig --namespace --verbose --connect-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +280,10 @@ _kubectl__imgdup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -280,7 +292,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__cleanup)
-            opts="-n -v -h --dry-run --context --kubeconfig --namespace --verbose --help"
+            opts="-n -v -h --dry-run --context --kubeconfig --namespace --verbose --connect-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -307,6 +319,10 @@ _kubectl__imgdup() {
                     return 0
                     ;;
                 -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -318,7 +334,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__completion)
-            opts="-n -v -h --context --kubeconfig --namespace --verbose --help bash elvish fish powershell zsh"
+            opts="-n -v -h --context --kubeconfig --namespace --verbose --connect-timeout --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,6 +361,10 @@ _kubectl__imgdup() {
                     return 0
                     ;;
                 -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -510,7 +530,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__man)
-            opts="-n -v -h --context --kubeconfig --namespace --verbose --help"
+            opts="-n -v -h --context --kubeconfig --namespace --verbose --connect-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,6 +560,10 @@ _kubectl__imgdup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -548,7 +572,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__node)
-            opts="-r -i -o -n -v -h --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --output --fail-on-duplicates --context --kubeconfig --namespace --verbose --help"
+            opts="-r -i -o -n -v -h --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --output --fail-on-duplicates --context --kubeconfig --namespace --verbose --connect-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -622,6 +646,10 @@ _kubectl__imgdup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -630,7 +658,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__prune)
-            opts="-l -r -i -y -o -n -v -h --selector --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --image --pending-timeout --keep-pods --concurrency --dry-run --yes --exclude --remove-leftover-store --output --context --kubeconfig --namespace --verbose --help"
+            opts="-l -r -i -y -o -n -v -h --selector --local --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --image --pending-timeout --keep-pods --concurrency --dry-run --yes --exclude --remove-leftover-store --output --context --kubeconfig --namespace --verbose --connect-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -732,6 +760,10 @@ _kubectl__imgdup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -740,7 +772,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__prune__subcmd__agent)
-            opts="-r -i -n -v -h --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --job --context --kubeconfig --namespace --verbose --help"
+            opts="-r -i -n -v -h --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --job --context --kubeconfig --namespace --verbose --connect-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -810,6 +842,10 @@ _kubectl__imgdup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -818,7 +854,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__which)
-            opts="-o -n -v -h --image --timeout --pending-timeout --keep-pods --agent-binary --output --context --kubeconfig --namespace --verbose --help"
+            opts="-o -n -v -h --image --timeout --pending-timeout --keep-pods --agent-binary --output --context --kubeconfig --namespace --verbose --connect-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -880,6 +916,10 @@ _kubectl__imgdup() {
                     return 0
                     ;;
                 -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_imgdup_global_optspecs
-    string join \n context= kubeconfig= n/namespace= v/verbose= l/selector= image= timeout= pending-timeout= keep-pods agent-binary= concurrency= o/output= fail-on-duplicates dry-run h/help V/version
+    string join \n context= kubeconfig= n/namespace= v/verbose= connect-timeout= l/selector= image= timeout= pending-timeout= keep-pods agent-binary= concurrency= o/output= fail-on-duplicates dry-run h/help V/version
 end
 
 function __fish_kubectl_imgdup_needs_command
@@ -28,6 +28,7 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l context -
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -s l -l selector -d 'Only nodes matching this label selector' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l image -d 'Agent image (a FROM-scratch image holding this binary)' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_needs_command" -l timeout -d 'Each node\'s scan deadline (the pod\'s activeDeadlineSeconds adds 60 s)' -r
@@ -68,6 +69,7 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l c
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l local -d 'Scan the node this runs on (`kubectl imgdup [NODE...]` scans the cluster)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -l fail-on-duplicates -d 'Exit 3 when any image is stored twice'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand node" -s h -l help -d 'Print help'
@@ -91,6 +93,7 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l 
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l local -d 'Prune the node this command runs on (in a debug pod: --host-root /host)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l keep-pods -d 'Leave the pods for debugging (they still end at their deadline)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune" -l dry-run -d 'Print the plan (-o text: commands for a person; -o yaml: the prune pods), and remove nothing'
@@ -107,18 +110,21 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l 
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -l keep-pods -d 'Leave the agent pods for debugging (they still end at their deadline)'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand which" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -l context -d 'kubeconfig context to use' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -l dry-run -d 'List what would be deleted, delete nothing'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -l context -d 'kubeconfig context to use' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l host-root -d 'Directory that stands for the node\'s /' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l proc -d 'procfs to scan for runtime processes [default: <host-root>/proc]' -r -F
@@ -131,6 +137,7 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l 
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -l chain -d 'Print crictl\'s chain (`crictl-which -o json`) instead of the NodeReport'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand agent" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l host-root -d 'Directory that stands for the node\'s /' -r -F
@@ -145,16 +152,19 @@ complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agen
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand prune-agent" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -l context -d 'kubeconfig context to use' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand man" -s h -l help -d 'Print help'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -l context -d 'kubeconfig context to use' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]' -r -F
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -s n -l namespace -d 'Namespace for the agent pods [default: the context\'s, else "default"]' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -s v -l verbose -d 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl\'s `-v=N`: any level above 0)' -r
+complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand __complete" -l connect-timeout -d 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR' -r
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "node" -d 'Scan one node: its stores, a verdict per image, and the reclaimable bytes'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "prune" -d 'Remove the extra copies of duplicated images, with guards and a measured proof'
 complete -c kubectl-imgdup -n "__fish_kubectl_imgdup_using_subcommand help; and not __fish_seen_subcommand_from node prune which cleanup completion agent prune-agent man __complete help" -f -a "which" -d 'Show crictl\'s endpoint chain on one node, hop by hop (crictl-which, run there)'

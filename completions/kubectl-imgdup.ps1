@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Agent image (a FROM-scratch image holding this binary)')
@@ -73,6 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Scan the node this runs on (`kubectl imgdup [NODE...]` scans the cluster)')
             [CompletionResult]::new('--fail-on-duplicates', '--fail-on-duplicates', [CompletionResultType]::ParameterName, 'Exit 3 when any image is stored twice')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -104,6 +106,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Prune the node this command runs on (in a debug pod: --host-root /host)')
             [CompletionResult]::new('--keep-pods', '--keep-pods', [CompletionResultType]::ParameterName, 'Leave the pods for debugging (they still end at their deadline)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (-o text: commands for a person; -o yaml: the prune pods), and remove nothing')
@@ -126,6 +129,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             [CompletionResult]::new('--keep-pods', '--keep-pods', [CompletionResultType]::ParameterName, 'Leave the agent pods for debugging (they still end at their deadline)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -138,6 +142,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'List what would be deleted, delete nothing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -150,6 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -170,6 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             [CompletionResult]::new('--chain', '--chain', [CompletionResultType]::ParameterName, 'Print crictl''s chain (`crictl-which -o json`) instead of the NodeReport')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -192,6 +199,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -203,6 +211,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -214,6 +223,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up on an API server that has not accepted the connection (TCP and TLS) within DUR')
             break
         }
         'kubectl-imgdup;help' {

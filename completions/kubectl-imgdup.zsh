@@ -21,6 +21,7 @@ _kubectl-imgdup() {
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '-l+[Only nodes matching this label selector]:SELECTOR:_default' \
 '--selector=[Only nodes matching this label selector]:SELECTOR:_default' \
 '--image=[Agent image (a FROM-scratch image holding this binary)]:IMG:_default' \
@@ -66,6 +67,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '--local[Scan the node this runs on (\`kubectl imgdup \[NODE...\]\` scans the cluster)]' \
 '--fail-on-duplicates[Exit 3 when any image is stored twice]' \
 '-h[Print help]' \
@@ -98,6 +100,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '--local[Prune the node this command runs on (in a debug pod\: --host-root /host)]' \
 '--keep-pods[Leave the pods for debugging (they still end at their deadline)]' \
 '(-y --yes)--dry-run[Print the plan (-o text\: commands for a person; -o yaml\: the prune pods), and remove nothing]' \
@@ -122,6 +125,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '--keep-pods[Leave the agent pods for debugging (they still end at their deadline)]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -136,6 +140,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '--dry-run[List what would be deleted, delete nothing]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -149,6 +154,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':shell:(bash elvish fish powershell zsh)' \
@@ -171,6 +177,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '--chain[Print crictl'\''s chain (\`crictl-which -o json\`) instead of the NodeReport]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -194,6 +201,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -206,6 +214,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':dir:_files' \
@@ -219,6 +228,7 @@ _arguments "${_arguments_options[@]}" : \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
 '--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
 '*::words -- The words after `kubectl imgdup`; the last one is being completed:_default' \
 && ret=0
 ;;

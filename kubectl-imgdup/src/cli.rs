@@ -56,7 +56,7 @@ pub struct ClusterArgs {
 
 /// How to reach the cluster, as kubectl's own flags: global, so they may
 /// come before or after a subcommand (`kubectl imgdup --context prod cleanup`).
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {
     /// kubeconfig context to use
     #[arg(long, value_name = "NAME", global = true)]
@@ -72,6 +72,11 @@ pub struct ConnectArgs {
     #[arg(short = 'v', long = "verbose", value_name = "LEVEL", num_args = 0..=1,
           require_equals = true, default_missing_value = "1", global = true)]
     pub verbose: Option<u8>,
+    /// Give up on an API server that has not accepted the connection (TCP
+    /// and TLS) within DUR
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration,
+          default_value = "30s", global = true)]
+    pub connect_timeout: Duration,
 }
 
 /// The agent pods: image and deadlines.

@@ -1,42 +1,217 @@
 //! What every cluster command shares: the kubeconfig (as kubectl loads it),
 //! the runtime, a run id, and the signals that must end a run cleanly.
 
+use std::error::Error as StdError;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use imgdup::fanout::calls::{Calls, counting_client};
+use imgdup::fanout::preflight::PreflightError;
+use imgdup::fanout::retry::CallError;
 use imgdup::fanout::run::{self, FanoutConfig};
 use k8s_openapi::api::core::v1::Pod;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 
 use crate::cli::ConnectArgs;
+use crate::connect_error::{Cause, chain_once, classify, describe, describe_cause};
 use crate::exit::Exit;
 
 /// The client and the namespace for agent pods: `-n`, else the context's,
 /// else `default` — kubectl's rules, `KUBECONFIG` with several files included.
-/// The client counts its watch connections in `calls`.
+/// The client counts its watch connections in `calls`. A kubeconfig that
+/// cannot be used is named with the fix; a client that cannot be built (an
+/// exec credential plugin that fails) is named with its server and context.
 pub async fn client(args: &ConnectArgs, calls: &Arc<Calls>) -> Result<(Client, String)> {
+    let loaded = Loaded::read(args.kubeconfig.as_deref(), args.context.as_deref())?;
     let options = KubeConfigOptions {
-        context: args.context.clone(),
+        context: Some(loaded.context.clone()),
         ..Default::default()
     };
-    // kube's errors repeat their cause in their message: print them flat.
-    let flat = |e: &dyn std::fmt::Display| anyhow!("{e}");
-    let config = match &args.kubeconfig {
-        Some(path) => {
-            let file = Kubeconfig::read_from(path).map_err(|e| flat(&e))?;
-            Config::from_custom_kubeconfig(file, &options).await
-        }
-        None => Config::from_kubeconfig(&options).await,
-    }
-    .map_err(|e| flat(&e))
-    .context("cannot load a kubeconfig (pass --kubeconfig, set KUBECONFIG, or pick a --context)")?;
+    let mut config = Config::from_custom_kubeconfig(loaded.kubeconfig.clone(), &options)
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "cannot use context {:?} of the kubeconfig {}: {}; fix it there (kubectl config view)",
+                loaded.context,
+                loaded.source,
+                chain_once(&e)
+            )
+        })?;
+    config.connect_timeout = Some(args.connect_timeout);
     let namespace = args
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
-    Ok((counting_client(config, calls.clone())?, namespace))
+    let server = loaded
+        .server()
+        .unwrap_or_else(|| config.cluster_url.to_string());
+    let client =
+        counting_client(config, calls.clone()).map_err(|e| loaded.client_error(&e, &server))?;
+    Ok((client, namespace))
+}
+
+/// The kubeconfig in effect, where it came from, and the context chosen.
+pub struct Loaded {
+    pub kubeconfig: Kubeconfig,
+    /// The file, or `$KUBECONFIG (...)`, for messages.
+    pub source: String,
+    pub context: String,
+}
+
+impl Loaded {
+    /// `--kubeconfig`, else `$KUBECONFIG`, else `~/.kube/config`, as kubectl;
+    /// `--context` (empty means none), else the current context.
+    pub fn read(path: Option<&Path>, context: Option<&str>) -> Result<Self> {
+        let (kubeconfig, source) = read_kubeconfig(path)?;
+        let names: Vec<&str> = kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        let listed = if names.is_empty() {
+            "it has no contexts".to_string()
+        } else {
+            format!("its contexts: {}", names.join(", "))
+        };
+        let chosen = context.filter(|c| !c.is_empty()).or(kubeconfig
+            .current_context
+            .as_deref()
+            .filter(|c| !c.is_empty()));
+        let context = match chosen {
+            None => {
+                return Err(anyhow!(
+                    "the kubeconfig {source} has no current context: pass --context NAME or run `kubectl config use-context NAME` ({listed})"
+                ));
+            }
+            Some(c) if !names.contains(&c) => {
+                return Err(anyhow!(
+                    "context {c:?} not found in the kubeconfig {source}: pass --context with one of its contexts ({listed}; `kubectl config get-contexts`)"
+                ));
+            }
+            Some(c) => c.to_string(),
+        };
+        Ok(Self {
+            kubeconfig,
+            source,
+            context,
+        })
+    }
+
+    /// Why no client could be built for this context (its exec credential
+    /// plugin failed or is not installed), in one line naming the plugin.
+    pub fn client_error(&self, e: &kube::Error, server: &str) -> anyhow::Error {
+        let server = server.trim_end_matches('/');
+        match (classify(e), self.exec_command()) {
+            (Some(Cause::ExecStart(why)), Some(command)) => anyhow!(describe_cause(
+                &Cause::ExecStart(format!("`{command}`: {why}")),
+                server,
+                &self.context
+            )),
+            _ => anyhow!(describe(e, server, &self.context)),
+        }
+    }
+
+    /// The command of the context's exec credential plugin, if it has one.
+    fn exec_command(&self) -> Option<String> {
+        let user = &self
+            .kubeconfig
+            .contexts
+            .iter()
+            .find(|c| c.name == self.context)?
+            .context
+            .as_ref()?
+            .user;
+        let user = user.as_deref()?;
+        let auth = self.kubeconfig.auth_infos.iter().find(|a| a.name == user)?;
+        let command = auth.auth_info.as_ref()?.exec.as_ref()?.command.clone()?;
+        Some(imgdup::report::sanitize(&command))
+    }
+
+    /// The context's server URL, as written in the kubeconfig.
+    pub fn server(&self) -> Option<String> {
+        let cluster = &self
+            .kubeconfig
+            .contexts
+            .iter()
+            .find(|c| c.name == self.context)?
+            .context
+            .as_ref()?
+            .cluster;
+        self.kubeconfig
+            .clusters
+            .iter()
+            .find(|c| &c.name == cluster)?
+            .cluster
+            .as_ref()?
+            .server
+            .clone()
+    }
+}
+
+/// Why a kubeconfig could not be read, without the path kube repeats.
+fn unreadable(e: &kube::config::KubeconfigError) -> String {
+    match e {
+        kube::config::KubeconfigError::ReadConfig(io, _) => io.to_string(),
+        other => chain_once(other),
+    }
+}
+
+fn read_kubeconfig(path: Option<&Path>) -> Result<(Kubeconfig, String)> {
+    if let Some(p) = path {
+        let kc = Kubeconfig::read_from(p).map_err(|e| {
+            anyhow!(
+                "cannot read the kubeconfig {} (--kubeconfig): {}; check the path",
+                p.display(),
+                unreadable(&e)
+            )
+        })?;
+        return Ok((kc, p.display().to_string()));
+    }
+    if let Some(env) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        let source = format!("$KUBECONFIG ({})", env.to_string_lossy());
+        let kc = Kubeconfig::read().map_err(|e| {
+            anyhow!(
+                "cannot read the kubeconfig from {source}: {}; fix KUBECONFIG or pass --kubeconfig FILE",
+                unreadable(&e)
+            )
+        })?;
+        return Ok((kc, source));
+    }
+    let default = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".kube").join("config"))
+        .filter(|p| p.exists());
+    let Some(p) = default else {
+        return Err(anyhow!(
+            "no kubeconfig: --kubeconfig is not given, KUBECONFIG is not set and ~/.kube/config does not exist; pass --kubeconfig FILE or set KUBECONFIG to your cluster's kubeconfig (kubectl needs one too)"
+        ));
+    };
+    let kc = Kubeconfig::read_from(&p).map_err(|e| {
+        anyhow!(
+            "cannot read the kubeconfig {}: {}; fix it, or pass --kubeconfig FILE",
+            p.display(),
+            unreadable(&e)
+        )
+    })?;
+    Ok((kc, p.display().to_string()))
+}
+
+/// How a cluster command's error is printed: an error that came from the
+/// API server names that server and the context, with its cause said once.
+pub fn report(err: &anyhow::Error, conn: &ConnectArgs) -> String {
+    let e: &(dyn StdError + 'static) = err.as_ref();
+    let from_api = crate::connect_error::chain(e)
+        .iter()
+        .any(|x| x.is::<kube::Error>() || x.is::<CallError>() || x.is::<PreflightError>());
+    let loaded = Loaded::read(conn.kubeconfig.as_deref(), conn.context.as_deref()).ok();
+    match loaded
+        .as_ref()
+        .and_then(|l| Some((l.server()?, &l.context)))
+    {
+        Some((server, context)) if from_api => describe(e, server.trim_end_matches('/'), context),
+        _ => chain_once(e),
+    }
 }
 
 /// Two worker threads: the work is waiting on the API server, not computing.

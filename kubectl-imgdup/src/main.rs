@@ -6,6 +6,7 @@ mod cli;
 mod cluster;
 mod complete;
 mod connect;
+mod connect_error;
 mod examples;
 mod exit;
 mod man;
@@ -21,6 +22,13 @@ use exit::Exit;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // Commands that talk to the cluster name its server and context on error.
+    let remote = match &cli.command {
+        None => !cli.cluster.dry_run,
+        Some(cli::Command::Prune(args)) => !args.local,
+        Some(cli::Command::Which(_) | cli::Command::Cleanup(_)) => true,
+        _ => false,
+    };
     let result = match cli.command {
         Some(cli::Command::Node(args)) => node::run(args),
         Some(cli::Command::Prune(args)) => prune::run(args, &cli.connect),
@@ -47,8 +55,12 @@ fn main() -> ExitCode {
         {
             ExitCode::SUCCESS
         }
+        Err(e) if remote => {
+            eprintln!("kubectl-imgdup: {}", connect::report(&e, &cli.connect));
+            Exit::Error.into()
+        }
         Err(e) => {
-            eprintln!("kubectl-imgdup: {e:#}");
+            eprintln!("kubectl-imgdup: {}", connect_error::chain_once(e.as_ref()));
             Exit::Error.into()
         }
     }

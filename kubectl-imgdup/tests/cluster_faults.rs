@@ -156,7 +156,16 @@ fn pending_image_pull_and_a_deleted_node_get_named_reasons() {
     // Bound by spec.nodeName, the pod bypasses the scheduler: no
     // PodScheduled condition names a cause, as on a real server.
     assert_eq!(verdicts["stuck"], "unknown PodPending");
-    assert_eq!(verdicts["pull"], "unknown ImagePullBackOff");
+    // The image, the kubelet's message and the fix.
+    let pull = &verdicts["pull"];
+    assert!(
+        pull.starts_with(
+            "unknown ImagePullBackOff: the node cannot pull \"ghcr.io/imgdup/kubectl-imgdup:"
+        ) && pull.contains("dial tcp: lookup ghcr.io")
+            && pull.contains("pass --image")
+            && pull.contains("--agent-binary"),
+        "{pull}"
+    );
     assert!(
         verdicts["gone"].starts_with("unknown AgentFailed: NodeLost")
             || verdicts["gone"].starts_with("unknown PodDeleted"),

@@ -82,3 +82,40 @@ fn a_socket_the_caller_may_not_open_says_permission_denied() {
     );
     assert!(took < Duration::from_secs(2), "took {took:?}");
 }
+
+/// Not root on a real node (the lab's two-containerds: containerd's own
+/// sockets, mode 0660 root:root): the reason is the permission, with the
+/// socket and the fix, not "set one with -r", which would not help.
+#[test]
+fn not_root_on_a_real_node_names_the_socket_and_says_run_as_root() {
+    let lab = Scenario::up("two-containerds");
+    let bin = bin();
+    let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"];
+    let as_nobody = |extra: &[&str]| {
+        let mut args: Vec<&str> = nobody.to_vec();
+        args.push(bin.to_str().unwrap());
+        args.extend_from_slice(&["node", "--local", "--node-name", "n1"]);
+        args.extend_from_slice(extra);
+        lab.exec(std::path::Path::new("setpriv"), &args)
+    };
+    // crictl's default endpoints, probed.
+    let reason = reason(&as_nobody(&[]));
+    assert!(
+        reason.contains("permission denied on /run/containerd/containerd.sock")
+            && reason.contains("mode 0660, owner uid 0 gid 0")
+            && reason.contains("run as root")
+            && !reason.contains("set one with -r"),
+        "{reason}"
+    );
+    // An endpoint given with -r.
+    let reason = self::reason(&as_nobody(&[
+        "-r",
+        "unix:///run/k3s/containerd/containerd.sock",
+    ]));
+    assert!(
+        reason.contains("unix:///run/k3s/containerd/containerd.sock")
+            && reason.contains("permission denied on /run/k3s/containerd/containerd.sock")
+            && reason.contains("run as root"),
+        "{reason}"
+    );
+}

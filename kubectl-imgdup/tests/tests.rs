@@ -3,6 +3,8 @@
 mod util;
 
 mod agent_image;
+mod cluster_errors;
+mod cluster_errors_tls;
 mod cluster_faults;
 mod cluster_scale;
 mod completions;

@@ -99,10 +99,15 @@ pub async fn scan(
 fn dead_ends(chain: &Chain, kubelet_hops: &[Hop]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     if chain.runtime_endpoint.url.is_none() {
-        out.push(format!(
-            "crictl's runtime: {}; set one with -r or `crictl config --set runtime-endpoint=unix:///path/to.sock`",
-            chain.runtime_endpoint.detail
-        ));
+        let detail = &chain.runtime_endpoint.detail;
+        out.push(if detail.contains("permission denied") {
+            // The probe's error names the socket and says how to get in.
+            format!("crictl's runtime: {detail}")
+        } else {
+            format!(
+                "crictl's runtime: {detail}; set one with -r or `crictl config --set runtime-endpoint=unix:///path/to.sock`"
+            )
+        });
     }
     let labelled = [
         ("crictl's runtime", &chain.hops),

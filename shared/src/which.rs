@@ -194,11 +194,31 @@ async fn settle(
             }
         }
         None => {
-            warnings.push(format!("no default endpoint answers, so crictl fails for its {what}: set one with crictl config --set {what}=unix:///path/to.sock"));
+            // Not root: a default socket is there but closed to this user.
+            // Pinning another endpoint would not help; the probe says what does.
+            let denied = probes
+                .iter()
+                .filter_map(|p| p.error.as_deref())
+                .find(|e| e.starts_with("permission denied"));
+            let (warning, detail) = match denied {
+                Some(e) => (
+                    format!(
+                        "no default endpoint answers this user, so crictl fails for its {what}: {e}"
+                    ),
+                    format!("none of crictl's default endpoints answered: {e}"),
+                ),
+                None => (
+                    format!(
+                        "no default endpoint answers, so crictl fails for its {what}: set one with crictl config --set {what}=unix:///path/to.sock"
+                    ),
+                    "none of crictl's default endpoints answered".into(),
+                ),
+            };
+            warnings.push(warning);
             EndpointRef {
                 url: None,
                 source: Source::Default,
-                detail: "none of crictl's default endpoints answered".into(),
+                detail,
             }
         }
     }

@@ -3,18 +3,23 @@
 //! Every cluster lookup runs on its own small runtime under one deadline:
 //! the kube client gets it as its connect/read/write timeout and the whole
 //! lookup is cut off at it, so a silent API server costs the deadline and
-//! never more. Errors are swallowed: a completion prints what it has.
+//! never more. A completion prints what it has on stdout; why the cluster
+//! could not answer goes to stderr, in the same one line as every command's
+//! (kubectl's shell scripts drop that stderr; a person running it sees it).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use anyhow::{Result, anyhow};
 use k8s_openapi::api::core::v1::{Namespace, Node};
 use kube::api::{ListParams, ObjectMeta};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 
 use super::{Candidate, Line};
+use crate::connect::Loaded;
+use crate::connect_error::{Cause, describe, describe_cause};
 
 /// Enough for any shell menu; big clusters page beyond it.
 const LIMIT: u32 = 500;
@@ -64,56 +69,73 @@ pub fn contexts(kubeconfig: Option<&Path>) -> Vec<Candidate> {
         .collect()
 }
 
-/// Asks the cluster, within `deadline`; nothing when it cannot answer in time.
+/// Asks the cluster, within `deadline`; nothing when it cannot answer in
+/// time, and then the reason on stderr.
 pub fn cluster(line: &Line<'_>, query: Query, deadline: Instant) -> Vec<Candidate> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
         return Vec::new();
     }
+    let loaded = match Loaded::read(line.kubeconfig.as_deref(), line.context.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("kubectl-imgdup: {e}");
+            return Vec::new();
+        }
+    };
+    let server = loaded.server().unwrap_or_default();
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     else {
         return Vec::new();
     };
-    let kubeconfig = line.kubeconfig.as_deref();
-    let context = line.context.as_deref();
     let selector = line.selector.clone();
     let out = rt.block_on(async {
         let fetch = async {
-            let client = client(kubeconfig, context, deadline).await?;
-            fetch(client, query, selector).await
+            let client = client(&loaded, &server, deadline).await?;
+            fetch(client, query, selector)
+                .await
+                .map_err(|e| anyhow!(describe(&e, &server, &loaded.context)))
         };
-        tokio::time::timeout(left, fetch).await.ok().flatten()
+        tokio::time::timeout(left, fetch).await
     });
     // A kubeconfig exec plugin may still run: do not wait for it.
     rt.shutdown_background();
-    out.unwrap_or_default()
+    match out {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            eprintln!("kubectl-imgdup: {e}");
+            Vec::new()
+        }
+        Err(_) => {
+            let said = describe_cause(&Cause::Timeout, &server, &loaded.context);
+            eprintln!("kubectl-imgdup: {said} (completion waits {left:?})");
+            Vec::new()
+        }
+    }
 }
 
-async fn client(
-    kubeconfig: Option<&Path>,
-    context: Option<&str>,
-    deadline: Instant,
-) -> Option<Client> {
+async fn client(loaded: &Loaded, server: &str, deadline: Instant) -> Result<Client> {
     let options = KubeConfigOptions {
-        context: context.map(String::from),
+        context: Some(loaded.context.clone()),
         ..Default::default()
     };
-    let mut config = match kubeconfig {
-        Some(p) => Config::from_custom_kubeconfig(read_kubeconfig(Some(p))?, &options)
-            .await
-            .ok()?,
-        None => Config::from_kubeconfig(&options).await.ok()?,
-    };
+    let mut config = Config::from_custom_kubeconfig(loaded.kubeconfig.clone(), &options)
+        .await
+        .map_err(|e| anyhow!(describe(&e, server, &loaded.context)))?;
     let left = deadline.saturating_duration_since(Instant::now());
     config.connect_timeout = Some(left);
     config.read_timeout = Some(left);
     config.write_timeout = Some(left);
-    Client::try_from(config).ok()
+    Client::try_from(config).map_err(|e| loaded.client_error(&e, server))
 }
 
-async fn fetch(client: Client, query: Query, selector: Option<String>) -> Option<Vec<Candidate>> {
+async fn fetch(
+    client: Client,
+    query: Query,
+    selector: Option<String>,
+) -> Result<Vec<Candidate>, kube::Error> {
     let params = |selector: Option<String>| ListParams {
         label_selector: selector,
         limit: Some(LIMIT),
@@ -122,23 +144,20 @@ async fn fetch(client: Client, query: Query, selector: Option<String>) -> Option
     if let Query::Namespaces = query {
         let list = Api::<Namespace>::all(client)
             .list_metadata(&params(None))
-            .await
-            .ok()?;
-        return Some(
-            list.items
-                .iter()
-                .filter_map(|n| n.metadata.name.as_deref().filter(|n| clean(n)))
-                .map(|n| Candidate::new(n, ""))
-                .collect(),
-        );
+            .await?;
+        return Ok(list
+            .items
+            .iter()
+            .filter_map(|n| n.metadata.name.as_deref().filter(|n| clean(n)))
+            .map(|n| Candidate::new(n, ""))
+            .collect());
     }
     let selector = matches!(query, Query::Nodes).then_some(selector).flatten();
     let nodes = Api::<Node>::all(client)
         .list_metadata(&params(selector))
-        .await
-        .ok()?;
+        .await?;
     let metas: Vec<&ObjectMeta> = nodes.items.iter().map(|n| &n.metadata).collect();
-    Some(match query {
+    Ok(match query {
         Query::Nodes => metas.iter().filter_map(|m| node(m)).collect(),
         Query::LabelKeys => label_keys(&metas),
         Query::LabelValues(key) => label_values(&metas, &key),

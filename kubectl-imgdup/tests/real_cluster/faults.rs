@@ -78,7 +78,11 @@ fn an_image_that_cannot_be_pulled_is_named() {
     assert_exit(&out, 4);
     let verdict = &crate::util::sim::verdicts(&out)["dood"];
     assert!(
-        verdict == "unknown ErrImagePull" || verdict == "unknown ImagePullBackOff",
+        (verdict.starts_with("unknown ErrImagePull: ")
+            || verdict.starts_with("unknown ImagePullBackOff: "))
+            && verdict.contains("cannot pull \"imgdup.test/not-there:1\"")
+            && verdict.contains("pass --image")
+            && verdict.contains("--agent-binary"),
         "{verdict}"
     );
     assert_eq!(lab.our_pods(), 0);

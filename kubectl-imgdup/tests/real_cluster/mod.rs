@@ -11,6 +11,7 @@
 
 mod airgap;
 mod completion;
+mod errors;
 mod faults;
 mod prune;
 mod scan;

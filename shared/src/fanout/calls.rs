@@ -78,13 +78,29 @@ impl Calls {
         &self,
         verb: Verb,
         node: Option<&str>,
+        call: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        self.run_with(&self.policy, verb, node, call).await
+    }
+
+    /// [`Calls::run`] under another policy (preflight's: no retry when the
+    /// server does not answer at all).
+    pub async fn run_with<T, F, Fut>(
+        &self,
+        policy: &RetryPolicy,
+        verb: Verb,
+        node: Option<&str>,
         mut call: F,
     ) -> Result<T, CallError>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, kube::Error>>,
     {
-        self.policy
+        policy
             .run(
                 |attempt| {
                     self.note(verb, node);

@@ -31,22 +31,39 @@ pub fn failure(pod: &Pod) -> String {
     }
 }
 
+/// Waiting reasons that mean the node could not get the agent image.
+const PULL_FAILURES: &[&str] = &[
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+];
+
 /// SPEC §4 reason for a pod that never ran: `PodPending: Unschedulable`,
-/// `ImagePullBackOff`, …, from its conditions and container states.
+/// `ImagePullBackOff: …`, from its conditions and container states. A pull
+/// failure names the image, the kubelet's message and the two ways out.
 pub fn pending_reason(pod: &Pod) -> String {
     let status = pod.status.as_ref();
     let waiting = status
         .and_then(|s| s.container_statuses.as_ref())
         .and_then(|cs| {
             cs.iter().find_map(|c| {
-                c.state
-                    .as_ref()
-                    .and_then(|st| st.waiting.as_ref())
-                    .and_then(|w| w.reason.clone())
+                let w = c.state.as_ref()?.waiting.as_ref()?;
+                Some((w.reason.clone()?, w.message.clone(), c.image.clone()))
             })
         });
-    if let Some(reason) = waiting.filter(|r| r != "ContainerCreating") {
-        return reason;
+    if let Some((reason, message, image)) = waiting.filter(|(r, ..)| r != "ContainerCreating") {
+        if !PULL_FAILURES.contains(&reason.as_str()) {
+            return reason;
+        }
+        let said: String = message
+            .as_deref()
+            .and_then(|m| m.lines().next())
+            .map(|m| format!(" ({})", tail(m, 240)))
+            .unwrap_or_default();
+        return format!(
+            "{reason}: the node cannot pull {image:?}{said}; push it to a registry the nodes can reach and pass --image, or pass --agent-binary with an image the nodes already have"
+        );
     }
     let unscheduled = status
         .and_then(|s| s.conditions.as_ref())
@@ -59,6 +76,17 @@ pub fn pending_reason(pod: &Pod) -> String {
         Some(reason) => format!("PodPending: {reason}"),
         None => "PodPending".into(),
     }
+}
+
+/// The end of a long kubelet message: its root cause comes last
+/// (`…: dial tcp: lookup ghcr.io: no such host`).
+fn tail(message: &str, max: usize) -> String {
+    let n = message.chars().count();
+    if n <= max {
+        return message.to_string();
+    }
+    let kept: String = message.chars().skip(n - max).collect();
+    format!("…{kept}")
 }
 
 #[cfg(test)]
@@ -79,7 +107,13 @@ mod tests {
         let pull = pod(
             serde_json::json!({"phase": "Pending", "containerStatuses": [{"name": "agent", "image": "i", "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}),
         );
-        assert_eq!(pending_reason(&pull), "ImagePullBackOff");
+        let said = pending_reason(&pull);
+        assert!(
+            said.starts_with("ImagePullBackOff: the node cannot pull \"i\"")
+                && said.contains("pass --image")
+                && said.contains("--agent-binary"),
+            "{said}"
+        );
         let creating = pod(
             serde_json::json!({"phase": "Pending", "containerStatuses": [{"name": "agent", "image": "i", "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]}),
         );

@@ -9,7 +9,7 @@ use kube::api::PostParams;
 use kube::{Api, Client};
 
 use super::calls::{Calls, Verb};
-use super::retry::CallError;
+use super::retry::{CallError, RetryPolicy};
 
 /// One permission the run needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,10 +122,24 @@ pub enum PreflightError {
         "namespace {namespace} does not admit the agent pod (nothing was created): {message}\nThe agent needs read-only hostPath mounts of /run, /var/lib, /etc and /proc, which PodSecurity \"baseline\" and \"restricted\" forbid. Use -n with a namespace labelled pod-security.kubernetes.io/enforce=privileged (deploy/rbac.yaml creates \"imgdup\"), or label this one: kubectl label ns {namespace} pod-security.kubernetes.io/enforce=privileged"
     )]
     PodSecurity { namespace: String, message: String },
+    #[error(
+        "namespace {0:?} not found (nothing was created): create it (`kubectl apply -f deploy/rbac.yaml` creates \"imgdup\" with the labels the agent pod needs), or pass -n with an existing namespace"
+    )]
+    NamespaceNotFound(String),
     #[error("the API server rejected the agent pod in a dry run (nothing was created): {0}")]
     Rejected(String),
-    #[error("preflight request failed: {0}")]
+    /// The cause is only in `source`: printed as a chain, it is said once.
+    #[error("preflight request failed")]
     Api(#[from] CallError),
+}
+
+/// The first requests of a run: a server that does not answer at all
+/// (refused, no route, TLS, timeout) fails at once, not after 5 attempts.
+fn first_contact(calls: &Calls) -> RetryPolicy {
+    RetryPolicy {
+        retry_unanswered: false,
+        ..calls.policy
+    }
 }
 
 /// Asks the API server about every [`Need`] (concurrently: one round trip
@@ -136,6 +150,7 @@ pub async fn check_access(
     calls: &Calls,
 ) -> Result<(), PreflightError> {
     let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+    let policy = first_contact(calls);
     let answers = futures::future::join_all(needs.iter().map(|need| {
         let review = SelfSubjectAccessReview {
             spec: SelfSubjectAccessReviewSpec {
@@ -151,10 +166,13 @@ pub async fn check_access(
             ..Default::default()
         };
         let api = api.clone();
+        let policy = &policy;
         async move {
             let params = PostParams::default();
             calls
-                .run(Verb::Preflight, None, |_| api.create(&params, &review))
+                .run_with(policy, Verb::Preflight, None, |_| {
+                    api.create(&params, &review)
+                })
                 .await
         }
     }))
@@ -187,12 +205,15 @@ pub async fn check_admission(
         ..Default::default()
     };
     match calls
-        .run(Verb::Preflight, None, |_| api.create(&params, pod))
+        .run_with(&first_contact(calls), Verb::Preflight, None, |_| {
+            api.create(&params, pod)
+        })
         .await
     {
         Ok(_) => Ok(()),
         // A pod of that name already exists: admission passed.
         Err(e) if e.code() == Some(409) => Ok(()),
+        Err(e) if e.code() == Some(404) => Err(PreflightError::NamespaceNotFound(namespace.into())),
         Err(CallError::Api(kube::Error::Api(status)))
             if status.code == 403 && status.message.contains("PodSecurity") =>
         {

@@ -20,6 +20,10 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
     /// Each attempt's own deadline, so a server that never answers cannot hang a run.
     pub call_timeout: Duration,
+    /// Retry a call that got no answer at all (refused, reset, TLS, timeout).
+    /// Off for the first contact (preflight): a server that is not there
+    /// fails at once instead of after every attempt's timeout.
+    pub retry_unanswered: bool,
 }
 
 impl Default for RetryPolicy {
@@ -30,6 +34,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(5),
             max_retry_after: Duration::from_secs(30),
             call_timeout: Duration::from_secs(30),
+            retry_unanswered: true,
         }
     }
 }
@@ -51,6 +56,15 @@ impl CallError {
             _ => None,
         }
     }
+}
+
+/// Whether the server never answered: no HTTP status came back.
+pub fn unanswered(e: &CallError) -> bool {
+    matches!(
+        e,
+        CallError::Timeout(_)
+            | CallError::Api(kube::Error::HyperError(_) | kube::Error::Service(_))
+    )
 }
 
 /// Whether to try again, and after how long the server asked us to wait.
@@ -112,8 +126,9 @@ impl RetryPolicy {
                 Err(e) => e,
             };
             attempt += 1;
+            let give_up = !self.retry_unanswered && unanswered(&err);
             match transient(&err) {
-                Some(retry_after) if attempt < self.attempts => {
+                Some(retry_after) if attempt < self.attempts && !give_up => {
                     on_retry();
                     let seed = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
@@ -220,6 +235,47 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!((err.code(), calls.load(Ordering::Relaxed)), (Some(500), 5));
+    }
+
+    #[tokio::test]
+    async fn the_first_contact_gives_up_at_once_on_a_server_that_does_not_answer() {
+        let refused = || {
+            let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+            kube::Error::Service(Box::new(io))
+        };
+        for (retry_unanswered, want) in [(true, 5), (false, 1)] {
+            let calls = AtomicU32::new(0);
+            let err = RetryPolicy {
+                retry_unanswered,
+                ..fast()
+            }
+            .run(
+                |_| {
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    async { Err::<(), _>(refused()) }
+                },
+                || {},
+            )
+            .await
+            .unwrap_err();
+            assert!(unanswered(&err));
+            assert_eq!(calls.load(Ordering::Relaxed), want);
+        }
+        // A 500 is an answer: still retried on the first contact.
+        let calls = AtomicU32::new(0);
+        let _ = RetryPolicy {
+            retry_unanswered: false,
+            ..fast()
+        }
+        .run(
+            |_| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                async { Err::<(), _>(status(500, 0)) }
+            },
+            || {},
+        )
+        .await;
+        assert_eq!(calls.load(Ordering::Relaxed), 5);
     }
 
     #[tokio::test]

@@ -112,6 +112,14 @@ impl ApiError {
                 "Timeout",
                 "the server was unable to return a response in the time allotted, but may still be processing the request (injected fault)",
             ),
+            // As kube-apiserver words them: a bad token, and an anonymous
+            // user's SelfSubjectAccessReview.
+            401 => Self::new(401, "Unauthorized", "Unauthorized"),
+            403 => Self::new(
+                403,
+                "Forbidden",
+                "selfsubjectaccessreviews.authorization.k8s.io is forbidden: User \"system:anonymous\" cannot create resource \"selfsubjectaccessreviews\" in API group \"authorization.k8s.io\" at the cluster scope",
+            ),
             c => Self::new(c, "Unknown", format!("injected fault {c}")),
         }
     }
