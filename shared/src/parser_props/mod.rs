@@ -6,6 +6,7 @@
 //! value. Case counts are set per property so the whole suite stays within
 //! a few seconds on two cores (`cargo fuzz` needs nightly, which we lack).
 
+mod bolt;
 mod cmdline;
 mod containerd_blobs;
 mod containerd_store;
