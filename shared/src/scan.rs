@@ -9,7 +9,7 @@ use crate::endpoint::{CrictlInputs, Resolution};
 use crate::evidence::{Evidence, Source};
 use crate::follow::follow_cri;
 use crate::inventory::{
-    InventoryError, StoreInventory, containerd_api, containerd_blobs, docker_api, docker_files,
+    InventoryError, StoreInventory, containerd_api, containerd_offline, docker_api, docker_files,
 };
 use crate::kubelet::kubelet_endpoint;
 use crate::node::Node;
@@ -289,7 +289,7 @@ async fn read_offline(node: &Node, p: &Planned) -> StoreInventory {
         StoreRuntime::Dockerd => {
             docker_files::read_docker_root(&host, &root).map(|(_, inventory)| inventory)
         }
-        StoreRuntime::Containerd => containerd_blobs::read_containerd_blobs(&host, &root),
+        StoreRuntime::Containerd => containerd_offline::read_containerd_root(&host, &root),
         StoreRuntime::CriO => Ok(StoreInventory {
             gaps: vec![format!(
                 "{root}: CRI-O stores are listed but not inventoried yet"
