@@ -323,7 +323,10 @@ async fn read(node: &Node, mut p: Planned) -> Vec<(Store, StoreInventory)> {
         }
         None => {
             let mut inventory = read_offline(node, &p).await;
-            if let Some(why) = &p.unreachable {
+            // The dead hop is a finding of its own (see `dead_ends`); here it
+            // only explains gaps, so a store read completely from disk
+            // (a stopped containerd's bolt DBs) is not called partial for it.
+            if let (Some(why), false) = (&p.unreachable, inventory.gaps.is_empty()) {
                 inventory
                     .gaps
                     .insert(0, format!("{why}; read from disk instead"));

@@ -81,9 +81,8 @@ fn meta_at(data: &[u8], offset: usize) -> Option<Meta> {
         return None;
     }
     let m = page.get(HEADER..HEADER + 64)?;
-    let ok = u32_at(m, 0)? == MAGIC
-        && u32_at(m, 4)? == VERSION
-        && fnv1a64(&m[..56]) == u64_at(m, 56)?;
+    let ok =
+        u32_at(m, 0)? == MAGIC && u32_at(m, 4)? == VERSION && fnv1a64(&m[..56]) == u64_at(m, 56)?;
     let page_size = u32_at(m, 8)? as usize;
     (ok && PAGE_SIZES.contains(&page_size)).then_some(Meta {
         page_size,

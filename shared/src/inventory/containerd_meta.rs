@@ -89,7 +89,11 @@ pub fn parse_meta(db: &Db) -> Result<Meta, BoltError> {
     for (name, ns) in buckets(db.root().bucket(b"v1")?)? {
         let mut out = Namespace::default();
         for (image, b) in buckets(ns.bucket(b"images")?)? {
-            if let Some(digest) = b.path(&[b"target"])?.map(|t| t.get(b"digest")).transpose()? {
+            if let Some(digest) = b
+                .path(&[b"target"])?
+                .map(|t| t.get(b"digest"))
+                .transpose()?
+            {
                 out.images.insert(image, text(digest.unwrap_or_default()));
             }
         }
@@ -126,7 +130,10 @@ pub fn parse_snapshots(db: &Db) -> Result<BTreeMap<String, Snapshot>, BoltError>
         let Some(id) = b.get(b"id")?.and_then(uvarint) else {
             continue;
         };
-        let kind = b.get(b"kind")?.and_then(|k| k.first().copied()).unwrap_or(0);
+        let kind = b
+            .get(b"kind")?
+            .and_then(|k| k.first().copied())
+            .unwrap_or(0);
         let parent = b.get(b"parent")?.filter(|p| !p.is_empty()).map(text);
         out.insert(key, Snapshot { id, kind, parent });
     }
@@ -170,7 +177,9 @@ pub fn load(host: &HostRoot, dir: &str, name: &str) -> Result<Option<Db>, String
         let before = head(&bytes).unwrap_or_else(|| bytes.clone());
         let db = Db::from_bytes(bytes).map_err(|e| format!("{path}: {e}"));
         let again = opened.read_capped(name, MAX_DB).ok();
-        let after = again.as_deref().map(|b| head(b).unwrap_or_else(|| b.to_vec()));
+        let after = again
+            .as_deref()
+            .map(|b| head(b).unwrap_or_else(|| b.to_vec()));
         if after.as_deref() == Some(before.as_slice()) {
             return db.map(Some);
         }
@@ -195,7 +204,10 @@ mod tests {
     #[test]
     fn meta_db_layout_reads_back() {
         let ns = b(vec![
-            ("containers", b(vec![("c1", b(vec![("image", d(b"app:1"))]))])),
+            (
+                "containers",
+                b(vec![("c1", b(vec![("image", d(b"app:1"))]))]),
+            ),
             (
                 "content",
                 b(vec![(
@@ -204,7 +216,10 @@ mod tests {
                         "sha256:cfg",
                         b(vec![(
                             "labels",
-                            b(vec![("containerd.io/gc.ref.snapshot.overlayfs", d(b"sha256:c"))]),
+                            b(vec![(
+                                "containerd.io/gc.ref.snapshot.overlayfs",
+                                d(b"sha256:c"),
+                            )]),
                         )]),
                     )]),
                 )]),
@@ -212,23 +227,39 @@ mod tests {
             (
                 "images",
                 b(vec![
-                    ("app:1", b(vec![("target", b(vec![("digest", d(b"sha256:m"))]))])),
+                    (
+                        "app:1",
+                        b(vec![("target", b(vec![("digest", d(b"sha256:m"))]))]),
+                    ),
                     ("broken", b(vec![("target", b(vec![]))])),
                 ]),
             ),
-            ("leases", b(vec![("l1", b(vec![("content", b(vec![("sha256:m", d(b""))]))]))])),
+            (
+                "leases",
+                b(vec![(
+                    "l1",
+                    b(vec![("content", b(vec![("sha256:m", d(b""))]))]),
+                )]),
+            ),
             (
                 "snapshots",
                 b(vec![(
                     "overlayfs",
-                    b(vec![("sha256:c", b(vec![("name", d(b"k8s.io/3/sha256:c"))]))]),
+                    b(vec![(
+                        "sha256:c",
+                        b(vec![("name", d(b"k8s.io/3/sha256:c"))]),
+                    )]),
                 )]),
             ),
         ]);
         let file = write(&[(b"v1".to_vec(), b(vec![("k8s.io", ns)]))], 4096, true);
         let meta = parse_meta(&Db::from_bytes(file).unwrap()).unwrap();
         let ns = &meta["k8s.io"];
-        assert_eq!(ns.images.len(), 1, "an image without a target digest is skipped");
+        assert_eq!(
+            ns.images.len(),
+            1,
+            "an image without a target digest is skipped"
+        );
         assert_eq!(ns.images["app:1"], "sha256:m");
         assert_eq!(ns.containers["c1"], "app:1");
         assert_eq!(ns.snapshots["overlayfs"]["sha256:c"], "k8s.io/3/sha256:c");
@@ -242,16 +273,31 @@ mod tests {
     #[test]
     fn snapshot_ids_are_go_uvarints() {
         let snap = |id: &[u8], parent: &[u8]| {
-            b(vec![("id", d(id)), ("kind", d(&[3])), ("parent", d(parent))])
+            b(vec![
+                ("id", d(id)),
+                ("kind", d(&[3])),
+                ("parent", d(parent)),
+            ])
         };
         let snaps = b(vec![
             ("a", snap(&[0x96, 0x01], b"")),
             ("b", snap(&[7], b"a")),
             ("bad", snap(&[0x80], b"")),
         ]);
-        let file = write(&[(b"v1".to_vec(), b(vec![("snapshots", snaps)]))], 4096, false);
+        let file = write(
+            &[(b"v1".to_vec(), b(vec![("snapshots", snaps)]))],
+            4096,
+            false,
+        );
         let got = parse_snapshots(&Db::from_bytes(file).unwrap()).unwrap();
-        assert_eq!(got["a"], Snapshot { id: 150, kind: 3, parent: None });
+        assert_eq!(
+            got["a"],
+            Snapshot {
+                id: 150,
+                kind: 3,
+                parent: None
+            }
+        );
         assert_eq!(got["b"].parent.as_deref(), Some("a"));
         assert!(!got.contains_key("bad"), "a malformed id is skipped");
     }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::containerd_api::{SNAPSHOTTER, is_id_ref, layer_key};
 use super::containerd_blobs::{
     CONTENT_DIR, Doc, blob_on_disk, matches_digest, parse_diff_ids, parse_doc, push_unique,
-    read_small, read_containerd_blobs,
+    read_containerd_blobs, read_small,
 };
 use super::containerd_meta::{
     META_DIR, Namespace, OVERLAY_DIR, Snapshot, load, parse_meta, parse_snapshots,
@@ -26,6 +26,9 @@ use crate::host_dir::HostDir;
 use crate::hostroot::HostRoot;
 
 const SNAPSHOT_LABEL: &str = "containerd.io/gc.ref.snapshot.";
+
+/// An image target resolved: (config digest, DiffIDs, blobs).
+type Resolved = (String, Vec<String>, Vec<String>);
 
 /// Reads the containerd root `root` (host path) without its daemon.
 pub fn read_containerd_root(host: &HostRoot, root: &str) -> Result<StoreInventory, InventoryError> {
@@ -38,7 +41,9 @@ pub fn read_containerd_root(host: &HostRoot, root: &str) -> Result<StoreInventor
         Ok(meta) => meta,
         Err(why) => {
             let mut inv = read_containerd_blobs(host, root)?;
-            inv.gaps.push(format!("{why}: names, namespaces and snapshots are unknown"));
+            inv.gaps.push(format!(
+                "{why}: names, namespaces and snapshots are unknown"
+            ));
             return Ok(inv);
         }
     };
@@ -55,7 +60,15 @@ pub fn read_containerd_root(host: &HostRoot, root: &str) -> Result<StoreInventor
     });
     let mut content = Content::new(host, root);
     for (ns, meta_ns) in &meta {
-        read_namespace(host, &overlay, ns, meta_ns, &snapshots, &mut content, &mut inv);
+        read_namespace(
+            host,
+            &overlay,
+            ns,
+            meta_ns,
+            &snapshots,
+            &mut content,
+            &mut inv,
+        );
     }
     let mut du = DiskUsage::new();
     let digests: BTreeSet<String> = inv.images.iter().flat_map(|i| i.blobs.clone()).collect();
@@ -79,7 +92,7 @@ fn read_namespace(
 ) {
     let mut images: BTreeMap<String, Image> = BTreeMap::new();
     let mut name_to_id: HashMap<&str, String> = HashMap::new();
-    let mut resolved: HashMap<&str, Option<(String, Vec<String>, Vec<String>)>> = HashMap::new();
+    let mut resolved: HashMap<&str, Option<Resolved>> = HashMap::new();
     for (name, target) in &meta.images {
         let r = resolved
             .entry(target)
@@ -217,7 +230,7 @@ impl<'a> Content<'a> {
         name: &str,
         target: &str,
         gaps: &mut Vec<String>,
-    ) -> Option<(String, Vec<String>, Vec<String>)> {
+    ) -> Option<Resolved> {
         let mut blobs = vec![target.to_string()];
         let mut doc = self.json(target, gaps).and_then(|b| parse_doc(&b));
         if let Some(Doc::Index(children)) = doc {
