@@ -9,6 +9,7 @@
 mod bolt;
 mod cmdline;
 mod containerd_blobs;
+mod containerd_meta;
 mod containerd_store;
 mod crictl_yaml;
 mod daemon_config;
