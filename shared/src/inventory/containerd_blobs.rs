@@ -252,7 +252,7 @@ pub fn read_containerd_blobs(
     })?;
     let mut inv = StoreInventory::default();
     inv.gaps.push(format!(
-        "{root}: read from disk without containerd: only packed blobs are counted; tags, namespaces and unpacked snapshots need the running containerd (or its meta.db)"
+        "{root}: read from disk without containerd: only packed blobs are counted; tags, namespaces and unpacked snapshots need the running containerd or a readable meta.db"
     ));
     let blobs_dir = format!("{}/{CONTENT_DIR}/blobs", root.trim_end_matches('/'));
     let mut docs: BTreeMap<String, Doc> = BTreeMap::new();

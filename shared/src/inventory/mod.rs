@@ -28,7 +28,8 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 pub struct OnDisk {
     /// Host path (never prefixed with --host-root); `None` when the runtime
-    /// does not reveal it (containerd snapshots are addressed by key).
+    /// does not reveal it (containerd's API addresses snapshots by key; read
+    /// offline, the snapshotter's metadata.db names `snapshots/<id>`).
     pub path: Option<String>,
     /// Allocated bytes (st_blocks × 512), hard links counted once.
     pub disk_bytes: u64,
