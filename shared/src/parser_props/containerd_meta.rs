@@ -147,7 +147,6 @@ proptest! {
             }
             f
         };
-        let hit2 = hit.clone();
-        let _ = read(hit, hit2);
+        let _ = read(hit, hit);
     }
 }
