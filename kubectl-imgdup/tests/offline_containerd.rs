@@ -162,8 +162,9 @@ fn a_stopped_containerd_is_read_completely_and_its_copy_frees_what_was_predicted
 
 /// Docker live, Docker's containerd 1.6 stopped, k3s's containerd 2.x live
 /// then stopped: one image in all three. Reclaimable is the sum of the
-/// copies not kept, each as the live daemon sized it; the 2.x store reads
-/// back as its live daemon gave it.
+/// copies not kept, each as the live daemon sized it, and the stopped copy
+/// frees that once removed; the 2.x store reads back as its live daemon
+/// gave it.
 #[test]
 fn one_image_in_live_and_stopped_stores_counts_every_copy_not_kept() {
     let started = std::time::Instant::now();
@@ -200,8 +201,26 @@ fn one_image_in_live_and_stopped_stores_counts_every_copy_not_kept() {
     );
     eprintln!("app-a: reclaimable {sum} B = {removals:?}");
 
-    // containerd 2.x (config version 3) stopped: its store too.
+    // Back up, the stopped copy's removal frees what was predicted for it.
     start(&lab, "CONTAINERD", &cmdline);
+    let predicted = removal(&offline, "app-a:1", SYSTEM)["reclaimableBytes"]
+        .as_u64()
+        .unwrap();
+    let before = du_bytes(&lab, SYSTEM);
+    ctr(
+        &lab,
+        "CONTAINERD",
+        "k8s.io",
+        "images rm --sync imgdup.test/app-a:1",
+    );
+    let freed = before - du_bytes(&lab, SYSTEM);
+    let pct = (freed as f64 - predicted as f64) / predicted as f64 * 100.0;
+    eprintln!(
+        "stopped containerd 1.6 beside Docker: predicted {predicted} B, freed {freed} B ({pct:+.3}%)"
+    );
+    assert_close(freed, predicted as f64, 1.0, 0.0, "freed vs predicted");
+
+    // containerd 2.x (config version 3) stopped: its store too.
     let live = node_report(&lab, &[]);
     stop(&lab, lab.pid("PID_K3S_CONTAINERD"));
     let offline = node_report(&lab, &[]);
