@@ -119,7 +119,7 @@ fn read_namespace(
         }
     }
     let keys = meta.snapshots.get(SNAPSHOTTER);
-    let mut du_dir = HostDir::open(host, format!("{overlay}/snapshots"));
+    let snapshot_dir = HostDir::open(host, format!("{overlay}/snapshots"));
     for image in images.values_mut() {
         image.tags.sort();
         image.repo_digests.sort();
@@ -140,7 +140,7 @@ fn read_namespace(
             let Some(backend) = keys.and_then(|k| k.get(chain)) else {
                 continue; // not unpacked in this namespace
             };
-            match size_snapshot(&mut du_dir, overlay, backend, snapshots) {
+            match size_snapshot(&snapshot_dir, overlay, backend, snapshots) {
                 Ok(on_disk) => drop(inv.layers.insert(key, on_disk)),
                 Err(gap) => inv.gaps.push(format!("{ns}: layer {chain}: {gap}")),
             }
@@ -164,7 +164,7 @@ fn read_namespace(
 /// du of `snapshots/<id>/fs` for the snapshotter key `backend`, as the live
 /// Snapshots.Usage counts it (each snapshot on its own).
 fn size_snapshot(
-    dir: &mut std::io::Result<HostDir>,
+    dir: &std::io::Result<HostDir>,
     overlay: &str,
     backend: &str,
     snapshots: &BTreeMap<String, Snapshot>,
