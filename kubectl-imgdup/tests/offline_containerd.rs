@@ -119,7 +119,19 @@ fn a_stopped_containerd_is_read_completely_and_its_copy_frees_what_was_predicted
     let started = std::time::Instant::now();
     let lab = Scenario::fresh("two-containerds.offline");
     let live = node_report(&lab, &[]);
-    let cmdline = stop(&lab, lab.pid("PID_CONTAINERD"));
+    // Frozen, containerd still holds bolt's lock on meta.db: the read from
+    // disk neither waits on it nor differs (partial only for the silence).
+    let pid = lab.pid("PID_CONTAINERD");
+    assert_exit(&lab.sh(&format!("kill -STOP {pid}")), 0);
+    let took = std::time::Instant::now();
+    let frozen = node_report(&lab, &["--timeout", "500ms"]);
+    let took = took.elapsed();
+    assert_exit(&lab.sh(&format!("kill -CONT {pid}")), 0);
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    assert_eq!(stores_at(&frozen, SYSTEM), stores_at(&live, SYSTEM));
+    assert_eq!(images_at(&frozen, SYSTEM), images_at(&live, SYSTEM));
+
+    let cmdline = stop(&lab, pid);
     let offline = node_report(&lab, &[]);
     assert_same_inventory(&live, &offline, SYSTEM);
     let app_a = image(&offline, "app-a:1");
@@ -171,7 +183,19 @@ fn one_image_in_live_and_stopped_stores_counts_every_copy_not_kept() {
     let lab = Scenario::fresh("containerd2.offline");
     ctr_import(&lab, "CONTAINERD", "k8s.io", "app-a");
     let live = node_report(&lab, &[]);
-    let cmdline = stop(&lab, lab.pid("PID_CONTAINERD"));
+    // Frozen, containerd still holds bolt's lock on meta.db: the read from
+    // disk neither waits on it nor differs (partial only for the silence).
+    let pid = lab.pid("PID_CONTAINERD");
+    assert_exit(&lab.sh(&format!("kill -STOP {pid}")), 0);
+    let took = std::time::Instant::now();
+    let frozen = node_report(&lab, &["--timeout", "500ms"]);
+    let took = took.elapsed();
+    assert_exit(&lab.sh(&format!("kill -CONT {pid}")), 0);
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    assert_eq!(stores_at(&frozen, SYSTEM), stores_at(&live, SYSTEM));
+    assert_eq!(images_at(&frozen, SYSTEM), images_at(&live, SYSTEM));
+
+    let cmdline = stop(&lab, pid);
     let offline = node_report(&lab, &[]);
     assert_same_inventory(&live, &offline, SYSTEM);
     let app_a = image(&offline, "app-a:1");

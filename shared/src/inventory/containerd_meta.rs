@@ -12,6 +12,7 @@
 //! its directory through the snapshotter's `id`.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 
 use crate::bolt::{BoltError, Bucket, Db, Value};
 use crate::host_dir::HostDir;
@@ -26,6 +27,8 @@ pub(crate) const OVERLAY_DIR: &str = "io.containerd.snapshotter.v1.overlayfs";
 const MAX_DB: u64 = 512 * 1024 * 1024;
 /// Copies taken before a database that keeps changing is a gap.
 const TRIES: usize = 3;
+/// Read again after a copy: both metas, for any page size bbolt writes.
+const HEAD: usize = 2 * 65536;
 
 /// One namespace of meta.db.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -173,14 +176,13 @@ pub fn load(host: &HostRoot, dir: &str, name: &str) -> Result<Option<Db>, String
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("cannot read {path}: {e} (run as root?)")),
         };
-        let head = |b: &[u8]| b.get(..2 * 65536).map(<[u8]>::to_vec);
-        let before = head(&bytes).unwrap_or_else(|| bytes.clone());
+        let before = bytes[..bytes.len().min(HEAD)].to_vec();
         let db = Db::from_bytes(bytes).map_err(|e| format!("{path}: {e}"));
-        let again = opened.read_capped(name, MAX_DB).ok();
-        let after = again
-            .as_deref()
-            .map(|b| head(b).unwrap_or_else(|| b.to_vec()));
-        if after.as_deref() == Some(before.as_slice()) {
+        let mut after = Vec::new();
+        let again = opened
+            .open_file(name, MAX_DB)
+            .and_then(|(f, _)| f.take(HEAD as u64).read_to_end(&mut after));
+        if again.is_ok() && after == before {
             return db.map(Some);
         }
     }
