@@ -15,6 +15,7 @@ mod node_bad_sockets;
 mod node_host_root;
 mod node_local;
 mod node_partial_stores;
+mod offline_containerd;
 mod plugin_completion;
 mod prune_guards;
 mod prune_leftover;

@@ -3,6 +3,7 @@
 //! The data flows one way: resolve crictl's endpoint ([`endpoint`]), follow
 //! the chain of daemons behind it ([`chain`]), and report it ([`report`]).
 
+pub mod bolt;
 pub mod chain;
 pub mod claimed_socket;
 pub mod cmdline;

@@ -9,11 +9,12 @@ use crate::endpoint::{CrictlInputs, Resolution};
 use crate::evidence::{Evidence, Source};
 use crate::follow::follow_cri;
 use crate::inventory::{
-    InventoryError, StoreInventory, containerd_api, containerd_blobs, docker_api, docker_files,
+    InventoryError, StoreInventory, containerd_api, containerd_offline, docker_api, docker_files,
 };
 use crate::kubelet::kubelet_endpoint;
 use crate::node::Node;
 use crate::node_report::NodeReport;
+use crate::running_roots::running_roots;
 use crate::runtime::containerd;
 use crate::store::{Store, StoreRuntime};
 use crate::verdict::{Verdict, judge};
@@ -33,6 +34,8 @@ struct Planned {
     active_namespace: Option<String>,
     /// Why a runtime on the chain could not be asked (its hop's error).
     unreachable: Option<String>,
+    /// A process of its runtime runs on this root (answering or not).
+    process: bool,
 }
 
 /// Scans one node: proves its chain, reads every store, judges every image.
@@ -65,7 +68,13 @@ pub async fn scan(
     };
     let kubelet_hops = kubelet_chain.map(|k| k.hops).unwrap_or_default();
     let dead_ends = dead_ends(&chain, &kubelet_hops);
-    let planned = plan(node, &chain, &kubelet_hops, active.as_ref());
+    let mut planned = plan(node, &chain, &kubelet_hops, active.as_ref());
+    let running = running_roots(node, &mut Vec::new());
+    for p in &mut planned {
+        p.process = running.iter().any(|r| {
+            StoreRuntime::of(r.kind) == Some(p.runtime) && node.canonical(&r.root) == p.root
+        });
+    }
     let mut stores = Vec::new();
     let mut inventories = Vec::new();
     // Stores are read at once: a big node's Docker and containerd stores
@@ -209,6 +218,7 @@ fn plan(
                     .filter(|_| is_active)
                     .and_then(|s| s.namespace.clone()),
                 unreachable: hop.error.clone().filter(|_| !answered),
+                process: false,
             });
         }
     }
@@ -234,6 +244,7 @@ fn plan(
             proof: None,
             active_namespace: None,
             unreachable: None,
+            process: false,
         });
     }
     out
@@ -294,7 +305,7 @@ async fn read_offline(node: &Node, p: &Planned) -> StoreInventory {
         StoreRuntime::Dockerd => {
             docker_files::read_docker_root(&host, &root).map(|(_, inventory)| inventory)
         }
-        StoreRuntime::Containerd => containerd_blobs::read_containerd_blobs(&host, &root),
+        StoreRuntime::Containerd => containerd_offline::read_containerd_root(&host, &root),
         StoreRuntime::CriO => Ok(StoreInventory {
             gaps: vec![format!(
                 "{root}: CRI-O stores are listed but not inventoried yet"
@@ -328,7 +339,12 @@ async fn read(node: &Node, mut p: Planned) -> Vec<(Store, StoreInventory)> {
         }
         None => {
             let mut inventory = read_offline(node, &p).await;
-            if let Some(why) = &p.unreachable {
+            // The dead hop is a finding of its own (see `dead_ends`). A store
+            // whose runtime no longer runs is read completely from disk (a
+            // stopped containerd's bolt DBs) and is not partial for it; one
+            // whose process still runs but does not answer may be mid-write.
+            let keep = p.process || !inventory.gaps.is_empty();
+            if let (Some(why), true) = (&p.unreachable, keep) {
                 inventory
                     .gaps
                     .insert(0, format!("{why}; read from disk instead"));

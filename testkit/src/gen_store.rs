@@ -7,7 +7,7 @@
 //!   `overlay2/<cache-id>/diff/` directory per ChainID;
 //! - k3s's containerd content store at `var/lib/rancher/k3s/agent/containerd`:
 //!   manifest, config and layer blobs, and an empty `meta.db` (enough for
-//!   discovery; the offline reader never parses it).
+//!   discovery; unreadable as bolt, so the offline reader counts the blobs).
 //!
 //! A `dup_ratio` share of the Docker images is written to containerd too with
 //! the very same config bytes (same image ID, same DiffIDs): those, and only

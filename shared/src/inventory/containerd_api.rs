@@ -208,7 +208,7 @@ async fn size_layers(
 }
 
 /// The CRI plugin names each image a second time by its id (`sha256:<hex>`).
-fn is_id_ref(name: &str) -> bool {
+pub(crate) fn is_id_ref(name: &str) -> bool {
     name.strip_prefix("sha256:")
         .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }

@@ -1,7 +1,8 @@
 //! containerd's content store read from disk, for a root whose daemon is not
-//! running (an `orphan-store`, SPEC §4). Only the packed blobs are on disk in
-//! a form we read: tags, namespaces and snapshot keys live in the bolt DB
-//! (`meta.db`), which we deliberately do not parse.
+//! running (an `orphan-store`, SPEC §4) and whose bolt DB (`meta.db`) cannot
+//! be read: then only the packed blobs are counted, since tags, namespaces
+//! and snapshot keys live in meta.db (read by [`super::containerd_offline`]
+//! when it is readable).
 //!
 //! The JSON helpers here are shared with the live reader
 //! ([`super::containerd_api`]), so both agree on what an image is.
@@ -205,7 +206,7 @@ pub(crate) fn blob_on_disk(
 /// Reads a blob when it is small enough to be JSON and starts like it,
 /// else `None`. Layer tars are skipped after their first bytes, not read
 /// whole; anything but a regular file (a FIFO would block) is skipped too.
-fn read_small(dir: &HostDir, hex: &str) -> std::io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_small(dir: &HostDir, hex: &str) -> std::io::Result<Option<Vec<u8>>> {
     let (file, len) = match dir.open_file(hex, MAX_JSON) {
         Ok(opened) => opened,
         Err(e) if matches!(e.kind(), ErrorKind::FileTooLarge | ErrorKind::InvalidInput) => {
@@ -251,7 +252,7 @@ pub fn read_containerd_blobs(
     })?;
     let mut inv = StoreInventory::default();
     inv.gaps.push(format!(
-        "{root}: read from disk without containerd: only packed blobs are counted; tags, namespaces and unpacked snapshots need the running containerd (or its meta.db)"
+        "{root}: read from disk without containerd: only packed blobs are counted; tags, namespaces and unpacked snapshots need the running containerd or a readable meta.db"
     ));
     let blobs_dir = format!("{}/{CONTENT_DIR}/blobs", root.trim_end_matches('/'));
     let mut docs: BTreeMap<String, Doc> = BTreeMap::new();

@@ -7,10 +7,14 @@
 //! - Docker: live through bollard ([`docker_api`]), offline from
 //!   `image/<driver>/{imagedb,layerdb}` and `repositories.json` ([`docker_files`]).
 //! - containerd: live through containerd-client ([`containerd_api`]),
-//!   offline from the content store blobs ([`containerd_blobs`]).
+//!   offline from its bolt databases and files ([`containerd_offline`],
+//!   [`containerd_meta`]), or from the content store blobs alone when
+//!   meta.db is unreadable ([`containerd_blobs`]).
 
 pub mod containerd_api;
 pub mod containerd_blobs;
+pub mod containerd_meta;
+pub mod containerd_offline;
 pub mod docker_api;
 pub mod docker_files;
 mod docker_layerdb;
@@ -24,7 +28,8 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 pub struct OnDisk {
     /// Host path (never prefixed with --host-root); `None` when the runtime
-    /// does not reveal it (containerd snapshots are addressed by key).
+    /// does not reveal it (containerd's API addresses snapshots by key; read
+    /// offline, the snapshotter's metadata.db names `snapshots/<id>`).
     pub path: Option<String>,
     /// Allocated bytes (st_blocks × 512), hard links counted once.
     pub disk_bytes: u64,

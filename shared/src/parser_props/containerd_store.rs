@@ -24,14 +24,14 @@ fn put(blobs: &Path, bytes: &[u8]) -> String {
     format!("sha256:{hex}")
 }
 
-struct Written {
-    blobs: PathBuf,
-    layers: Vec<String>,
+pub(super) struct Written {
+    pub blobs: PathBuf,
+    pub layers: Vec<String>,
     /// Per image: (manifest, config, DiffIDs).
-    images: Vec<(String, String, Vec<String>)>,
+    pub images: Vec<(String, String, Vec<String>)>,
 }
 
-fn write_store(root: &Path) -> Written {
+pub(super) fn write_store(root: &Path) -> Written {
     let blobs = root.join(CONTENT_DIR).join("blobs/sha256");
     fs::create_dir_all(&blobs).unwrap();
     // Uncompressed "layers": the DiffID is the blob's own digest.

@@ -6,8 +6,10 @@
 //! value. Case counts are set per property so the whole suite stays within
 //! a few seconds on two cores (`cargo fuzz` needs nightly, which we lack).
 
+mod bolt;
 mod cmdline;
 mod containerd_blobs;
+mod containerd_meta;
 mod containerd_store;
 mod crictl_yaml;
 mod daemon_config;

@@ -125,11 +125,23 @@ fn offline_notes(store: &Store) -> Vec<Step> {
             "dockerd --data-root {} (or `systemctl start docker`)",
             store.path
         ),
-        StoreRuntime::Containerd => format!("containerd --root {} (or its service)", store.path),
+        // Its own socket: the default one may be another, live containerd's.
+        StoreRuntime::Containerd => match store.endpoint.as_deref().and_then(d::unix_path) {
+            Some(socket) => format!(
+                "containerd --root {} --address {socket} (or its service)",
+                store.path
+            ),
+            None => format!("containerd --root {} (or its service)", store.path),
+        },
         StoreRuntime::CriO => "crio (or its service)".to_string(),
     };
+    // A split containerd root's id names its namespace already.
+    let namespace = match (&store.namespace, store.id.contains('#')) {
+        (Some(ns), false) => format!(" (namespace {ns})"),
+        _ => String::new(),
+    };
     vec![Step::Note(format!(
-        "{} is offline: its runtime is not running, so only it can remove images safely. Start {start}, run the commands below, then stop it again. If nothing on this node needs that runtime any more, removing the whole {} frees {}.",
+        "{}{namespace} is offline: its runtime is not running, so only it can remove images safely. Start {start}, run the commands below, then stop it again. If nothing on this node needs that runtime any more, removing the whole {} frees {}.",
         store.id,
         store.path,
         crate::report::human_bytes(store.disk_bytes)
