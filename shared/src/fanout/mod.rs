@@ -12,6 +12,8 @@ pub mod preflight;
 pub mod prune_pod;
 pub mod retry;
 pub mod run;
+pub mod serve_proxy;
 pub mod targets;
+pub mod top_report;
 pub mod upload;
 pub mod workload;
