@@ -52,13 +52,15 @@ pub struct ClusterArgs {
     /// Print the pods it would create (-o yaml); contacts no cluster
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub contexts: crate::contexts::ContextsArgs,
 }
 
 /// How to reach the cluster, as kubectl's own flags: global, so they may
 /// come before or after a subcommand (`kubectl imgdup --context prod cleanup`).
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectArgs {
-    /// kubeconfig context to use
+    /// kubeconfig context to use (the scan and top: several, comma-separated)
     #[arg(long, value_name = "NAME", global = true)]
     pub context: Option<String>,
     /// Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
@@ -130,6 +132,9 @@ pub enum Command {
     /// Remove the extra copies of duplicated images, with guards and a measured proof
     #[command(after_help = crate::examples::PRUNE)]
     Prune(PruneArgs),
+    /// The fleet view: duplicated images across the nodes, biggest first, and leftover stores
+    #[command(after_help = crate::examples::TOP)]
+    Top(crate::top::TopArgs),
     /// Show crictl's endpoint chain on one node, hop by hop (crictl-which, run there)
     #[command(after_help = crate::examples::WHICH)]
     Which(WhichArgs),

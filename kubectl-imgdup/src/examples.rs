@@ -78,3 +78,17 @@ Examples:
 
 These complete the kubectl-imgdup executable. `kubectl imgdup <TAB>` is
 completed by kubectl itself, through kubectl_complete-imgdup.";
+
+pub const TOP: &str = "\
+Examples:
+  # Duplicated images across the cluster, biggest first, and leftover stores
+  kubectl imgdup top
+
+  # Ranked by the number of nodes, with each node's source (serve pod or agent pod)
+  kubectl imgdup top --sort-by nodes -o wide
+
+  # Raw bytes for a spreadsheet, from every context of the kubeconfig
+  kubectl imgdup top --all-contexts -o csv
+
+  # Two clusters, grouped by context; the exit code is the worst of both
+  kubectl imgdup top --context prod-eu,prod-us -o json";

@@ -6,11 +6,13 @@ mod cli;
 mod cluster;
 mod complete;
 mod connect;
+mod contexts;
 mod examples;
 mod exit;
 mod man;
 mod node;
 mod prune;
+mod top;
 mod which;
 
 use std::io::Write;
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Prune(args)) => prune::run(args, &cli.connect),
         Some(cli::Command::PruneAgent(flags)) => prune::agent(flags),
         Some(cli::Command::Agent(flags)) => node::agent(flags),
+        Some(cli::Command::Top(args)) => top::run(args, &cli.connect),
         Some(cli::Command::Which(args)) => which::run(args, &cli.connect),
         Some(cli::Command::Cleanup(args)) => cleanup::run(args, &cli.connect),
         Some(cli::Command::Completion { shell }) => Ok((completion(shell), Exit::Ok)),

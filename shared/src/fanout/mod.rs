@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod cluster_report;
+pub mod context_report;
 pub mod node_health;
 pub mod pod;
 pub mod pod_status;
