@@ -15,6 +15,7 @@ mod faults;
 mod prune;
 mod scan;
 mod security;
+mod top;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
