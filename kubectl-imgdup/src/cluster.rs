@@ -66,7 +66,10 @@ async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, 
 
 /// One context's scan; `Ok(Err(exit))` is a run stopped by a signal, its
 /// pods deleted.
-pub async fn collect(args: &ClusterArgs, conn: &ConnectArgs) -> Result<Result<ClusterReport, Exit>> {
+pub async fn collect(
+    args: &ClusterArgs,
+    conn: &ConnectArgs,
+) -> Result<Result<ClusterReport, Exit>> {
     let binary = airgap::binary(&args.agent)?;
     let calls = Arc::new(Calls::default());
     let (client, namespace) = connect::client(conn, &calls).await?;

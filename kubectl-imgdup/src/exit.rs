@@ -34,7 +34,11 @@ impl Exit {
             Exit::Terminated => 6,
             Exit::Interrupted => 7,
         };
-        if rank(other) > rank(self) { other } else { self }
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
     }
 }
 

@@ -194,7 +194,10 @@ async fn from_daemonset(
             let why = format!("serve pods not listed in namespace {namespace}: {e}");
             return (
                 Vec::new(),
-                targets.into_iter().map(|t| (t, Some(why.clone()))).collect(),
+                targets
+                    .into_iter()
+                    .map(|t| (t, Some(why.clone())))
+                    .collect(),
             );
         }
     };
@@ -251,7 +254,12 @@ fn saved(path: &Path, sort: SortBy) -> Result<TopReport> {
                     detail: None,
                 })
                 .collect();
-            Ok(TopReport::new(cluster.run_id, nodes, cluster.api_calls, sort))
+            Ok(TopReport::new(
+                cluster.run_id,
+                nodes,
+                cluster.api_calls,
+                sort,
+            ))
         }
         Some("TopReport") => {
             let mut top: TopReport = serde_json::from_value(doc).map_err(bad)?;

@@ -178,8 +178,18 @@ fn all_contexts_reports_a_live_and_an_unreachable_cluster_and_exits_with_the_wor
     assert_eq!(top["total"]["leftoverBytes"], 2 * LEFTOVER_BYTES);
     let row = &top["images"][0];
     assert_eq!(
-        (&row["id"], &row["copies"], &row["nodes"], &row["reclaimableBytes"]),
-        (&Value::from(ID), &Value::from(4), &Value::from(2), &Value::from(2 * APP_BYTES))
+        (
+            &row["id"],
+            &row["copies"],
+            &row["nodes"],
+            &row["reclaimableBytes"]
+        ),
+        (
+            &Value::from(ID),
+            &Value::from(4),
+            &Value::from(2),
+            &Value::from(2 * APP_BYTES)
+        )
     );
     assert!(context(&doc, "beta")["error"].is_string());
 
@@ -189,7 +199,10 @@ fn all_contexts_reports_a_live_and_an_unreachable_cluster_and_exits_with_the_wor
     let text = stdout(&out);
     let (first, second) = text.split_once("==> context beta <==").unwrap();
     assert!(first.starts_with("==> context alpha <=="), "{text}");
-    assert!(first.contains("imgdup.test/app-a:1") && first.contains("6.0 MiB"), "{text}");
+    assert!(
+        first.contains("imgdup.test/app-a:1") && first.contains("6.0 MiB"),
+        "{text}"
+    );
     assert!(second.trim_start().starts_with("error: "), "{text}");
     assert_eq!(our_pods(&a), 0);
     a.stop();
@@ -229,7 +242,14 @@ fn a_context_list_with_a_name_not_in_the_kubeconfig_reports_the_others() {
     let rows: Vec<&str> = lines.collect();
     assert!(rows.contains(&"gamma,total,,,0,0,0,,,,0"), "{text}");
     assert!(
-        rows.contains(&format!("alpha,total,,,4,2,{},,,,{}", 2 * APP_BYTES, 2 * LEFTOVER_BYTES).as_str()),
+        rows.contains(
+            &format!(
+                "alpha,total,,,4,2,{},,,,{}",
+                2 * APP_BYTES,
+                2 * LEFTOVER_BYTES
+            )
+            .as_str()
+        ),
         "{text}"
     );
     assert_eq!(our_pods(&a) + our_pods(&g), 0);

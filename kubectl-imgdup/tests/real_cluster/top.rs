@@ -97,7 +97,13 @@ fn top_lists_the_seed_duplicates_with_the_scans_totals_in_every_format() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["tags"].as_array().unwrap().iter().any(|t| t == "imgdup.test/app-a:1"))
+        .find(|i| {
+            i["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "imgdup.test/app-a:1")
+        })
         .unwrap_or_else(|| panic!("no imgdup.test/app-a:1 row in {top:#}"));
     assert_eq!(
         app_a["nodeNames"],
@@ -150,8 +156,14 @@ fn top_lists_the_seed_duplicates_with_the_scans_totals_in_every_format() {
     let first = table.lines().nth(1).unwrap_or_default();
     assert!(first.trim_start().starts_with("TOTAL"), "{table}");
     assert!(table.contains("imgdup.test/app-a:1"), "{table}");
-    assert!(table.contains("LEFTOVER STORE") && table.contains("runtime-switch"), "{table}");
-    assert!(!table.contains(&app_a["reclaimableBytes"].to_string()), "human bytes: {table}");
+    assert!(
+        table.contains("LEFTOVER STORE") && table.contains("runtime-switch"),
+        "{table}"
+    );
+    assert!(
+        !table.contains(&app_a["reclaimableBytes"].to_string()),
+        "human bytes: {table}"
+    );
     let wide = render(&saved, "wide");
     eprintln!("{wide}\n{csv}");
     assert_eq!(wide.matches("agent-pod").count(), NODES.len(), "{wide}");

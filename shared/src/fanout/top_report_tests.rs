@@ -45,7 +45,11 @@ fn store(id: &str, live: bool, bytes: u64) -> Store {
 
 fn node(name: &str, images: Vec<ImageFinding>, stores: Vec<Store>, total: u64) -> Sourced {
     let mut report = NodeReport::new(name.into(), None);
-    report.verdict = images.iter().map(|i| i.verdict).max().unwrap_or(Verdict::Ok);
+    report.verdict = images
+        .iter()
+        .map(|i| i.verdict)
+        .max()
+        .unwrap_or(Verdict::Ok);
     report.images = images;
     report.stores = stores;
     report.reclaimable_bytes = total;
@@ -68,7 +72,10 @@ fn fleet(sort: SortBy) -> TopReport {
     let nodes = vec![
         node(
             "n2",
-            vec![image(a, "app-a:1", Verdict::Duplicate, &[C, K], 10), partial],
+            vec![
+                image(a, "app-a:1", Verdict::Duplicate, &[C, K], 10),
+                partial,
+            ],
             vec![store(C, true, 1), store(K, true, 1), store(D, false, 500)],
             15,
         ),
@@ -117,7 +124,11 @@ fn the_total_is_the_nodes_totals_and_leftovers_are_offline_stores() {
 #[test]
 fn sort_orders() {
     let names = |s| -> Vec<String> {
-        fleet(s).images.iter().map(|i| i.name().to_string()).collect()
+        fleet(s)
+            .images
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect()
     };
     assert_eq!(names(SortBy::Name), ["app-a:1", "app-b:1"]);
     assert_eq!(names(SortBy::Copies), ["app-a:1", "app-b:1"]);

@@ -116,7 +116,11 @@ pub fn top_csv<'a>(
     for (context, top) in reports {
         let lead: &[&str] = if with_context { &[context] } else { &[] };
         let mut row = |fields: [String; 10]| {
-            w.write_record(lead.iter().copied().chain(fields.iter().map(String::as_str)))
+            w.write_record(
+                lead.iter()
+                    .copied()
+                    .chain(fields.iter().map(String::as_str)),
+            )
         };
         let t = &top.total;
         row([
@@ -160,6 +164,8 @@ pub fn top_csv<'a>(
             ])?;
         }
     }
-    let bytes = w.into_inner().map_err(|e| ReportError::Csv(e.into_error().into()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ReportError::Csv(e.into_error().into()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
