@@ -199,3 +199,44 @@ pub async fn scan(
     };
     Ok((text, worst(&outcomes)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(context: Option<&str>) -> ConnectArgs {
+        ConnectArgs {
+            context: context.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_comma_makes_several_contexts_and_one_name_stays_the_single_path() {
+        let none = ContextsArgs::default();
+        assert_eq!(selected(&conn(Some("prod")), &none).unwrap(), None);
+        assert_eq!(selected(&conn(None), &none).unwrap(), None);
+        assert_eq!(
+            selected(&conn(Some("a, b,a")), &none).unwrap(),
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
+        let err = selected(&conn(Some("a,,b")), &none).unwrap_err();
+        assert!(err.to_string().contains("empty context name"), "{err}");
+        let all = ContextsArgs { all_contexts: true };
+        let err = selected(&conn(Some("a")), &all).unwrap_err();
+        assert!(err.to_string().contains("exclude each other"), "{err}");
+    }
+
+    #[test]
+    fn the_worst_exit_puts_a_failed_context_above_findings_and_signals_above_all() {
+        let worst = |exits: &[Exit]| exits.iter().fold(Exit::Ok, |w, e| w.worst(*e));
+        assert_eq!(worst(&[Exit::Ok, Exit::Duplicates]), Exit::Duplicates);
+        assert_eq!(worst(&[Exit::Unknown, Exit::Duplicates]), Exit::Unknown);
+        assert_eq!(worst(&[Exit::Unknown, Exit::Error, Exit::Ok]), Exit::Error);
+        assert_eq!(worst(&[Exit::Error, Exit::Interrupted]), Exit::Interrupted);
+        assert_eq!(
+            worst(&[Exit::Interrupted, Exit::Terminated]),
+            Exit::Interrupted
+        );
+    }
+}
