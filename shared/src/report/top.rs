@@ -16,7 +16,7 @@ pub fn top_text(top: &TopReport, wide: bool) -> String {
     let mut images = table(&header);
     let t = &top.total;
     let mut total = vec![
-        format!("TOTAL ({} duplicated images)", t.images),
+        format!("TOTAL ({} image(s))", t.images),
         t.copies.to_string(),
         t.nodes.to_string(),
         human_bytes(t.reclaimable_bytes),
