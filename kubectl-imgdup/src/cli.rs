@@ -130,6 +130,9 @@ pub enum Command {
     /// Remove the extra copies of duplicated images, with guards and a measured proof
     #[command(after_help = crate::examples::PRUNE)]
     Prune(PruneArgs),
+    /// Scan this node every interval; serve /metrics (Prometheus), /healthz and /report
+    #[command(after_help = crate::examples::SERVE)]
+    Serve(crate::serve::ServeArgs),
     /// Show crictl's endpoint chain on one node, hop by hop (crictl-which, run there)
     #[command(after_help = crate::examples::WHICH)]
     Which(WhichArgs),
@@ -262,7 +265,7 @@ pub struct LocalScan {
 }
 
 /// Where the node's files are and how to reach its runtimes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ScanFlags {
     /// Directory that stands for the node's /
     #[arg(long, value_name = "DIR", default_value = "/")]

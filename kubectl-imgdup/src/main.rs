@@ -11,6 +11,7 @@ mod exit;
 mod man;
 mod node;
 mod prune;
+mod serve;
 mod which;
 
 use std::io::Write;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Prune(args)) => prune::run(args, &cli.connect),
         Some(cli::Command::PruneAgent(flags)) => prune::agent(flags),
         Some(cli::Command::Agent(flags)) => node::agent(flags),
+        Some(cli::Command::Serve(args)) => serve::run(args),
         Some(cli::Command::Which(args)) => which::run(args, &cli.connect),
         Some(cli::Command::Cleanup(args)) => cleanup::run(args, &cli.connect),
         Some(cli::Command::Completion { shell }) => Ok((completion(shell), Exit::Ok)),
