@@ -15,6 +15,7 @@ mod faults;
 mod prune;
 mod scan;
 mod security;
+mod serve;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
