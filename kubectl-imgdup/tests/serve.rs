@@ -285,3 +285,28 @@ fn serve_with_a_bad_listen_address_or_interval_names_the_flag_and_the_fix() {
         stderr(&out)
     );
 }
+
+/// deploy/prometheus-rules.yaml is valid, and its alerts fire after their
+/// hour and not before (deploy/prometheus-rules.test.yaml), by promtool.
+#[test]
+fn the_prometheus_rules_pass_promtool_check_and_its_rule_tests() {
+    let deploy = testkit::lab::repo_root().join("deploy");
+    let out = Command::new("promtool")
+        .args(["check", "rules", "prometheus-rules.yaml"])
+        .current_dir(&deploy)
+        .output()
+        .expect("promtool is not installed (scripts/install-deps installs Debian's prometheus)");
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("SUCCESS: 3 rules found"),
+        "{}",
+        stdout(&out)
+    );
+    let out = Command::new("promtool")
+        .args(["test", "rules", "prometheus-rules.test.yaml"])
+        .current_dir(&deploy)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("SUCCESS"), "{}", stdout(&out));
+}

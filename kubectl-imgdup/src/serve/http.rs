@@ -93,9 +93,9 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, stop: impl Future<O
             .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            match tokio::time::timeout(CONNECTION_LIFETIME, conn).await {
-                Ok(Err(e)) => eprintln!("serve: {peer}: {e}"),
-                Ok(Ok(())) | Err(_) => {}
+            // A connection past its lifetime is dropped; the client reconnects.
+            if let Ok(Err(e)) = tokio::time::timeout(CONNECTION_LIFETIME, conn).await {
+                eprintln!("serve: {peer}: {e}");
             }
         });
     }
