@@ -39,7 +39,7 @@ serve_pid() {
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 # measure NAME GET-COMMAND... : waits for $SCANS scans of the serve on $PORT,
-# then prints "scans cpu_seconds peak_kib threads".
+# then prints "scans cpu_seconds peak_kib rss_kib threads" (rss: held between scans).
 measure() {
   local get=("$@") pid="" count=0 deadline=$((SECONDS + 600))
   while ((SECONDS < deadline)); do
@@ -53,12 +53,13 @@ measure() {
     sleep 0.2
   done
   ((${count:-0} >= SCANS)) || die "only ${count:-0} scans in 600 s"
-  local cpu rss threads
+  local cpu peak rss threads
   cpu=$(cpu_seconds "$pid")
-  rss=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+  peak=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
   threads=$(ls "/proc/$pid/task" | wc -l)
   kill -TERM "$pid"
-  echo "$count $cpu $rss $threads"
+  echo "$count $cpu $peak $rss $threads"
 }
 
 # GET PATH from the host (serve on the generated root).
@@ -68,13 +69,13 @@ get_lab() { "${LAB[@]}" exec runtime-switch -- curl -s -m 5 "http://127.0.0.1:$P
 
 ROWS=()
 row() { # WHERE "scans cpu rss threads"
-  local where=$1 scans cpu rss threads per share
-  read -r scans cpu rss threads <<<"$2"
+  local where=$1 scans cpu peak rss threads per share
+  read -r scans cpu peak rss threads <<<"$2"
   per=$(awk -v c="$cpu" -v n="$scans" 'BEGIN {print c / n}')
   share=$(awk -v p="$per" 'BEGIN {printf "%.3f %%", p / 600 * 100}')
   ok=$(lt "$(awk -v p="$per" 'BEGIN {print p / 600}')" 0.01)
-  ROWS+=("| $where | $scans | $(fmt_s "$cpu") | $(fmt_s "$per") | $(mib "$rss") | $threads | $share | $(verdict "$ok") |")
-  summary "| 8. \`serve\` cost: $where, CPU per scan and peak RSS | $(fmt_s "$per") CPU per scan, $(mib "$rss") | – | – | < 1 % of a core at a 10 m interval | $share: $(verdict "$ok") |"
+  ROWS+=("| $where | $scans | $(fmt_s "$cpu") | $(fmt_s "$per") | $(mib "$peak") | $(mib "$rss") | $threads | $share | $(verdict "$ok") |")
+  summary "| 8. \`serve\` cost: $where, CPU per scan and peak RSS | $(fmt_s "$per") CPU per scan, $(mib "$peak") peak | – | – | < 1 % of a core at a 10 m interval | $share: $(verdict "$ok") |"
 }
 
 log "lab up runtime-switch"
@@ -103,9 +104,9 @@ applied=$(sed -n 's/.*scanning every [^;]*; //p' "$WORK/serve-gen.log" | head -1
 cat <<EOF
 ## 8. \`serve\`: what watching a node costs it
 
-Rerun: \`bench/serve-cost.sh\`. serve runs as in the DaemonSet ($applied) with \`--interval $INTERVAL\` until $SCANS scans are done; CPU is user + system from \`/proc/PID/stat\` over its whole life (start-up and the idle time between scans included, so an upper bound), peak RSS is \`VmHWM\`. The share is CPU per scan / 600 s, the default 10 m interval (target: < 1 % of one core averaged over an hour).
+Rerun: \`bench/serve-cost.sh\`. serve runs as in the DaemonSet ($applied) with \`--interval $INTERVAL\` until $SCANS scans are done; CPU is user + system from \`/proc/PID/stat\` over its whole life (start-up and the idle time between scans included, so an upper bound), peak RSS is \`VmHWM\`, RSS at the end (\`VmRSS\`) what it holds between scans (the last report's JSON among it). The share is CPU per scan / 600 s, the default 10 m interval (target: < 1 % of one core averaged over an hour).
 
-| where | scans | CPU, all scans | CPU per scan | peak RSS | threads at the end | share of one core at 10 m | target |
-|---|---|---|---|---|---|---|---|
+| where | scans | CPU, all scans | CPU per scan | peak RSS | RSS at the end | threads at the end | share of one core at 10 m | target |
+|---|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 EOF
