@@ -205,6 +205,25 @@ fn serve_on_runtime_switch_exports_what_node_local_reports() {
     promtool_check_metrics(&metrics);
     assert_eq!(serve.get("/healthz"), (200, "ok\n".into()));
     assert_eq!(serve.get("/nothing").0, 404);
+    // Light on the node: every thread at nice 19 and in the idle I/O class.
+    let pid = serve_pid(19_847).unwrap();
+    let tasks: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(
+        tasks.len() <= 4,
+        "{} threads: main, scan, rayon's one, one blocking",
+        tasks.len()
+    );
+    for task in &tasks {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap();
+        let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+        assert_eq!(fields[16], "19", "nice of thread {:?}", task.file_name());
+        let tid = task.file_name().to_string_lossy().into_owned();
+        let out = Command::new("ionice").args(["-p", &tid]).output().unwrap();
+        assert_eq!(stdout(&out).trim(), "idle", "I/O class of thread {tid}");
+    }
     let (code, log) = serve.stop();
     assert_eq!(code, 0, "{log}");
     assert!(
