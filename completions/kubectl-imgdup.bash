@@ -43,6 +43,9 @@ _kubectl__imgdup() {
             kubectl__imgdup,prune-agent)
                 cmd="kubectl__imgdup__subcmd__prune__subcmd__agent"
                 ;;
+            kubectl__imgdup,serve)
+                cmd="kubectl__imgdup__subcmd__serve"
+                ;;
             kubectl__imgdup,top)
                 cmd="kubectl__imgdup__subcmd__top"
                 ;;
@@ -76,6 +79,9 @@ _kubectl__imgdup() {
             kubectl__imgdup__subcmd__help,prune-agent)
                 cmd="kubectl__imgdup__subcmd__help__subcmd__prune__subcmd__agent"
                 ;;
+            kubectl__imgdup__subcmd__help,serve)
+                cmd="kubectl__imgdup__subcmd__help__subcmd__serve"
+                ;;
             kubectl__imgdup__subcmd__help,top)
                 cmd="kubectl__imgdup__subcmd__help__subcmd__top"
                 ;;
@@ -89,7 +95,7 @@ _kubectl__imgdup() {
 
     case "${cmd}" in
         kubectl__imgdup)
-            opts="-n -v -l -o -h -V --context --kubeconfig --namespace --verbose --selector --image --timeout --pending-timeout --keep-pods --agent-binary --concurrency --output --fail-on-duplicates --dry-run --all-contexts --help --version node prune top which cleanup completion agent prune-agent man __complete help"
+            opts="-n -v -l -o -h -V --context --kubeconfig --namespace --verbose --selector --image --timeout --pending-timeout --keep-pods --agent-binary --concurrency --output --fail-on-duplicates --dry-run --all-contexts --help --version node prune top serve which cleanup completion agent prune-agent man __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -362,7 +368,7 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__help)
-            opts="node prune top which cleanup completion agent prune-agent man __complete help"
+            opts="node prune top serve which cleanup completion agent prune-agent man __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -488,6 +494,20 @@ _kubectl__imgdup() {
             return 0
             ;;
         kubectl__subcmd__imgdup__subcmd__help__subcmd__prune__subcmd__agent)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__imgdup__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -803,6 +823,92 @@ _kubectl__imgdup() {
                     return 0
                     ;;
                 --job)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verbose)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__imgdup__subcmd__serve)
+            opts="-r -i -n -v -h --listen --interval --top-images --full-priority --host-root --proc --node-name --runtime-endpoint --image-endpoint --crictl-config --timeout --context --kubeconfig --namespace --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --top-images)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crictl-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'Scan one node: its stores, a verdict per image, and the reclaimable bytes')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Remove the extra copies of duplicated images, with guards and a measured proof')
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'The fleet view: duplicated images across the nodes, biggest first, and leftover stores')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Scan this node every interval; serve /metrics (Prometheus), /healthz and /report')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show crictl''s endpoint chain on one node, hop by hop (crictl-which, run there)')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Delete every agent pod this tool left, in any namespace (by label)')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -135,6 +136,30 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
             [CompletionResult]::new('--keep-pods', '--keep-pods', [CompletionResultType]::ParameterName, 'Leave the agent pods for debugging (they still end at their deadline)')
             [CompletionResult]::new('--all-contexts', '--all-contexts', [CompletionResultType]::ParameterName, 'Every context of the kubeconfig, concurrently; output grouped by context')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-imgdup;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to serve /metrics, /healthz and /report on: HOST:PORT, or :PORT for every interface')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between scans, ±10 % jitter; a scan never overlaps the previous one')
+            [CompletionResult]::new('--top-images', '--top-images', [CompletionResultType]::ParameterName, 'Also export imgdup_image_reclaimable_bytes{image} for the N images that free the most')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Directory that stands for the node''s /')
+            [CompletionResult]::new('--proc', '--proc', [CompletionResultType]::ParameterName, 'procfs to scan for runtime processes [default: <host-root>/proc]')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'Node name in the report [default: the node''s /etc/hostname]')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('--runtime-endpoint', '--runtime-endpoint', [CompletionResultType]::ParameterName, 'CRI runtime endpoint, as crictl''s -r (env CONTAINER_RUNTIME_ENDPOINT)')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--image-endpoint', '--image-endpoint', [CompletionResultType]::ParameterName, 'CRI image endpoint, as crictl''s -i (env IMAGE_SERVICE_ENDPOINT)')
+            [CompletionResult]::new('--crictl-config', '--crictl-config', [CompletionResultType]::ParameterName, 'crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each dial and API call, e.g. 2s')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'kubeconfig context to use (the scan and top: several, comma-separated)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for the agent pods [default: the context''s, else "default"]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Report the API requests made, per node and by verb, on stderr (`-v`, or kubectl''s `-v=N`: any level above 0)')
+            [CompletionResult]::new('--full-priority', '--full-priority', [CompletionResultType]::ParameterName, 'Scan at normal CPU and I/O priority with all threads [default: nice 19, idle I/O class, one scan thread]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -246,6 +271,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'Scan one node: its stores, a verdict per image, and the reclaimable bytes')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Remove the extra copies of duplicated images, with guards and a measured proof')
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'The fleet view: duplicated images across the nodes, biggest first, and leftover stores')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Scan this node every interval; serve /metrics (Prometheus), /healthz and /report')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show crictl''s endpoint chain on one node, hop by hop (crictl-which, run there)')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Delete every agent pod this tool left, in any namespace (by label)')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -263,6 +289,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-imgdup' -ScriptBlock {
             break
         }
         'kubectl-imgdup;help;top' {
+            break
+        }
+        'kubectl-imgdup;help;serve' {
             break
         }
         'kubectl-imgdup;help;which' {

@@ -135,6 +135,31 @@ _arguments "${_arguments_options[@]}" : \
 '*::nodes -- Nodes to include \[default\: all, or those matching -l\]:_default' \
 && ret=0
 ;;
+(serve)
+_arguments "${_arguments_options[@]}" : \
+'--listen=[Address to serve /metrics, /healthz and /report on\: HOST\:PORT, or \:PORT for every interface]:ADDR:_default' \
+'--interval=[Time between scans, ±10 % jitter; a scan never overlaps the previous one]:DUR:_default' \
+'--top-images=[Also export imgdup_image_reclaimable_bytes{image} for the N images that free the most]:N:_default' \
+'--host-root=[Directory that stands for the node'\''s /]:DIR:_files' \
+'--proc=[procfs to scan for runtime processes \[default\: <host-root>/proc\]]:DIR:_files' \
+'--node-name=[Node name in the report \[default\: the node'\''s /etc/hostname\]]:NAME:_default' \
+'-r+[CRI runtime endpoint, as crictl'\''s -r (env CONTAINER_RUNTIME_ENDPOINT)]:URL:_default' \
+'--runtime-endpoint=[CRI runtime endpoint, as crictl'\''s -r (env CONTAINER_RUNTIME_ENDPOINT)]:URL:_default' \
+'-i+[CRI image endpoint, as crictl'\''s -i (env IMAGE_SERVICE_ENDPOINT)]:URL:_default' \
+'--image-endpoint=[CRI image endpoint, as crictl'\''s -i (env IMAGE_SERVICE_ENDPOINT)]:URL:_default' \
+'--crictl-config=[crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)]:FILE:_files' \
+'--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--full-priority[Scan at normal CPU and I/O priority with all threads \[default\: nice 19, idle I/O class, one scan thread\]]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (which)
 _arguments "${_arguments_options[@]}" : \
 '--image=[Agent image (a FROM-scratch image holding this binary)]:IMG:_default' \
@@ -273,6 +298,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(serve)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (which)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -320,6 +349,7 @@ _kubectl-imgdup_commands() {
 'node:Scan one node\: its stores, a verdict per image, and the reclaimable bytes' \
 'prune:Remove the extra copies of duplicated images, with guards and a measured proof' \
 'top:The fleet view\: duplicated images across the nodes, biggest first, and leftover stores' \
+'serve:Scan this node every interval; serve /metrics (Prometheus), /healthz and /report' \
 'which:Show crictl'\''s endpoint chain on one node, hop by hop (crictl-which, run there)' \
 'cleanup:Delete every agent pod this tool left, in any namespace (by label)' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell, elvish)' \
@@ -357,6 +387,7 @@ _kubectl-imgdup__subcmd__help_commands() {
 'node:Scan one node\: its stores, a verdict per image, and the reclaimable bytes' \
 'prune:Remove the extra copies of duplicated images, with guards and a measured proof' \
 'top:The fleet view\: duplicated images across the nodes, biggest first, and leftover stores' \
+'serve:Scan this node every interval; serve /metrics (Prometheus), /healthz and /report' \
 'which:Show crictl'\''s endpoint chain on one node, hop by hop (crictl-which, run there)' \
 'cleanup:Delete every agent pod this tool left, in any namespace (by label)' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell, elvish)' \
@@ -413,6 +444,11 @@ _kubectl-imgdup__subcmd__help__subcmd__prune-agent_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup help prune-agent commands' commands "$@"
 }
+(( $+functions[_kubectl-imgdup__subcmd__help__subcmd__serve_commands] )) ||
+_kubectl-imgdup__subcmd__help__subcmd__serve_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup help serve commands' commands "$@"
+}
 (( $+functions[_kubectl-imgdup__subcmd__help__subcmd__top_commands] )) ||
 _kubectl-imgdup__subcmd__help__subcmd__top_commands() {
     local commands; commands=()
@@ -442,6 +478,11 @@ _kubectl-imgdup__subcmd__prune_commands() {
 _kubectl-imgdup__subcmd__prune-agent_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup prune-agent commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__serve_commands] )) ||
+_kubectl-imgdup__subcmd__serve_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup serve commands' commands "$@"
 }
 (( $+functions[_kubectl-imgdup__subcmd__top_commands] )) ||
 _kubectl-imgdup__subcmd__top_commands() {

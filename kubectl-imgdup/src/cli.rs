@@ -135,6 +135,9 @@ pub enum Command {
     /// The fleet view: duplicated images across the nodes, biggest first, and leftover stores
     #[command(after_help = crate::examples::TOP)]
     Top(crate::top::TopArgs),
+    /// Scan this node every interval; serve /metrics (Prometheus), /healthz and /report
+    #[command(after_help = crate::examples::SERVE)]
+    Serve(crate::serve::ServeArgs),
     /// Show crictl's endpoint chain on one node, hop by hop (crictl-which, run there)
     #[command(after_help = crate::examples::WHICH)]
     Which(WhichArgs),
@@ -267,7 +270,7 @@ pub struct LocalScan {
 }
 
 /// Where the node's files are and how to reach its runtimes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ScanFlags {
     /// Directory that stands for the node's /
     #[arg(long, value_name = "DIR", default_value = "/")]

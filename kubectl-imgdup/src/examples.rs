@@ -43,6 +43,17 @@ Examples:
   # This node: a runtime-switch leftover, removed whole once nothing uses it
   kubectl imgdup prune --local --yes --remove-leftover-store /var/lib/docker";
 
+pub const SERVE: &str = "\
+Examples:
+  # On the node, as root: scan every 10 minutes, metrics on :9847
+  kubectl imgdup serve
+
+  # In a pod that mounts the node's / at /host (deploy/daemonset.yaml)
+  kubectl imgdup serve --host-root /host --node-name \"$NODE_NAME\"
+
+  # Every 30 minutes, with the 5 images that free the most as series
+  kubectl imgdup serve --interval 30m --top-images 5 --listen 127.0.0.1:9847";
+
 pub const WHICH: &str = "\
 Examples:
   # The daemons and the directory behind crictl on worker-1

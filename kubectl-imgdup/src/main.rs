@@ -12,6 +12,7 @@ mod exit;
 mod man;
 mod node;
 mod prune;
+mod serve;
 mod top;
 mod which;
 
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
             args.contexts.all_contexts |= cli.cluster.contexts.all_contexts;
             top::run(args, &cli.connect)
         }
+        Some(cli::Command::Serve(args)) => serve::run(args),
         Some(cli::Command::Which(args)) => which::run(args, &cli.connect),
         Some(cli::Command::Cleanup(args)) => cleanup::run(args, &cli.connect),
         Some(cli::Command::Completion { shell }) => Ok((completion(shell), Exit::Ok)),

@@ -19,4 +19,5 @@ mod prune_guards;
 mod prune_leftover;
 mod prune_proof;
 mod real_cluster;
+mod serve;
 mod sim_vs_real;

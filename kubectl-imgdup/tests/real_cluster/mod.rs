@@ -15,6 +15,7 @@ mod faults;
 mod prune;
 mod scan;
 mod security;
+mod serve;
 mod top;
 
 use std::ffi::OsStr;
