@@ -17,6 +17,7 @@ mod scan;
 mod security;
 mod serve;
 mod top;
+mod top_daemonset;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

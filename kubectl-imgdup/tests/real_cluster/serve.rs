@@ -17,14 +17,14 @@ use crate::serve::{promtool_check_metrics, sample};
 
 const SELECTOR: &str = "app.kubernetes.io/name=imgdup,app.kubernetes.io/component=serve";
 
-fn serve_pods(lab: &Lab) -> Vec<Value> {
+pub(super) fn serve_pods(lab: &Lab) -> Vec<Value> {
     let out = lab.kubectl(&["-n", "imgdup", "get", "pods", "-l", SELECTOR, "-o", "json"]);
     assert_exit(&out, 0);
     json(&out)["items"].as_array().unwrap().clone()
 }
 
 /// Binds each unscheduled pod to the node its DaemonSet affinity names.
-fn bind_pending(lab: &Lab, pods: &[Value]) {
+pub(super) fn bind_pending(lab: &Lab, pods: &[Value]) {
     for pod in pods.iter().filter(|p| p["spec"]["nodeName"].is_null()) {
         let terms = &pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
             ["nodeSelectorTerms"];
@@ -57,7 +57,7 @@ fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn ready(pod: &Value) -> bool {
+pub(super) fn ready(pod: &Value) -> bool {
     pod["status"]["conditions"].as_array().is_some_and(|c| {
         c.iter()
             .any(|c| c["type"] == "Ready" && c["status"] == "True")
@@ -65,7 +65,7 @@ fn ready(pod: &Value) -> bool {
 }
 
 /// `GET` through the API server's pod proxy, as `kubectl imgdup top` does.
-fn proxy(lab: &Lab, pod: &str, path: &str) -> std::process::Output {
+pub(super) fn proxy(lab: &Lab, pod: &str, path: &str) -> std::process::Output {
     lab.kubectl(&[
         "get",
         "--raw",

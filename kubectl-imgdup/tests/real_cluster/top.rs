@@ -11,7 +11,7 @@ use super::*;
 
 /// Per image id: (copies, nodes, reclaimable bytes), from the scan's
 /// per-node reports, counted by hand.
-fn expected_rows(scan: &Value) -> BTreeMap<String, (u64, u64, u64)> {
+pub(super) fn expected_rows(scan: &Value) -> BTreeMap<String, (u64, u64, u64)> {
     let mut rows: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
     for node in scan["nodes"].as_array().unwrap() {
         for i in node["images"].as_array().unwrap() {
@@ -29,7 +29,7 @@ fn expected_rows(scan: &Value) -> BTreeMap<String, (u64, u64, u64)> {
     rows
 }
 
-fn top_rows(top: &Value) -> BTreeMap<String, (u64, u64, u64)> {
+pub(super) fn top_rows(top: &Value) -> BTreeMap<String, (u64, u64, u64)> {
     top["images"]
         .as_array()
         .unwrap()
