@@ -35,16 +35,22 @@ fn top_reads_the_serve_pods_through_the_proxy_and_falls_back_to_agent_pods() {
     let manifest = manifest.to_str().unwrap();
     assert_exit(&lab.kubectl(&["apply", "-f", manifest]), 0);
     let mut pods = Vec::new();
-    wait_for(Duration::from_secs(240), "a ready serve pod on every node", || {
-        pods = serve_pods(&lab);
-        bind_pending(&lab, &pods);
-        pods.len() == NODES.len() && pods.iter().all(ready)
-    });
+    wait_for(
+        Duration::from_secs(240),
+        "a ready serve pod on every node",
+        || {
+            pods = serve_pods(&lab);
+            bind_pending(&lab, &pods);
+            pods.len() == NODES.len() && pods.iter().all(ready)
+        },
+    );
     for pod in &pods {
         let name = pod["metadata"]["name"].as_str().unwrap();
-        wait_for(Duration::from_secs(120), &format!("{name}'s first scan"), || {
-            proxy(&lab, name, "/report").status.success()
-        });
+        wait_for(
+            Duration::from_secs(120),
+            &format!("{name}'s first scan"),
+            || proxy(&lab, name, "/report").status.success(),
+        );
     }
     let out = lab.imgdup(None, &["-n", "imgdup", "-o", "json", "--timeout", "120s"]);
     assert_exit(&out, 0);
@@ -57,11 +63,16 @@ fn top_reads_the_serve_pods_through_the_proxy_and_falls_back_to_agent_pods() {
     let top = json(&out);
     let from = sources(&top);
     assert!(
-        from.values().all(|(s, d)| s == "daemonset" && d.starts_with("pod imgdup/imgdup-serve")),
+        from.values()
+            .all(|(s, d)| s == "daemonset" && d.starts_with("pod imgdup/imgdup-serve")),
         "{from:#?}"
     );
     assert_eq!(from.len(), NODES.len());
-    assert_eq!(top["apiCalls"]["create"], 0, "no pod created: {:#}", top["apiCalls"]);
+    assert_eq!(
+        top["apiCalls"]["create"], 0,
+        "no pod created: {:#}",
+        top["apiCalls"]
+    );
     assert_eq!(lab.our_pods(), 0);
     assert_eq!(top_rows(&top), expected_rows(&scan), "{top:#}");
     assert_eq!(top["total"]["reclaimableBytes"], scan["reclaimableBytes"]);
@@ -75,16 +86,28 @@ fn top_reads_the_serve_pods_through_the_proxy_and_falls_back_to_agent_pods() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_exit(&lab.kubectl(&["-n", "imgdup", "delete", "pod", &dood, "--wait=true"]), 0);
-    let out = lab.imgdup(None, &["top", "-n", "imgdup", "-o", "json", "--timeout", "120s"]);
+    assert_exit(
+        &lab.kubectl(&["-n", "imgdup", "delete", "pod", &dood, "--wait=true"]),
+        0,
+    );
+    let out = lab.imgdup(
+        None,
+        &["top", "-n", "imgdup", "-o", "json", "--timeout", "120s"],
+    );
     assert_exit(&out, 0);
     let top = json(&out);
     let from = sources(&top);
     assert_eq!(
         from["dood"],
-        ("agent-pod".to_string(), "no Running and Ready imgdup-serve pod on this node".to_string())
+        (
+            "agent-pod".to_string(),
+            "no Running and Ready imgdup-serve pod on this node".to_string()
+        )
     );
-    assert_eq!(from.values().filter(|(s, _)| s == "daemonset").count(), NODES.len() - 1);
+    assert_eq!(
+        from.values().filter(|(s, _)| s == "daemonset").count(),
+        NODES.len() - 1
+    );
     assert_eq!(top["apiCalls"]["create"], 1, "{:#}", top["apiCalls"]);
     assert_eq!(top_rows(&top), expected_rows(&scan));
     let out = lab.imgdup(None, &["top", "-n", "imgdup", "-o", "wide"]);
