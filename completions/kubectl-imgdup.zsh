@@ -15,7 +15,7 @@ _kubectl-imgdup() {
 
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -34,6 +34,7 @@ _kubectl-imgdup() {
 '--keep-pods[Leave the agent pods for debugging (they still end at their deadline)]' \
 '--fail-on-duplicates[Exit 3 when any image is stored twice]' \
 '--dry-run[Print the pods it would create (-o yaml); contacts no cluster]' \
+'--all-contexts[Every context of the kubeconfig, concurrently; output grouped by context]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -61,7 +62,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
 '-o+[Output format]:OUTPUT:(table wide json yaml)' \
 '--output=[Output format]:OUTPUT:(table wide json yaml)' \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -94,7 +95,7 @@ _arguments "${_arguments_options[@]}" : \
 '*--remove-leftover-store=[Remove this whole offline store root (a runtime-switch leftover, e.g. /var/lib/docker) once nothing on the node can be using it (repeatable)]:PATH:_default' \
 '-o+[Output format]:OUTPUT:(text json yaml)' \
 '--output=[Output format]:OUTPUT:(text json yaml)' \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -111,6 +112,59 @@ _arguments "${_arguments_options[@]}" : \
 '*::nodes -- Nodes to prune \[default\: all, or those matching -l\]:_default' \
 && ret=0
 ;;
+(top)
+_arguments "${_arguments_options[@]}" : \
+'-l+[Only nodes matching this label selector]:SELECTOR:_default' \
+'--selector=[Only nodes matching this label selector]:SELECTOR:_default' \
+'--sort-by=[Order of the image rows (numbers\: biggest first)]:SORT_BY:(reclaimable copies nodes name)' \
+'-o+[Output format (json and csv carry raw bytes)]:OUTPUT:(table wide json csv)' \
+'--output=[Output format (json and csv carry raw bytes)]:OUTPUT:(table wide json csv)' \
+'--image=[Agent image (a FROM-scratch image holding this binary)]:IMG:_default' \
+'--timeout=[Each node'\''s scan deadline (the pod'\''s activeDeadlineSeconds adds 60 s)]:DUR:_default' \
+'--pending-timeout=[How long a pod may stay Pending before its node is \`unknown\`]:DUR:_default' \
+'--agent-binary=[Air-gapped\: upload this Linux kubectl-imgdup binary into pods of --image (an image the nodes already have, with sh, cat, chmod, mv and sleep) and run it there]:PATH:_files' \
+'--concurrency=[Agent pods at a time (nodes without a ready imgdup-serve pod)]:N:_default' \
+'--from-report=[Render a saved ClusterReport or TopReport (JSON) instead of asking a cluster]:FILE:_files' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
+'--keep-pods[Leave the agent pods for debugging (they still end at their deadline)]' \
+'--all-contexts[Every context of the kubeconfig, concurrently; output grouped by context]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::nodes -- Nodes to include \[default\: all, or those matching -l\]:_default' \
+&& ret=0
+;;
+(serve)
+_arguments "${_arguments_options[@]}" : \
+'--listen=[Address to serve /metrics, /healthz and /report on\: HOST\:PORT, or \:PORT for every interface]:ADDR:_default' \
+'--interval=[Time between scans, ±10 % jitter; a scan never overlaps the previous one]:DUR:_default' \
+'--top-images=[Also export imgdup_image_reclaimable_bytes{image} for the N images that free the most]:N:_default' \
+'--host-root=[Directory that stands for the node'\''s /]:DIR:_files' \
+'--proc=[procfs to scan for runtime processes \[default\: <host-root>/proc\]]:DIR:_files' \
+'--node-name=[Node name in the report \[default\: the node'\''s /etc/hostname\]]:NAME:_default' \
+'-r+[CRI runtime endpoint, as crictl'\''s -r (env CONTAINER_RUNTIME_ENDPOINT)]:URL:_default' \
+'--runtime-endpoint=[CRI runtime endpoint, as crictl'\''s -r (env CONTAINER_RUNTIME_ENDPOINT)]:URL:_default' \
+'-i+[CRI image endpoint, as crictl'\''s -i (env IMAGE_SERVICE_ENDPOINT)]:URL:_default' \
+'--image-endpoint=[CRI image endpoint, as crictl'\''s -i (env IMAGE_SERVICE_ENDPOINT)]:URL:_default' \
+'--crictl-config=[crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)]:FILE:_files' \
+'--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
+'--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
+'-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
+'-v+[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--verbose=[Report the API requests made, per node and by verb, on stderr (\`-v\`, or kubectl'\''s \`-v=N\`\: any level above 0)]::LEVEL:_default' \
+'--connect-timeout=[Give up on an API server that has not accepted the connection (TCP and TLS) within DUR]:DUR:_default' \
+'--full-priority[Scan at normal CPU and I/O priority with all threads \[default\: nice 19, idle I/O class, one scan thread\]]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (which)
 _arguments "${_arguments_options[@]}" : \
 '--image=[Agent image (a FROM-scratch image holding this binary)]:IMG:_default' \
@@ -119,7 +173,7 @@ _arguments "${_arguments_options[@]}" : \
 '--agent-binary=[Air-gapped\: upload this Linux kubectl-imgdup binary into pods of --image (an image the nodes already have, with sh, cat, chmod, mv and sleep) and run it there]:PATH:_files' \
 '-o+[Output format]:OUTPUT:(text json yaml)' \
 '--output=[Output format]:OUTPUT:(text json yaml)' \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -134,7 +188,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (cleanup)
 _arguments "${_arguments_options[@]}" : \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -148,7 +202,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (completion)
 _arguments "${_arguments_options[@]}" : \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -171,7 +225,7 @@ _arguments "${_arguments_options[@]}" : \
 '--image-endpoint=[CRI image endpoint, as crictl'\''s -i (env IMAGE_SERVICE_ENDPOINT)]:URL:_default' \
 '--crictl-config=[crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)]:FILE:_files' \
 '--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -195,7 +249,7 @@ _arguments "${_arguments_options[@]}" : \
 '--crictl-config=[crictl config file (env CRI_CONFIG_FILE; default /etc/crictl.yaml)]:FILE:_files' \
 '--timeout=[Deadline for each dial and API call, e.g. 2s]:DUR:_default' \
 '--job=[The node'\''s PruneJob, as JSON]:JSON:_default' \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -208,7 +262,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (man)
 _arguments "${_arguments_options[@]}" : \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -222,7 +276,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (__complete)
 _arguments "${_arguments_options[@]}" : \
-'--context=[kubeconfig context to use]:NAME:_default' \
+'--context=[kubeconfig context to use (the scan and top\: several, comma-separated)]:NAME:_default' \
 '--kubeconfig=[Path to the kubeconfig file \[default\: \$KUBECONFIG, else ~/.kube/config\]]:FILE:_files' \
 '-n+[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
 '--namespace=[Namespace for the agent pods \[default\: the context'\''s, else "default"\]]:NAMESPACE:_default' \
@@ -249,6 +303,14 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (prune)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(top)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(serve)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -298,6 +360,8 @@ _kubectl-imgdup_commands() {
     local commands; commands=(
 'node:Scan one node\: its stores, a verdict per image, and the reclaimable bytes' \
 'prune:Remove the extra copies of duplicated images, with guards and a measured proof' \
+'top:The fleet view\: duplicated images across the nodes, biggest first, and leftover stores' \
+'serve:Scan this node every interval; serve /metrics (Prometheus), /healthz and /report' \
 'which:Show crictl'\''s endpoint chain on one node, hop by hop (crictl-which, run there)' \
 'cleanup:Delete every agent pod this tool left, in any namespace (by label)' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell, elvish)' \
@@ -334,6 +398,8 @@ _kubectl-imgdup__subcmd__help_commands() {
     local commands; commands=(
 'node:Scan one node\: its stores, a verdict per image, and the reclaimable bytes' \
 'prune:Remove the extra copies of duplicated images, with guards and a measured proof' \
+'top:The fleet view\: duplicated images across the nodes, biggest first, and leftover stores' \
+'serve:Scan this node every interval; serve /metrics (Prometheus), /healthz and /report' \
 'which:Show crictl'\''s endpoint chain on one node, hop by hop (crictl-which, run there)' \
 'cleanup:Delete every agent pod this tool left, in any namespace (by label)' \
 'completion:Print a shell completion script (bash, zsh, fish, powershell, elvish)' \
@@ -390,6 +456,16 @@ _kubectl-imgdup__subcmd__help__subcmd__prune-agent_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup help prune-agent commands' commands "$@"
 }
+(( $+functions[_kubectl-imgdup__subcmd__help__subcmd__serve_commands] )) ||
+_kubectl-imgdup__subcmd__help__subcmd__serve_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup help serve commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__help__subcmd__top_commands] )) ||
+_kubectl-imgdup__subcmd__help__subcmd__top_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup help top commands' commands "$@"
+}
 (( $+functions[_kubectl-imgdup__subcmd__help__subcmd__which_commands] )) ||
 _kubectl-imgdup__subcmd__help__subcmd__which_commands() {
     local commands; commands=()
@@ -414,6 +490,16 @@ _kubectl-imgdup__subcmd__prune_commands() {
 _kubectl-imgdup__subcmd__prune-agent_commands() {
     local commands; commands=()
     _describe -t commands 'kubectl-imgdup prune-agent commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__serve_commands] )) ||
+_kubectl-imgdup__subcmd__serve_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup serve commands' commands "$@"
+}
+(( $+functions[_kubectl-imgdup__subcmd__top_commands] )) ||
+_kubectl-imgdup__subcmd__top_commands() {
+    local commands; commands=()
+    _describe -t commands 'kubectl-imgdup top commands' commands "$@"
 }
 (( $+functions[_kubectl-imgdup__subcmd__which_commands] )) ||
 _kubectl-imgdup__subcmd__which_commands() {

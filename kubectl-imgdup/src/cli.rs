@@ -52,13 +52,15 @@ pub struct ClusterArgs {
     /// Print the pods it would create (-o yaml); contacts no cluster
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub contexts: crate::contexts::ContextsArgs,
 }
 
 /// How to reach the cluster, as kubectl's own flags: global, so they may
 /// come before or after a subcommand (`kubectl imgdup --context prod cleanup`).
 #[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {
-    /// kubeconfig context to use
+    /// kubeconfig context to use (the scan and top: several, comma-separated)
     #[arg(long, value_name = "NAME", global = true)]
     pub context: Option<String>,
     /// Path to the kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
@@ -135,6 +137,12 @@ pub enum Command {
     /// Remove the extra copies of duplicated images, with guards and a measured proof
     #[command(after_help = crate::examples::PRUNE)]
     Prune(PruneArgs),
+    /// The fleet view: duplicated images across the nodes, biggest first, and leftover stores
+    #[command(after_help = crate::examples::TOP)]
+    Top(crate::top::TopArgs),
+    /// Scan this node every interval; serve /metrics (Prometheus), /healthz and /report
+    #[command(after_help = crate::examples::SERVE)]
+    Serve(crate::serve::ServeArgs),
     /// Show crictl's endpoint chain on one node, hop by hop (crictl-which, run there)
     #[command(after_help = crate::examples::WHICH)]
     Which(WhichArgs),
@@ -267,7 +275,7 @@ pub struct LocalScan {
 }
 
 /// Where the node's files are and how to reach its runtimes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ScanFlags {
     /// Directory that stands for the node's /
     #[arg(long, value_name = "DIR", default_value = "/")]

@@ -19,11 +19,15 @@ use kube::api::ListParams;
 use crate::airgap;
 use crate::cli::{AgentArgs, ClusterArgs, ConnectArgs, Output};
 use crate::connect;
+use crate::contexts;
 use crate::exit::Exit;
 
 pub fn run(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     if args.dry_run {
         return dry_run(&args, conn);
+    }
+    if let Some(names) = contexts::selected(conn, &args.contexts)? {
+        return connect::runtime()?.block_on(contexts::scan(names, &args, conn));
     }
     connect::runtime()?.block_on(scan_cluster(args, conn))
 }
@@ -54,6 +58,18 @@ fn dry_run(args: &ClusterArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
 }
 
 async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
+    match collect(&args, conn).await? {
+        Ok(cluster) => Ok((render(&cluster, args.output)?, exit_of(&cluster, &args))),
+        Err(stop) => Ok((String::new(), stop)),
+    }
+}
+
+/// One context's scan; `Ok(Err(exit))` is a run stopped by a signal, its
+/// pods deleted.
+pub async fn collect(
+    args: &ClusterArgs,
+    conn: &ConnectArgs,
+) -> Result<Result<ClusterReport, Exit>> {
     let binary = airgap::binary(&args.agent)?;
     let calls = Arc::new(Calls::default());
     let (client, namespace) = connect::client(conn, &calls).await?;
@@ -85,7 +101,7 @@ async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, 
 
     let scanned = match scan_nodes(&client, targets, &cfg, &calls).await {
         Ok(scanned) => scanned,
-        Err(stop) => return Ok((String::new(), stop)),
+        Err(stop) => return Ok(Err(stop)),
     };
     reports.extend(scanned);
     for report in &mut reports {
@@ -100,20 +116,26 @@ async fn scan_cluster(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, 
             report::api_calls_text(&cluster.api_calls, &calls.per_node())
         );
     }
-    let text = match args.output {
-        Output::Table => report::cluster_text(&cluster, false),
-        Output::Wide => report::cluster_text(&cluster, true),
-        Output::Json => report::to_json(&cluster)?,
-        Output::Yaml => report::to_yaml(&cluster)?,
-    };
-    let exit = if args.fail_on_duplicates && cluster.any(Verdict::Duplicate) {
+    Ok(Ok(cluster))
+}
+
+pub fn render(cluster: &ClusterReport, output: Output) -> Result<String> {
+    Ok(match output {
+        Output::Table => report::cluster_text(cluster, false),
+        Output::Wide => report::cluster_text(cluster, true),
+        Output::Json => report::to_json(cluster)?,
+        Output::Yaml => report::to_yaml(cluster)?,
+    })
+}
+
+pub fn exit_of(cluster: &ClusterReport, args: &ClusterArgs) -> Exit {
+    if args.fail_on_duplicates && cluster.any(Verdict::Duplicate) {
         Exit::Duplicates
     } else if cluster.any(Verdict::Unknown) {
         Exit::Unknown
     } else {
         Exit::Ok
-    };
-    Ok((text, exit))
+    }
 }
 
 /// One scan fan-out with its progress bar; `Err` is the exit after Ctrl-C

@@ -43,6 +43,17 @@ Examples:
   # This node: a runtime-switch leftover, removed whole once nothing uses it
   kubectl imgdup prune --local --yes --remove-leftover-store /var/lib/docker";
 
+pub const SERVE: &str = "\
+Examples:
+  # On the node, as root: scan every 10 minutes, metrics on :9847
+  kubectl imgdup serve
+
+  # In a pod that mounts the node's / at /host (deploy/daemonset.yaml)
+  kubectl imgdup serve --host-root /host --node-name \"$NODE_NAME\"
+
+  # Every 30 minutes, with the 5 images that free the most as series
+  kubectl imgdup serve --interval 30m --top-images 5 --listen 127.0.0.1:9847";
+
 pub const WHICH: &str = "\
 Examples:
   # The daemons and the directory behind crictl on worker-1
@@ -78,3 +89,17 @@ Examples:
 
 These complete the kubectl-imgdup executable. `kubectl imgdup <TAB>` is
 completed by kubectl itself, through kubectl_complete-imgdup.";
+
+pub const TOP: &str = "\
+Examples:
+  # Duplicated images across the cluster, biggest first, and leftover stores
+  kubectl imgdup top
+
+  # Ranked by the number of nodes, with each node's source (serve pod or agent pod)
+  kubectl imgdup top --sort-by nodes -o wide
+
+  # Raw bytes for a spreadsheet, from every context of the kubeconfig
+  kubectl imgdup top --all-contexts -o csv
+
+  # Two clusters, grouped by context; the exit code is the worst of both
+  kubectl imgdup top --context prod-eu,prod-us -o json";

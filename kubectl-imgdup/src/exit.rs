@@ -20,6 +20,28 @@ pub enum Exit {
     Terminated = 143,
 }
 
+impl Exit {
+    /// The worse of two outcomes, for a run over several contexts: a stop
+    /// signal, then a run that could not be made, then what a run found.
+    pub fn worst(self, other: Exit) -> Exit {
+        let rank = |e: Exit| match e {
+            Exit::Ok => 0,
+            Exit::Duplicates => 1,
+            Exit::Unknown => 2,
+            Exit::PruneFailed => 3,
+            Exit::Error => 4,
+            Exit::Usage => 5,
+            Exit::Terminated => 6,
+            Exit::Interrupted => 7,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)

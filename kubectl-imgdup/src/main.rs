@@ -7,11 +7,14 @@ mod cluster;
 mod complete;
 mod connect;
 mod connect_error;
+mod contexts;
 mod examples;
 mod exit;
 mod man;
 mod node;
 mod prune;
+mod serve;
+mod top;
 mod which;
 
 use std::io::Write;
@@ -34,6 +37,12 @@ fn main() -> ExitCode {
         Some(cli::Command::Prune(args)) => prune::run(args, &cli.connect),
         Some(cli::Command::PruneAgent(flags)) => prune::agent(flags),
         Some(cli::Command::Agent(flags)) => node::agent(flags),
+        Some(cli::Command::Top(mut args)) => {
+            // `kubectl imgdup --all-contexts top` means it too, as --context does.
+            args.contexts.all_contexts |= cli.cluster.contexts.all_contexts;
+            top::run(args, &cli.connect)
+        }
+        Some(cli::Command::Serve(args)) => serve::run(args),
         Some(cli::Command::Which(args)) => which::run(args, &cli.connect),
         Some(cli::Command::Cleanup(args)) => cleanup::run(args, &cli.connect),
         Some(cli::Command::Completion { shell }) => Ok((completion(shell), Exit::Ok)),

@@ -10,6 +10,8 @@
 
 mod walk;
 
+pub use walk::limit_threads as limit_walk_threads;
+
 use std::collections::HashSet;
 use std::io;
 use std::path::Path;

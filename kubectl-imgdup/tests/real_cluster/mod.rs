@@ -16,6 +16,9 @@ mod faults;
 mod prune;
 mod scan;
 mod security;
+mod serve;
+mod top;
+mod top_daemonset;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -35,11 +35,19 @@ const SPAWN_AFTER: usize = 64;
 const MIN_THREADS: usize = 4;
 const MAX_THREADS: usize = 16;
 
+static THREADS: OnceLock<usize> = OnceLock::new();
+
+/// Caps every later walk at `n` threads (at least 1), before the first walk:
+/// `kubectl imgdup serve` scans on one thread so a node's workloads keep its
+/// CPUs. False when a walk already fixed the number.
+pub fn limit_threads(n: usize) -> bool {
+    THREADS.set(n.max(1)).is_ok()
+}
+
 /// Threads for a big walk. Asked once: `available_parallelism` reads the
 /// cgroup files on every call, which a scan of thousands of layer
 /// directories would otherwise pay each time.
 fn threads() -> usize {
-    static THREADS: OnceLock<usize> = OnceLock::new();
     *THREADS.get_or_init(|| {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         (2 * cpus).clamp(MIN_THREADS, MAX_THREADS)

@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod cluster_report;
+pub mod context_report;
 pub mod node_health;
 pub mod pod;
 pub mod pod_status;
@@ -12,6 +13,8 @@ pub mod preflight;
 pub mod prune_pod;
 pub mod retry;
 pub mod run;
+pub mod serve_proxy;
 pub mod targets;
+pub mod top_report;
 pub mod upload;
 pub mod workload;

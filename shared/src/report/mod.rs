@@ -6,12 +6,16 @@ mod chain;
 mod cluster;
 mod node;
 mod prune;
+#[cfg(feature = "cluster")]
+mod top;
 
 pub use chain::chain_text;
 #[cfg(feature = "cluster")]
 pub use cluster::{api_calls_text, cluster_text};
 pub use node::{human_bytes, node_text, prune_text};
 pub use prune::prune_report_text;
+#[cfg(feature = "cluster")]
+pub use top::{source_str, top_csv, top_text};
 
 use comfy_table::{Table, presets::NOTHING};
 use serde::Serialize;
@@ -22,6 +26,9 @@ pub enum ReportError {
     Json(#[from] serde_json::Error),
     #[error("cannot encode the report as YAML: {0}")]
     Yaml(#[from] serde_yaml::Error),
+    #[cfg(feature = "cluster")]
+    #[error("cannot write the report as CSV: {0}")]
+    Csv(#[from] csv::Error),
 }
 
 /// Output formats for machine-readable documents.
