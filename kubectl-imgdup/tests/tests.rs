@@ -6,6 +6,7 @@ mod agent_image;
 mod cluster_faults;
 mod cluster_scale;
 mod completions;
+mod deploy;
 mod dry_run;
 mod krew;
 mod man_pages;
