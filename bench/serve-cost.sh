@@ -24,6 +24,8 @@ LAB=("$REPO/testkit/lab/lab")
 if [[ $QUICK == 1 ]]; then N=200; SCANS=${SCANS:-2}; else N=10000; SCANS=${SCANS:-5}; fi
 INTERVAL=2s
 PORT=19849
+# As deploy/daemonset.yaml sets it (glibc gives back what a scan freed).
+export GLIBC_TUNABLES=${GLIBC_TUNABLES-glibc.malloc.arena_max=1:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072}
 
 # The serve process listening on $PORT (not the lab's nsenter in front of it).
 serve_pid() {
@@ -104,7 +106,7 @@ applied=$(sed -n 's/.*scanning every [^;]*; //p' "$WORK/serve-gen.log" | head -1
 cat <<EOF
 ## 8. \`serve\`: what watching a node costs it
 
-Rerun: \`bench/serve-cost.sh\`. serve runs as in the DaemonSet ($applied) with \`--interval $INTERVAL\` until $SCANS scans are done; CPU is user + system from \`/proc/PID/stat\` over its whole life (start-up and the idle time between scans included, so an upper bound), peak RSS is \`VmHWM\`, RSS at the end (\`VmRSS\`) what it holds between scans (the last report's JSON among it). The share is CPU per scan / 600 s, the default 10 m interval (target: < 1 % of one core averaged over an hour).
+Rerun: \`bench/serve-cost.sh\`. serve runs as in the DaemonSet ($applied, \`GLIBC_TUNABLES=$GLIBC_TUNABLES\`) with \`--interval $INTERVAL\` until $SCANS scans are done; CPU is user + system from \`/proc/PID/stat\` over its whole life (start-up and the idle time between scans included, so an upper bound), peak RSS is \`VmHWM\`, RSS at the end (\`VmRSS\`) what it holds between scans (the last report's JSON among it). The share is CPU per scan / 600 s, the default 10 m interval (target: < 1 % of one core averaged over an hour).
 
 | where | scans | CPU, all scans | CPU per scan | peak RSS | RSS at the end | threads at the end | share of one core at 10 m | target |
 |---|---|---|---|---|---|---|---|---|

@@ -262,6 +262,16 @@ fn serve_rescans_on_its_interval_with_no_image_labels_by_default() {
         "no image label by default"
     );
     promtool_check_metrics(&metrics);
+    // A client that connects and sends nothing is cut after the 10 s header
+    // timeout, not held forever.
+    let script = "exec 3<>/dev/tcp/127.0.0.1/19848 && s=$(date +%s%N) && cat <&3 && echo $((($(date +%s%N) - s) / 1000000))";
+    let out = lab.exec(Path::new("/usr/bin/timeout"), &["30", "bash", "-c", script]);
+    assert_exit(&out, 0);
+    let held: u64 = stdout(&out).trim().parse().unwrap();
+    assert!(
+        (9_500..15_000).contains(&held),
+        "a silent connection was held {held} ms"
+    );
 }
 
 #[test]

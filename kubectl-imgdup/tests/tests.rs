@@ -9,6 +9,7 @@ mod cluster_faults;
 mod cluster_scale;
 mod completions;
 mod contexts;
+mod deploy;
 mod dry_run;
 mod krew;
 mod man_pages;
