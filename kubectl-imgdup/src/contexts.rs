@@ -16,6 +16,7 @@ use kube::config::Kubeconfig;
 
 use crate::cli::{ClusterArgs, ConnectArgs, Output};
 use crate::cluster;
+use crate::connect;
 use crate::exit::Exit;
 
 /// Contexts scanned at a time: each has its own fan-out of `--concurrency`
@@ -54,6 +55,23 @@ pub fn selected(conn: &ConnectArgs, args: &ContextsArgs) -> Result<Option<Vec<St
     Ok(Some(names))
 }
 
+/// Refuses several contexts for a command that acts on one cluster
+/// (`which`, `cleanup`, `prune`): kube would otherwise report a context
+/// literally named "a,b" as missing.
+pub fn single(conn: &ConnectArgs, all_contexts: bool, command: &str) -> Result<()> {
+    if all_contexts {
+        bail!(
+            "--all-contexts is for the scan and top; {command} acts on one cluster: pass --context NAME (kubectl config get-contexts)"
+        );
+    }
+    if let Some(list) = conn.context.as_deref().filter(|c| c.contains(',')) {
+        bail!(
+            "--context {list:?} names several contexts; {command} acts on one cluster: run it once per context (--context NAME)"
+        );
+    }
+    Ok(())
+}
+
 /// Every context of the kubeconfig, as kubectl reads it (`--kubeconfig`,
 /// else every file of `KUBECONFIG`, else `~/.kube/config`).
 fn all(conn: &ConnectArgs) -> Result<Vec<String>> {
@@ -78,12 +96,6 @@ pub struct Outcome<T> {
     pub error: Option<String>,
 }
 
-/// What a failed context prints: the whole error chain on one line.
-// The connection classifier (server, context, cause, fix) replaces this.
-pub fn context_error(e: &anyhow::Error) -> String {
-    format!("{e:#}")
-}
-
 /// Runs `run` in each context, [`AT_A_TIME`] at once; outcomes keep the
 /// order the contexts were named in.
 pub async fn run_each<T, F, Fut>(
@@ -99,8 +111,10 @@ where
     let runs = names.into_iter().map(|name| {
         let mut one = conn.clone();
         one.context = Some(name.clone());
-        let work = run(one);
-        async move { (name, work.await) }
+        let work = run(one.clone());
+        // A failed context is named as a single-context run names it:
+        // server, context, cause and fix.
+        async move { (name, work.await.map_err(|e| connect::report(&e, &one))) }
     });
     futures::stream::iter(runs)
         .buffered(AT_A_TIME)
@@ -121,7 +135,7 @@ where
                 context,
                 exit: Exit::Error,
                 report: None,
-                error: Some(context_error(&e)),
+                error: Some(e),
             },
         })
         .collect()

@@ -32,9 +32,13 @@ fn main() -> ExitCode {
         Some(cli::Command::Which(_) | cli::Command::Cleanup(_)) => true,
         _ => false,
     };
+    let one_cluster =
+        |command: &str| contexts::single(&cli.connect, cli.cluster.contexts.all_contexts, command);
     let result = match cli.command {
         Some(cli::Command::Node(args)) => node::run(args),
-        Some(cli::Command::Prune(args)) => prune::run(args, &cli.connect),
+        Some(cli::Command::Prune(args)) => {
+            one_cluster("prune").and_then(|()| prune::run(args, &cli.connect))
+        }
         Some(cli::Command::PruneAgent(flags)) => prune::agent(flags),
         Some(cli::Command::Agent(flags)) => node::agent(flags),
         Some(cli::Command::Top(mut args)) => {
@@ -43,8 +47,12 @@ fn main() -> ExitCode {
             top::run(args, &cli.connect)
         }
         Some(cli::Command::Serve(args)) => serve::run(args),
-        Some(cli::Command::Which(args)) => which::run(args, &cli.connect),
-        Some(cli::Command::Cleanup(args)) => cleanup::run(args, &cli.connect),
+        Some(cli::Command::Which(args)) => {
+            one_cluster("which").and_then(|()| which::run(args, &cli.connect))
+        }
+        Some(cli::Command::Cleanup(args)) => {
+            one_cluster("cleanup").and_then(|()| cleanup::run(args, &cli.connect))
+        }
         Some(cli::Command::Completion { shell }) => Ok((completion(shell), Exit::Ok)),
         Some(cli::Command::Man { dir }) => man::run(&dir),
         Some(cli::Command::Complete { words }) => Ok((complete::run(words), Exit::Ok)),

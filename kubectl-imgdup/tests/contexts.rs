@@ -160,7 +160,11 @@ fn all_contexts_reports_a_live_and_an_unreachable_cluster_and_exits_with_the_wor
     assert_eq!(failed["exitCode"], 1);
     assert!(failed.get("report").is_none(), "{failed:#}");
     let why = failed["error"].as_str().unwrap();
-    assert!(why.contains("Connection refused"), "{why}");
+    // Named as a single-context run names it: server, context, cause, fix.
+    assert!(
+        why.contains(&gone_url) && why.contains("(context \"beta\") was refused"),
+        "{why}"
+    );
     assert!(
         stderr_of(&out).contains("context beta:"),
         "{}",
@@ -252,6 +256,19 @@ fn a_context_list_with_a_name_not_in_the_kubeconfig_reports_the_others() {
         ),
         "{text}"
     );
+
+    // Commands that act on one cluster refuse a list instead of looking
+    // for a context literally named "gamma,alpha".
+    for args in [
+        &["which", "--context", "gamma,alpha", "g1"][..],
+        &["--all-contexts", "cleanup"][..],
+        &["prune", "--context", "gamma,alpha"][..],
+    ] {
+        let (out, _) = plugin(&kc, args);
+        assert_exit(&out, 1);
+        let err = stderr_of(&out);
+        assert!(err.contains("acts on one cluster"), "{args:?}: {err}");
+    }
     assert_eq!(our_pods(&a) + our_pods(&g), 0);
     a.stop();
     g.stop();
