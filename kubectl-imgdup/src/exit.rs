@@ -1,4 +1,4 @@
-//! Exit codes (SPEC §6).
+//! Exit codes (docs/contract.md §6).
 
 use std::process::ExitCode;
 

@@ -1,5 +1,5 @@
 //! The chain from crictl's endpoint down to the store: the `Chain` document
-//! of SPEC §7 (`apiVersion: imgdup/v1`, `kind: Chain`).
+//! of docs/contract.md §7 (`apiVersion: imgdup/v1`, `kind: Chain`).
 
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +7,7 @@ use crate::evidence::{Confidence, Evidence, Source, confidence_of};
 
 pub const API_VERSION: &str = "imgdup/v1";
 
-/// What a hop is (SPEC §7 `hops[].kind`).
+/// What a hop is (docs/contract.md §7 `hops[].kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HopKind {

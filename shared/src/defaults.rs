@@ -1,4 +1,4 @@
-//! Well-known sockets and roots of each runtime (see ../shared/RUNTIME-FACTS.md
+//! Well-known sockets and roots of each runtime (see docs/runtime-facts.md
 //! for the upstream source of each line).
 
 /// containerd (`containerd/defaults`).

@@ -1,4 +1,4 @@
-//! How a fact was learned (SPEC §1): every hop and store carries its proof.
+//! How a fact was learned (docs/contract.md §1): every hop and store carries its proof.
 
 use serde::{Deserialize, Serialize};
 

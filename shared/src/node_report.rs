@@ -1,4 +1,4 @@
-//! The `NodeReport` document (SPEC §7): a node's stores, its images with
+//! The `NodeReport` document (docs/contract.md §7): a node's stores, its images with
 //! their verdicts, and the bytes removing the extra copies frees.
 
 use serde::{Deserialize, Serialize};
@@ -56,7 +56,7 @@ impl NodeReport {
         }
     }
 
-    /// A node that could not be scanned, with a one-line reason (SPEC §4).
+    /// A node that could not be scanned, with a one-line reason (docs/contract.md §4).
     pub fn unknown(node: String, reason: impl Into<String>) -> Self {
         let mut report = Self::new(node, None);
         report.verdict = Verdict::Unknown;

@@ -33,7 +33,7 @@ impl StoreRuntime {
     }
 }
 
-/// One physical store (SPEC §7 `stores[]`).
+/// One physical store (docs/contract.md §7 `stores[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Store {

@@ -19,7 +19,7 @@ use crate::inventory::{Image, StoreInventory};
 use crate::reclaim::Usage;
 use crate::store::{Store, StoreRuntime};
 
-/// SPEC §4 verdicts, in rising severity: a node takes the worst of its images.
+/// docs/contract.md §4 verdicts, in rising severity: a node takes the worst of its images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -59,7 +59,7 @@ pub struct Removal {
     pub pinned_by: Vec<String>,
 }
 
-/// One image across the node's stores (SPEC §7 `images[]`).
+/// One image across the node's stores (docs/contract.md §7 `images[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageFinding {

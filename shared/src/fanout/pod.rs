@@ -1,4 +1,4 @@
-//! The agent pod: what `kubectl imgdup` creates on each node (SPEC §5).
+//! The agent pod: what `kubectl imgdup` creates on each node (docs/contract.md §5).
 //!
 //! Every field that widens what the pod can do is spelled out, and each
 //! grant says why; `kubectl imgdup --dry-run NODE -o yaml` prints exactly this.

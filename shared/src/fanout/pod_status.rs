@@ -1,5 +1,5 @@
 //! What a pod's status says about its node's scan: its phase, why it
-//! failed, and why it never ran (SPEC §4 `unknown` reasons).
+//! failed, and why it never ran (docs/contract.md §4 `unknown` reasons).
 
 use k8s_openapi::api::core::v1::Pod;
 
@@ -39,7 +39,7 @@ const PULL_FAILURES: &[&str] = &[
     "ErrImageNeverPull",
 ];
 
-/// SPEC §4 reason for a pod that never ran: `PodPending: Unschedulable`,
+/// docs/contract.md §4 reason for a pod that never ran: `PodPending: Unschedulable`,
 /// `ImagePullBackOff: …`, from its conditions and container states. A pull
 /// failure names the image, the kubelet's message and the two ways out.
 pub fn pending_reason(pod: &Pod) -> String {

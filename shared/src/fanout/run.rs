@@ -77,7 +77,7 @@ impl FanoutConfig {
 /// nodes; a runaway agent must not run the plugin out of memory.
 pub const MAX_LOG_BYTES: usize = 16 << 20;
 
-/// One node's agent: what it printed, or why there is nothing (an SPEC §4
+/// One node's agent: what it printed, or why there is nothing (a docs/contract.md §4
 /// `unknown` reason).
 pub type AgentOutput = Result<String, String>;
 

@@ -4,7 +4,7 @@
 //! `sh`, `cat`, `chmod`, `mv` and `sleep` (busybox, alpine, debian...). Its
 //! container only waits, bounded by `activeDeadlineSeconds`, with a small
 //! emptyDir at [`UPLOAD_DIR`]: the root filesystem stays read-only and every
-//! other SPEC §5 rule holds. Once it runs, two execs over the websocket
+//! other docs/contract.md §5 rule holds. Once it runs, two execs over the websocket
 //! protocol (kube-rs `Api::exec`):
 //! 1. `sh -c 'cat > PART && chmod 0755 PART && mv PART AGENT'`, the local
 //!    binary streamed on stdin; its exit status says whether it landed;

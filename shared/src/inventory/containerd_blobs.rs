@@ -1,5 +1,5 @@
 //! containerd's content store read from disk, for a root whose daemon is not
-//! running (an `orphan-store`, SPEC §4) and whose bolt DB (`meta.db`) cannot
+//! running (an `orphan-store`, docs/contract.md §4) and whose bolt DB (`meta.db`) cannot
 //! be read: then only the packed blobs are counted, since tags, namespaces
 //! and snapshot keys live in meta.db (read by [`super::containerd_offline`]
 //! when it is readable).
