@@ -221,7 +221,10 @@ mod tests {
     fn conn(context: Option<&str>) -> ConnectArgs {
         ConnectArgs {
             context: context.map(str::to_string),
-            ..Default::default()
+            kubeconfig: None,
+            namespace: None,
+            verbose: None,
+            connect_timeout: std::time::Duration::from_secs(30),
         }
     }
 
