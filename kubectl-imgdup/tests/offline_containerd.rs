@@ -110,6 +110,27 @@ fn removal<'a>(report: &'a Value, tag: &str, path: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no removal of {tag} at {path}: {:#}", image(report, tag)))
 }
 
+/// The system containerd frozen (it still holds bolt's lock on meta.db: the
+/// read from disk neither waits on it nor differs, partial only for the
+/// silence), then stopped: read from its files, it is the live inventory.
+/// Returns the daemon's command line (to restart it) and the offline report.
+fn freeze_then_stop(lab: &Scenario, live: &Value) -> (String, Value) {
+    let pid = lab.pid("PID_CONTAINERD");
+    assert_exit(&lab.sh(&format!("kill -STOP {pid}")), 0);
+    let took = std::time::Instant::now();
+    let frozen = node_report(lab, &["--timeout", "500ms"]);
+    let took = took.elapsed();
+    assert_exit(&lab.sh(&format!("kill -CONT {pid}")), 0);
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    assert_eq!(stores_at(&frozen, SYSTEM), stores_at(live, SYSTEM));
+    assert_eq!(images_at(&frozen, SYSTEM), images_at(live, SYSTEM));
+
+    let cmdline = stop(lab, pid);
+    let offline = node_report(lab, &[]);
+    assert_same_inventory(live, &offline, SYSTEM);
+    (cmdline, offline)
+}
+
 /// containerd 1.6 stopped: `node --local` reads it completely, reports
 /// app-a `duplicate` with the live figures, the dry-run plan names the image
 /// and its namespace, and running that plan's command on the restarted
@@ -119,21 +140,7 @@ fn a_stopped_containerd_is_read_completely_and_its_copy_frees_what_was_predicted
     let started = std::time::Instant::now();
     let lab = Scenario::fresh("two-containerds.offline");
     let live = node_report(&lab, &[]);
-    // Frozen, containerd still holds bolt's lock on meta.db: the read from
-    // disk neither waits on it nor differs (partial only for the silence).
-    let pid = lab.pid("PID_CONTAINERD");
-    assert_exit(&lab.sh(&format!("kill -STOP {pid}")), 0);
-    let took = std::time::Instant::now();
-    let frozen = node_report(&lab, &["--timeout", "500ms"]);
-    let took = took.elapsed();
-    assert_exit(&lab.sh(&format!("kill -CONT {pid}")), 0);
-    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
-    assert_eq!(stores_at(&frozen, SYSTEM), stores_at(&live, SYSTEM));
-    assert_eq!(images_at(&frozen, SYSTEM), images_at(&live, SYSTEM));
-
-    let cmdline = stop(&lab, pid);
-    let offline = node_report(&lab, &[]);
-    assert_same_inventory(&live, &offline, SYSTEM);
+    let (cmdline, offline) = freeze_then_stop(&lab, &live);
     let app_a = image(&offline, "app-a:1");
     assert_eq!(app_a["verdict"], "duplicate", "{app_a:#}");
     let copy = removal(&offline, "app-a:1", SYSTEM);
@@ -183,21 +190,7 @@ fn one_image_in_live_and_stopped_stores_counts_every_copy_not_kept() {
     let lab = Scenario::fresh("containerd2.offline");
     ctr_import(&lab, "CONTAINERD", "k8s.io", "app-a");
     let live = node_report(&lab, &[]);
-    // Frozen, containerd still holds bolt's lock on meta.db: the read from
-    // disk neither waits on it nor differs (partial only for the silence).
-    let pid = lab.pid("PID_CONTAINERD");
-    assert_exit(&lab.sh(&format!("kill -STOP {pid}")), 0);
-    let took = std::time::Instant::now();
-    let frozen = node_report(&lab, &["--timeout", "500ms"]);
-    let took = took.elapsed();
-    assert_exit(&lab.sh(&format!("kill -CONT {pid}")), 0);
-    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
-    assert_eq!(stores_at(&frozen, SYSTEM), stores_at(&live, SYSTEM));
-    assert_eq!(images_at(&frozen, SYSTEM), images_at(&live, SYSTEM));
-
-    let cmdline = stop(&lab, pid);
-    let offline = node_report(&lab, &[]);
-    assert_same_inventory(&live, &offline, SYSTEM);
+    let (cmdline, offline) = freeze_then_stop(&lab, &live);
     let app_a = image(&offline, "app-a:1");
     assert_eq!(app_a["verdict"], "duplicate", "{app_a:#}");
     let removals = app_a["removals"].as_array().unwrap();

@@ -93,18 +93,7 @@ fn top_lists_the_seed_duplicates_with_the_scans_totals_in_every_format() {
     assert!(leftover > 0, "runtime-switch keeps /var/lib/docker offline");
 
     // The seed scenarios' duplicates: app-a on the three duplicate nodes.
-    let app_a = top["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| {
-            i["tags"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|t| t == "imgdup.test/app-a:1")
-        })
-        .unwrap_or_else(|| panic!("no imgdup.test/app-a:1 row in {top:#}"));
+    let app_a = image(&top, "imgdup.test/app-a:1");
     assert_eq!(
         app_a["nodeNames"],
         json!(["containerd2", "runtime-switch", "two-containerds"]),
