@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use imgdup::endpoint::{self, CrictlInputs};
-use imgdup::hostroot::HostRoot;
+use imgdup::chain::endpoint::{self, CrictlInputs};
+use imgdup::host::root::HostRoot;
 
 /// Show which runtime, daemon chain and on-disk store crictl really talks to.
 ///

@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use imgdup::{endpoint, node::Node, process::ProcessTable, report, which};
+use imgdup::chain::{endpoint, which};
+use imgdup::host::{process::ProcessTable, view::Node};
+use imgdup::report;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();

@@ -1,11 +1,11 @@
 //! `--agent-binary PATH` (air-gapped mode) at the command's edge: the
 //! binary is checked before any cluster is contacted, each node's platform
-//! before any pod. The upload itself is `imgdup::fanout::upload`.
+//! before any pod. The upload itself is `imgdup::cluster::upload`.
 
 use anyhow::Result;
-use imgdup::fanout::preflight::Need;
-use imgdup::fanout::targets;
-use imgdup::fanout::upload::{self, AgentBinary};
+use imgdup::cluster::preflight::Need;
+use imgdup::cluster::targets;
+use imgdup::cluster::upload::{self, AgentBinary};
 use k8s_openapi::api::core::v1::Node;
 
 use crate::cli::AgentArgs;

@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
-use imgdup::fanout::calls::{Calls, Verb};
-use imgdup::fanout::pod::{MANAGED_BY, MANAGED_BY_LABEL};
-use imgdup::fanout::preflight;
+use imgdup::cluster::calls::{Calls, Verb};
+use imgdup::cluster::pod::{MANAGED_BY, MANAGED_BY_LABEL};
+use imgdup::cluster::preflight;
 use imgdup::report::sanitize;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;

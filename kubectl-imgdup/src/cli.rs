@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use imgdup::endpoint::{self, CrictlInputs};
-use imgdup::hostroot::HostRoot;
-use imgdup::node::Node;
-use imgdup::process::ProcessTable;
+use imgdup::chain::endpoint::{self, CrictlInputs};
+use imgdup::host::process::ProcessTable;
+use imgdup::host::root::HostRoot;
+use imgdup::host::view::Node;
 
 /// Find container images stored twice on Kubernetes nodes, prove it from the
 /// runtimes themselves, and show the bytes you get back.

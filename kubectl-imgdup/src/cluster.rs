@@ -4,13 +4,13 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use imgdup::fanout::calls::{Calls, Verb};
-use imgdup::fanout::cluster_report::ClusterReport;
-use imgdup::fanout::pod::AgentMode;
-use imgdup::fanout::{preflight, run, targets};
-use imgdup::node_report::NodeReport;
+use imgdup::cluster::calls::{Calls, Verb};
+use imgdup::cluster::pod::AgentMode;
+use imgdup::cluster::{preflight, run, targets};
+use imgdup::judge::verdict::Verdict;
+use imgdup::model::cluster_report::ClusterReport;
+use imgdup::model::node_report::NodeReport;
 use imgdup::report;
-use imgdup::verdict::Verdict;
 use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
@@ -169,7 +169,7 @@ pub async fn select_nodes(
     calls: &Calls,
     names: &[String],
     selector: Option<&str>,
-    binary: Option<&imgdup::fanout::upload::AgentBinary>,
+    binary: Option<&imgdup::cluster::upload::AgentBinary>,
 ) -> Result<(Vec<NodeReport>, Vec<String>)> {
     let nodes_api: Api<Node> = Api::all(client.clone());
     let params = ListParams {

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
-use imgdup::fanout::calls::{Calls, counting_client};
-use imgdup::fanout::preflight::PreflightError;
-use imgdup::fanout::retry::CallError;
-use imgdup::fanout::run::{self, FanoutConfig};
+use imgdup::cluster::calls::{Calls, counting_client};
+use imgdup::cluster::preflight::PreflightError;
+use imgdup::cluster::retry::CallError;
+use imgdup::cluster::run::{self, FanoutConfig};
 use k8s_openapi::api::core::v1::Pod;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};

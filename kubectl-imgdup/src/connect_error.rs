@@ -9,7 +9,7 @@
 
 use std::error::Error as StdError;
 
-use imgdup::fanout::retry::CallError;
+use imgdup::cluster::retry::CallError;
 use imgdup::report::sanitize;
 use kube::client::AuthError;
 

@@ -10,7 +10,7 @@ use std::future::Future;
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use futures::StreamExt;
-use imgdup::fanout::context_report::{ContextEntry, MultiContextReport};
+use imgdup::model::context_report::{ContextEntry, MultiContextReport};
 use imgdup::report::{self, sanitize};
 use kube::config::Kubeconfig;
 

@@ -1,8 +1,10 @@
 //! `kubectl imgdup node --local`: one node's verdict, with proof.
 
 use anyhow::Result;
-use imgdup::node_report::NodeReport;
-use imgdup::{report, scan, verdict::Verdict, which};
+use imgdup::chain::which;
+use imgdup::judge::verdict::Verdict;
+use imgdup::model::node_report::NodeReport;
+use imgdup::{report, scan};
 
 use crate::cli::{AgentFlags, NodeArgs, Output};
 use crate::exit::Exit;

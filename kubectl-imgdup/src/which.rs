@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use imgdup::chain::Chain;
-use imgdup::fanout::calls::{Calls, Verb};
-use imgdup::fanout::pod::AgentMode;
-use imgdup::fanout::{preflight, run};
+use imgdup::cluster::calls::{Calls, Verb};
+use imgdup::cluster::pod::AgentMode;
+use imgdup::cluster::{preflight, run};
+use imgdup::model::chain::Chain;
 use imgdup::report;
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;

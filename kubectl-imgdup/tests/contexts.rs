@@ -6,9 +6,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use imgdup::node_report::NodeReport;
-use imgdup::store::{Store, StoreRuntime};
-use imgdup::verdict::{ImageFinding, Verdict};
+use imgdup::judge::verdict::{ImageFinding, Verdict};
+use imgdup::model::node_report::NodeReport;
+use imgdup::model::store::{Store, StoreRuntime};
 use serde_json::Value;
 use testkit::apiserver::SimApiServer;
 

@@ -3,7 +3,7 @@
 //! cluster scan creates, so the two cannot drift) and the shared contract
 //! with `kubectl imgdup top` (namespace, names, labels, port).
 
-use imgdup::fanout::pod::{AgentMode, AgentPod};
+use imgdup::cluster::pod::{AgentMode, AgentPod};
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use serde::Deserialize;

@@ -20,7 +20,7 @@ fn outside_store() -> (HostDir, Vec<String>) {
         layer_bytes: 512,
     };
     generate(&opts).unwrap();
-    let host = imgdup::hostroot::HostRoot::new(outside.root());
+    let host = imgdup::host::root::HostRoot::new(outside.root());
     let (_, inv) =
         imgdup::inventory::docker_files::read_docker_root(&host, "/var/lib/docker").unwrap();
     let ids: Vec<String> = inv.images.iter().map(|i| i.id.clone()).collect();

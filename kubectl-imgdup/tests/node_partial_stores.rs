@@ -22,7 +22,7 @@ fn node() -> (HostDir, Vec<imgdup::inventory::Image>) {
         layer_bytes: 2048,
     };
     generate(&opts).unwrap();
-    let root = imgdup::hostroot::HostRoot::new(host.root());
+    let root = imgdup::host::root::HostRoot::new(host.root());
     let (_, inv) =
         imgdup::inventory::docker_files::read_docker_root(&root, "/var/lib/docker").unwrap();
     (host, inv.images)

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use imgdup::du::DiskUsage;
+use imgdup::host::du::DiskUsage;
 
 use crate::util::*;
 

@@ -149,7 +149,11 @@ pub mod sim {
 
     /// What a healthy agent prints: a valid NodeReport, verdict ok.
     pub fn ok_output() -> String {
-        serde_json::to_string(&imgdup::node_report::NodeReport::new("{node}".into(), None)).unwrap()
+        serde_json::to_string(&imgdup::model::node_report::NodeReport::new(
+            "{node}".into(),
+            None,
+        ))
+        .unwrap()
     }
 
     /// A fake node whose agent "runs" for `seconds` and prints `output`.

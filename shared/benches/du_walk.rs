@@ -1,4 +1,4 @@
-//! `du -sxB1 PATH...` over [`imgdup::du::DiskUsage`], so that bench/run can
+//! `du -sxB1 PATH...` over [`imgdup::host::du::DiskUsage`], so that bench/run can
 //! time the store-bytes walker against GNU du on the same tree (hyperfine
 //! needs a process). Prints the total bytes, each inode counted once.
 //!
@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     if paths.is_empty() {
         return ExitCode::SUCCESS;
     }
-    let mut du = imgdup::du::DiskUsage::new();
+    let mut du = imgdup::host::du::DiskUsage::new();
     for path in &paths {
         if let Err(e) = du.add(Path::new(path)) {
             eprintln!("du_walk: {e}");

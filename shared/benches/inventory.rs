@@ -9,12 +9,12 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use imgdup::hostroot::HostRoot;
+use imgdup::host::root::HostRoot;
 use imgdup::inventory::StoreInventory;
 use imgdup::inventory::containerd_blobs::read_containerd_blobs;
 use imgdup::inventory::docker_files::read_docker_root;
-use imgdup::store::{Store, StoreRuntime};
-use imgdup::verdict::judge;
+use imgdup::judge::verdict::judge;
+use imgdup::model::store::{Store, StoreRuntime};
 use testkit::gen_store::{CONTAINERD_ROOT, DOCKER_ROOT, Options, generate};
 
 fn store(runtime: StoreRuntime, path: &str, active: bool, inv: &StoreInventory) -> Store {

@@ -1,41 +1,28 @@
 //! imgdup: prove where container images really live on a Kubernetes node.
 //!
-//! The data flows one way: resolve crictl's endpoint ([`endpoint`]), follow
-//! the chain of daemons behind it ([`chain`]), and report it ([`report`]).
+//! The data flows one way, one folder per stage:
+//! - [`host`] reads the node safely: files under the host root, processes, configs, du;
+//! - [`runtime`] talks to the CRI, Docker and containerd APIs;
+//! - [`chain`] follows crictl's endpoint hop by hop to the store on disk;
+//! - [`inventory`] reads what each store holds, live or from its files;
+//! - [`judge`] gives verdicts and reclaimable bytes, and prunes;
+//! - [`report`] renders the documents of [`model`] for people and machines;
+//! - [`scan`] runs those stages for one node;
+//! - [`cluster`] (feature `cluster`) runs the scan on every node through agent pods.
 
-pub mod bolt;
 pub mod chain;
-pub mod claimed_socket;
-pub mod cmdline;
-pub mod crictl_yaml;
-pub mod daemon_config;
-pub mod defaults;
-pub mod du;
-pub mod endpoint;
-pub mod evidence;
 #[cfg(feature = "cluster")]
-pub mod fanout;
-pub mod follow;
-pub mod host_dir;
-pub mod hostroot;
+pub mod cluster;
+pub mod host;
 pub mod inventory;
-pub mod k3s;
-pub mod kubelet;
-pub mod node;
-pub mod node_file;
-pub mod node_report;
-pub mod others;
-#[cfg(test)]
-mod parser_props;
-mod peer_cred;
-pub mod process;
-pub mod prune;
-mod reclaim;
+pub mod judge;
+pub mod model;
 pub mod report;
-pub mod running_roots;
 pub mod runtime;
 pub mod scan;
-pub mod store;
-pub mod verdict;
-pub mod which;
-pub mod yaml_depth;
+
+// Property tests of the node-file parsers. They live outside src/ but are
+// compiled into the unit-test binary, so the parsers they test stay private.
+#[cfg(test)]
+#[path = "../tests/parser_props/mod.rs"]
+mod parser_props;

@@ -3,22 +3,22 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::chain::{Chain, Hop, HopKind, StoreRef};
-use crate::defaults as d;
-use crate::endpoint::{CrictlInputs, Resolution};
-use crate::evidence::{Evidence, Source};
-use crate::follow::follow_cri;
+use crate::chain::endpoint::{CrictlInputs, Resolution};
+use crate::chain::follow::follow_cri;
+use crate::chain::kubelet::kubelet_endpoint;
+use crate::chain::running_roots::running_roots;
+use crate::chain::which::which;
+use crate::host::defaults as d;
+use crate::host::view::Node;
 use crate::inventory::{
     InventoryError, StoreInventory, containerd_api, containerd_offline, docker_api, docker_files,
 };
-use crate::kubelet::kubelet_endpoint;
-use crate::node::Node;
-use crate::node_report::NodeReport;
-use crate::running_roots::running_roots;
+use crate::judge::verdict::{Verdict, judge};
+use crate::model::chain::{Chain, Hop, HopKind, StoreRef};
+use crate::model::evidence::{Evidence, Source};
+use crate::model::node_report::NodeReport;
+use crate::model::store::{Store, StoreRuntime};
 use crate::runtime::containerd;
-use crate::store::{Store, StoreRuntime};
-use crate::verdict::{Verdict, judge};
-use crate::which::which;
 
 /// A store to read, before its inventory is known.
 #[derive(Debug, Clone)]

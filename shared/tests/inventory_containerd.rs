@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use imgdup::hostroot::HostRoot;
+use imgdup::host::root::HostRoot;
 use imgdup::inventory::containerd_api::{layer_key, read_containerd_api};
 use imgdup::inventory::containerd_blobs::read_containerd_blobs;
 use imgdup::inventory::{Image, InventoryError, StoreInventory, chain_ids};

@@ -8,8 +8,8 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use imgdup::du::disk_bytes;
-use imgdup::hostroot::HostRoot;
+use imgdup::host::du::disk_bytes;
+use imgdup::host::root::HostRoot;
 use imgdup::inventory::docker_api::read_docker_api;
 use imgdup::inventory::docker_files::read_docker_root;
 use imgdup::inventory::{Image, InventoryError, StoreInventory, chain_ids};

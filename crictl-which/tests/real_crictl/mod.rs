@@ -191,7 +191,7 @@ fn crictl_yaml_is_read_as_crictl_reads_it() {
         } else {
             Err(stderr(&out))
         };
-        let ours = imgdup::crictl_yaml::parse(text.as_bytes())
+        let ours = imgdup::host::crictl_yaml::parse(text.as_bytes())
             .map(|y| {
                 [
                     ("runtime-endpoint", y.runtime_endpoint.trim().to_string()),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
-use imgdup::prune::execute;
-use imgdup::prune::{PruneJob, sandboxes};
+use imgdup::judge::prune::execute;
+use imgdup::judge::prune::{PruneJob, sandboxes};
 use imgdup::report;
 
 use super::watch_signals;

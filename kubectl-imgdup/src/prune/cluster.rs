@@ -7,17 +7,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use imgdup::chain::API_VERSION;
-use imgdup::fanout::calls::Calls;
-use imgdup::fanout::pod::AgentMode;
-use imgdup::fanout::preflight;
-use imgdup::fanout::prune_pod::PruneOrder;
-use imgdup::fanout::run::{self, AgentOutput, FanoutConfig};
-use imgdup::node_report::NodeReport;
-use imgdup::prune::report::{ClusterPruneReport, Failed, PruneReport};
-use imgdup::prune::{Excludes, PruneJob, execute, script};
+use imgdup::cluster::calls::Calls;
+use imgdup::cluster::pod::AgentMode;
+use imgdup::cluster::preflight;
+use imgdup::cluster::prune_pod::PruneOrder;
+use imgdup::cluster::run::{self, AgentOutput, FanoutConfig};
+use imgdup::judge::prune::report::{ClusterPruneReport, Failed, PruneReport};
+use imgdup::judge::prune::{Excludes, PruneJob, execute, script};
+use imgdup::judge::verdict::Verdict;
+use imgdup::model::chain::API_VERSION;
+use imgdup::model::node_report::NodeReport;
 use imgdup::report;
-use imgdup::verdict::Verdict;
 
 use super::{confirm, question};
 use crate::cli::{AgentArgs, ConnectArgs, PlanOutput, PruneArgs};
@@ -91,7 +91,7 @@ async fn prune_cluster(
         .into_iter()
         .filter(|r| r.verdict != Verdict::Unknown)
         .map(|r| {
-            let job = imgdup::prune::job(&r, &excludes);
+            let job = imgdup::judge::prune::job(&r, &excludes);
             (r, job)
         })
         .collect();

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
-use imgdup::prune::execute::{self, Event};
+use imgdup::judge::prune::execute::{self, Event};
 
 use super::{confirm, print_progress, question, watch_signals};
-use imgdup::prune::script::Step;
-use imgdup::prune::{Excludes, PruneJob, PruneReport, leftover, script};
+use imgdup::judge::prune::script::Step;
+use imgdup::judge::prune::{Excludes, PruneJob, PruneReport, leftover, script};
 use imgdup::{report, scan};
 
 use crate::cli::{PlanOutput, PruneArgs, Scan};
@@ -43,8 +43,8 @@ pub fn run(args: PruneArgs) -> Result<(String, Exit)> {
 async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, Exit)> {
     let node = &s.node;
     let before = scan::scan(node, s.node_name.clone(), &s.inputs, &s.resolution).await;
-    let job = imgdup::prune::job(&before, &excludes);
-    let sandboxes = imgdup::prune::sandboxes(node, &job.cri_sockets).await;
+    let job = imgdup::judge::prune::job(&before, &excludes);
+    let sandboxes = imgdup::judge::prune::sandboxes(node, &job.cri_sockets).await;
     let (go, stay, unreachable) = execute::preview(node, &job, &sandboxes).await;
     let mut leftovers = Vec::new();
     for path in &args.leftover_stores {
@@ -101,7 +101,7 @@ async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, E
         }
         match leftover::remove(node, &before, &l.path).await {
             Ok(removed) => done.leftover_stores.push(removed),
-            Err(e) => done.failed.push(imgdup::prune::report::Failed {
+            Err(e) => done.failed.push(imgdup::judge::prune::report::Failed {
                 image: "-".into(),
                 store: l.path.clone(),
                 error: e.to_string(),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use anyhow::{Context, Result};
-use imgdup::prune::execute::Event;
+use imgdup::judge::prune::execute::Event;
 use imgdup::report;
 
 use crate::cli::{ConnectArgs, PruneArgs};

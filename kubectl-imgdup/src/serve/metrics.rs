@@ -11,8 +11,8 @@
 
 use std::sync::Mutex;
 
-use imgdup::node_report::NodeReport;
-use imgdup::verdict::Verdict;
+use imgdup::judge::verdict::Verdict;
+use imgdup::model::node_report::NodeReport;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -189,8 +189,8 @@ fn clamp(bytes: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use imgdup::store::{Store, StoreRuntime};
-    use imgdup::verdict::ImageFinding;
+    use imgdup::judge::verdict::ImageFinding;
+    use imgdup::model::store::{Store, StoreRuntime};
 
     fn store(id: &str, live: bool, images: usize, bytes: u64) -> Store {
         Store {

@@ -38,7 +38,7 @@ pub fn apply(full: bool) -> Applied {
         .num_threads(1)
         .build_global()
         .is_ok();
-    let walk = imgdup::du::limit_walk_threads(1);
+    let walk = imgdup::host::du::limit_walk_threads(1);
     done.push(if rayon && walk {
         "1 scan thread".into()
     } else {

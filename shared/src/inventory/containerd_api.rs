@@ -33,8 +33,8 @@ use super::containerd_blobs::{
     Doc, MAX_JSON, blob_on_disk, parse_diff_ids, parse_doc, push_unique,
 };
 use super::{Container, Image, InventoryError, OnDisk, StoreInventory, chain_ids};
-use crate::du::DiskUsage;
-use crate::hostroot::HostRoot;
+use crate::host::du::DiskUsage;
+use crate::host::root::HostRoot;
 use crate::runtime::{RuntimeError, grpc_channel, with_deadline};
 
 /// The snapshotter whose snapshots we size: containerd's default, the one the

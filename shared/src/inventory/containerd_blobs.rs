@@ -13,9 +13,9 @@ use std::io::{ErrorKind, Read};
 use serde::Deserialize;
 
 use super::{Image, InventoryError, OnDisk, StoreInventory};
-use crate::du::DiskUsage;
-use crate::host_dir::HostDir;
-use crate::hostroot::HostRoot;
+use crate::host::dir_handle::HostDir;
+use crate::host::du::DiskUsage;
+use crate::host::root::HostRoot;
 
 /// containerd's content plugin directory under its root.
 pub(crate) const CONTENT_DIR: &str = "io.containerd.content.v1.content";

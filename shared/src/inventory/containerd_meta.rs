@@ -1,5 +1,5 @@
 //! containerd's two bolt databases, read from a copy of their bytes (see
-//! [`crate::bolt`]) without the daemon:
+//! [`crate::host::bolt`]) without the daemon:
 //! - `io.containerd.metadata.v1.bolt/meta.db` (containerd's
 //!   `core/metadata/buckets.go`, the same in 1.6 and 2.x):
 //!   `v1/<namespace>/{images,containers,snapshots,content/blob,leases}`;
@@ -14,9 +14,9 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use crate::bolt::{BoltError, Bucket, Db, Value};
-use crate::host_dir::HostDir;
-use crate::hostroot::HostRoot;
+use crate::host::bolt::{BoltError, Bucket, Db, Value};
+use crate::host::dir_handle::HostDir;
+use crate::host::root::HostRoot;
 
 /// meta.db under a containerd root.
 pub(crate) const META_DIR: &str = "io.containerd.metadata.v1.bolt";
@@ -194,7 +194,7 @@ pub fn load(host: &HostRoot, dir: &str, name: &str) -> Result<Option<Db>, String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bolt::write::{Node, write};
+    use crate::host::bolt::write::{Node, write};
 
     fn b(entries: Vec<(&str, Node)>) -> Node {
         Node::Bucket(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())

@@ -21,9 +21,9 @@ use super::containerd_meta::{
     META_DIR, Namespace, OVERLAY_DIR, Snapshot, load, parse_meta, parse_snapshots,
 };
 use super::{Container, Image, InventoryError, OnDisk, StoreInventory, chain_ids};
-use crate::du::DiskUsage;
-use crate::host_dir::HostDir;
-use crate::hostroot::HostRoot;
+use crate::host::dir_handle::HostDir;
+use crate::host::du::DiskUsage;
+use crate::host::root::HostRoot;
 
 const SNAPSHOT_LABEL: &str = "containerd.io/gc.ref.snapshot.";
 

@@ -20,7 +20,7 @@ use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 use super::docker_files::{StoreFiles, read_files};
 use super::docker_layerdb::check_layers;
 use super::{Container, Image, InventoryError, StoreInventory, chain_ids};
-use crate::hostroot::HostRoot;
+use crate::host::root::HostRoot;
 use crate::runtime::docker::{connect, info_of};
 use crate::runtime::with_deadline;
 

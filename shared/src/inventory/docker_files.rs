@@ -21,9 +21,9 @@ use rayon::prelude::*;
 
 use super::docker_layerdb::{check_layers, is_hex_digest, read_layerdb};
 use super::{Container, Image, InventoryError, OnDisk, StoreInventory};
-use crate::host_dir::HostDir;
-use crate::hostroot::HostRoot;
-use crate::node_file::{MAX_INDEX, MAX_JSON, read_capped};
+use crate::host::capped_read::{MAX_INDEX, MAX_JSON, read_capped};
+use crate::host::dir_handle::HostDir;
+use crate::host::root::HostRoot;
 
 /// Reads the Docker data root `root` (a host path, e.g. `/var/lib/docker`)
 /// and returns its graph driver and inventory.

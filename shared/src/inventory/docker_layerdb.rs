@@ -14,10 +14,10 @@ use rayon::prelude::*;
 
 use super::docker_files::StoreFiles;
 use super::{Image, InventoryError, OnDisk};
-use crate::du::DiskUsage;
-use crate::host_dir::HostDir;
-use crate::hostroot::HostRoot;
-use crate::node_file::MAX_LINE;
+use crate::host::capped_read::MAX_LINE;
+use crate::host::dir_handle::HostDir;
+use crate::host::du::DiskUsage;
+use crate::host::root::HostRoot;
 
 /// Every `layerdb/sha256/<chainid>` entry and the directory it names.
 /// Entries are read in parallel: each costs a dozen syscalls and a walk of

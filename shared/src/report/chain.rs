@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use comfy_table::Table;
 
 use super::{or_dash, sanitize, table};
-use crate::chain::{Chain, Hop};
+use crate::model::chain::{Chain, Hop};
 
 fn hop_table(hops: &[Hop]) -> Table {
     let mut t = table(&[
@@ -24,7 +24,7 @@ fn hop_table(hops: &[Hop]) -> Table {
             None => hop.kind.as_str().to_string(),
         };
         let root = match (&hop.root, &hop.driver) {
-            (Some(r), Some(drv)) if hop.kind == crate::chain::HopKind::Dockerd => {
+            (Some(r), Some(drv)) if hop.kind == crate::model::chain::HopKind::Dockerd => {
                 format!("{} ({})", sanitize(r), sanitize(drv))
             }
             (r, _) => or_dash(r.as_deref()),
@@ -68,7 +68,7 @@ fn evidence_lines(out: &mut String, hops: &[Hop]) {
 /// The text view: endpoints, one line per hop, the store, the others.
 pub fn chain_text(chain: &Chain) -> String {
     let mut out = String::new();
-    let endpoint = |e: &crate::chain::EndpointRef| {
+    let endpoint = |e: &crate::model::chain::EndpointRef| {
         format!(
             "{}  ({}: {})",
             or_dash(e.url.as_deref()),

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::{or_dash, sanitize, table};
-use crate::node_report::NodeReport;
-use crate::prune::script::{PrunePlan, Step};
+use crate::judge::prune::script::{PrunePlan, Step};
+use crate::model::node_report::NodeReport;
 
 /// Binary units with one decimal, like kubectl's quantities: `3.0 MiB`.
 pub fn human_bytes(bytes: u64) -> String {

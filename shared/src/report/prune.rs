@@ -2,7 +2,7 @@
 //! proof, each byte figure next to the one it should match.
 
 use super::{human_bytes, sanitize, table};
-use crate::prune::report::PruneReport;
+use crate::judge::prune::report::PruneReport;
 
 fn signed(bytes: i64) -> String {
     let sign = if bytes < 0 { "-" } else { "+" };

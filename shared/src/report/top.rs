@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::{ReportError, human_bytes, or_dash, sanitize, table};
-use crate::fanout::top_report::{Source, TopReport};
-use crate::verdict::Verdict;
+use crate::judge::verdict::Verdict;
+use crate::model::top_report::{Source, TopReport};
 
 pub fn top_text(top: &TopReport, wide: bool) -> String {
     let mut out = String::new();

@@ -17,7 +17,7 @@ use tonic::transport::Channel;
 
 use super::http1::Http1Socket;
 use super::{RuntimeError, docker, grpc_channel};
-use crate::hostroot::HostRoot;
+use crate::host::root::HostRoot;
 
 /// A socket's connection, made once; a failed dial is not kept, so the next
 /// caller dials again and reports its own error, as before.

@@ -1,0 +1,278 @@
+//! The Docker leg of a chain: cri-dockerd → dockerd → Docker's containerd.
+
+use std::path::{Path, PathBuf};
+
+use super::containerd::ask_containerd;
+use super::{Followed, Next, describe_containerd, flag_or, pick, see_process, store};
+use crate::chain::k3s::K3sView;
+use crate::host::daemon_config::{self, DaemonJson};
+use crate::host::defaults as d;
+use crate::host::process::Process;
+use crate::host::view::Node;
+use crate::model::chain::{Hop, HopKind};
+use crate::model::evidence::{Evidence, Source, Sourced};
+use crate::runtime::{Connections, RuntimeError, docker};
+
+/// What a cri-dockerd's process (or the defaults) says about it: where its
+/// dockerd is, its root dir, and whether k3s embeds it. None of it comes
+/// from the CRI answer, which is why the dockerd hop can be followed while
+/// that answer is on its way.
+pub(super) struct CriDockerd {
+    pub(super) next: Next,
+    root: Option<String>,
+    embedded_in: Option<String>,
+}
+
+impl CriDockerd {
+    /// Writes the root and the embedding process into the cri-dockerd hop.
+    pub(super) fn describe(self, hop: &mut Hop) {
+        if let Some(root) = self.root {
+            hop.root = Some(root);
+        }
+        if let Some(parent) = self.embedded_in {
+            hop.embedded_in = Some(parent);
+        }
+    }
+}
+
+/// Which dockerd a cri-dockerd forwards to: `--docker-endpoint`, else
+/// `DOCKER_HOST`, else the default socket. k3s `--docker` embeds cri-dockerd
+/// and hands it `--container-runtime-endpoint` as the docker endpoint.
+pub(super) fn cri_dockerd_next(node: &Node, process: Option<&Process>) -> CriDockerd {
+    let mut root = None;
+    let mut embedded_in = None;
+    let default = || {
+        Evidence::new(
+            Source::Default,
+            format!(
+                "cri-dockerd's default --docker-endpoint unix://{}",
+                d::DOCKER_SOCKET
+            ),
+        )
+    };
+    let (url, why) = match process {
+        Some(p) if p.is("k3s") || p.is("rke2") => {
+            embedded_in = Some("k3s".into());
+            let k3s = K3sView::of(node, Some(p), &mut Vec::new());
+            root = Some(format!("{}/agent/cri-dockerd", k3s.data_dir.value));
+            match k3s.runtime_endpoint {
+                Some(ep) => (ep.value.clone(), ep.evidence()),
+                None => (d::unix_url(d::DOCKER_SOCKET), default()),
+            }
+        }
+        Some(p) => {
+            root = Some(
+                p.cmdline
+                    .value(&["--cri-dockerd-root-directory"])
+                    .unwrap_or_else(|| d::CRI_DOCKERD_ROOT.into()),
+            );
+            match p
+                .cmdline
+                .value(&["--docker-endpoint"])
+                .filter(|v| !v.is_empty())
+            {
+                Some(ep) => (
+                    ep.clone(),
+                    Evidence::new(
+                        Source::ProcessCmdline,
+                        format!("pid {} cri-dockerd --docker-endpoint {ep}", p.pid),
+                    ),
+                ),
+                None => match node.procs.environ(p.pid).get("DOCKER_HOST") {
+                    Some(h) => (
+                        h.clone(),
+                        Evidence::new(
+                            Source::ProcessCmdline,
+                            format!(
+                                "pid {} has no --docker-endpoint; its environment has DOCKER_HOST={h}",
+                                p.pid
+                            ),
+                        ),
+                    ),
+                    None => (d::unix_url(d::DOCKER_SOCKET), default()),
+                },
+            }
+        }
+        None => (d::unix_url(d::DOCKER_SOCKET), default()),
+    };
+    CriDockerd {
+        next: Next { url, why },
+        root,
+        embedded_in,
+    }
+}
+
+/// dockerd, then the containerd it runs on. Which containerd, and which
+/// namespace, come from dockerd's flags and daemon.json, not from its API,
+/// so `docker info` and containerd's calls are asked at the same time.
+pub(super) async fn follow_docker(node: &Node, conns: &Connections, next: Next) -> Followed {
+    let mut out = Followed::default();
+    let Some(path) = d::unix_path(&next.url).map(PathBuf::from) else {
+        let mut hop = Hop::new(HopKind::Dockerd, &next.url);
+        hop.prove(next.why.source, next.why.detail);
+        hop.fail(format!(
+            "docker endpoint {} is not a unix socket; imgdup only follows unix sockets",
+            next.url
+        ));
+        out.hops.push(hop);
+        return out;
+    };
+    let mut hop = Hop::new(HopKind::Dockerd, &next.url);
+    hop.prove(next.why.source, next.why.detail);
+    let process = see_process(node, &mut hop, &path);
+    let cmd = process.map(|p| &p.cmdline);
+    let config_path = flag_or(cmd, &["--config-file"], d::DOCKER_CONFIG);
+    let daemon_json =
+        match daemon_config::read(&node.host, Path::new(&config_path.value), DaemonJson::parse) {
+            Ok(v) => v,
+            Err(e) => {
+                out.warnings.push(e.to_string());
+                None
+            }
+        };
+    let json = daemon_json.as_ref();
+    let containerd_sock = match cmd
+        .and_then(|c| c.value(&["--containerd"]))
+        .map(|v| (v, Source::ProcessCmdline))
+        .or_else(|| {
+            json.and_then(|j| j.containerd.clone())
+                .map(|v| (v, Source::ConfigFile))
+        }) {
+        Some((v, source)) => Sourced::new(v.clone(), source, format!("dockerd --containerd {v}")),
+        None if node.exists(d::CONTAINERD_SOCKET) => Sourced::new(
+            d::CONTAINERD_SOCKET.to_string(),
+            Source::Filesystem,
+            format!(
+                "dockerd without --containerd uses the system containerd when {} exists (moby daemon_unix.go)",
+                d::CONTAINERD_SOCKET
+            ),
+        ),
+        None => Sourced::new(
+            d::DOCKER_MANAGED_CONTAINERD_SOCKET.to_string(),
+            Source::Default,
+            format!(
+                "no {} and no --containerd: dockerd starts its managed containerd",
+                d::CONTAINERD_SOCKET
+            ),
+        ),
+    };
+    let sock = PathBuf::from(&containerd_sock.value);
+    let (info, containerd_api) = tokio::join!(
+        ask_docker(node, conns, &path),
+        ask_containerd(node, conns, &sock)
+    );
+
+    let info = match info {
+        None => None,
+        Some(Ok(i)) => {
+            hop.prove(
+                Source::Api,
+                format!(
+                    "docker info: DockerRootDir {}, Driver {}, server {} (API {})",
+                    i.root_dir, i.driver, i.server_version, i.api_version
+                ),
+            );
+            hop.version = Some(i.server_version.clone());
+            hop.api_version = Some(i.api_version.clone());
+            Some(i)
+        }
+        Some(Err(e)) => {
+            hop.fail(e);
+            None
+        }
+    };
+    let root = match &info {
+        Some(i) if !i.root_dir.is_empty() => {
+            Sourced::new(i.root_dir.clone(), Source::Api, "docker info DockerRootDir")
+        }
+        _ => pick(
+            cmd,
+            &["--data-root", "-g", "--graph"],
+            json.and_then(DaemonJson::data_root),
+            &config_path.value,
+            "data-root",
+            d::DOCKER_ROOT,
+        ),
+    };
+    hop.root = Some(root.value.clone());
+    let driver = info
+        .as_ref()
+        .map(|i| i.driver.clone())
+        .filter(|v| !v.is_empty())
+        .or_else(|| cmd.and_then(|c| c.value(&["--storage-driver", "-s"])));
+    hop.driver = driver.clone();
+
+    let namespace = pick(
+        cmd,
+        &["--containerd-namespace"],
+        json.and_then(|j| j.containerd_namespace.as_deref()),
+        &config_path.value,
+        "containerd-namespace",
+        d::DOCKER_NAMESPACE,
+    );
+
+    let containerd_store = info
+        .as_ref()
+        .map(|i| i.uses_containerd_image_store())
+        .or_else(|| json.and_then(DaemonJson::containerd_snapshotter))
+        .unwrap_or(false);
+    if !containerd_store {
+        if let Some(driver) = &driver {
+            let path = format!("{}/{}", root.value.trim_end_matches('/'), driver);
+            let mut evidence = vec![root.evidence()];
+            if let Some(i) = &info {
+                evidence.push(Evidence::new(
+                    Source::Api,
+                    format!(
+                        "docker info Driver {} (graph driver: layers under the data root)",
+                        i.driver
+                    ),
+                ));
+            }
+            out.store = Some(store(
+                node,
+                &path,
+                HopKind::Dockerd,
+                None,
+                Some(driver.clone()),
+                evidence,
+            ));
+        }
+    } else {
+        hop.prove(Source::Api, "docker info DriverStatus driver-type io.containerd.snapshotter.v1: images live in containerd (containerd image store)");
+    }
+    out.hops.push(hop);
+
+    let mut next_hop = Hop::new(HopKind::Containerd, d::unix_url(&containerd_sock.value));
+    next_hop.prove(containerd_sock.source, containerd_sock.detail.clone());
+    let process = see_process(node, &mut next_hop, &sock);
+    let store = describe_containerd(
+        node,
+        &mut next_hop,
+        &sock,
+        process,
+        namespace,
+        containerd_api,
+        &mut out.warnings,
+    );
+    if containerd_store {
+        out.store = store;
+    }
+    out.hops.push(next_hop);
+    out
+}
+
+/// `docker info` on the dockerd at `socket`; `None` offline.
+async fn ask_docker(
+    node: &Node,
+    conns: &Connections,
+    socket: &Path,
+) -> Option<Result<docker::DockerInfo, RuntimeError>> {
+    if node.offline {
+        return None;
+    }
+    Some(match conns.docker(&node.host, socket, node.timeout).await {
+        Ok(connection) => docker::info_on(&connection, socket, node.timeout).await,
+        Err(e) => Err(e),
+    })
+}
