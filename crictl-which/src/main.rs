@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use imgdup::chain::{endpoint, which};
-use imgdup::host::{process::ProcessTable, view::Node};
+use imgdup::host::{process::ProcessTable, view::HostView};
 use imgdup::report;
 
 fn main() -> ExitCode {
@@ -61,7 +61,7 @@ fn run(config: cli::Config) -> Result<ExitCode> {
             config.proc_dir.display()
         )
     })?;
-    let node = Node {
+    let node = HostView {
         host: config.host,
         procs,
         timeout: resolution.timeout,

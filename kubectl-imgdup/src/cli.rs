@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgdup::chain::endpoint::{self, CrictlInputs};
 use imgdup::host::process::ProcessTable;
 use imgdup::host::root::HostRoot;
-use imgdup::host::view::Node;
+use imgdup::host::view::HostView;
 
 /// Find container images stored twice on Kubernetes nodes, prove it from the
 /// runtimes themselves, and show the bytes you get back.
@@ -317,7 +317,7 @@ pub enum PlanOutput {
 
 /// A checked local scan: the node view and crictl's endpoint resolution.
 pub struct Scan {
-    pub node: Node,
+    pub node: HostView,
     pub node_name: String,
     pub inputs: CrictlInputs,
     pub resolution: endpoint::Resolution,
@@ -355,7 +355,7 @@ impl ScanFlags {
                 proc_dir.display()
             )
         })?;
-        let node = Node {
+        let node = HostView {
             host,
             procs,
             timeout: resolution.timeout,

@@ -9,7 +9,7 @@ use crate::chain::kubelet::kubelet_endpoint;
 use crate::chain::running_roots::running_roots;
 use crate::chain::which::which;
 use crate::host::defaults as d;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::inventory::{
     InventoryError, StoreInventory, containerd_api, containerd_offline, docker_api, docker_files,
 };
@@ -40,7 +40,7 @@ struct Planned {
 
 /// Scans one node: proves its chain, reads every store, judges every image.
 pub async fn scan(
-    node: &Node,
+    node: &HostView,
     node_name: String,
     inputs: &CrictlInputs,
     resolution: &Resolution,
@@ -141,7 +141,7 @@ fn dead_ends(chain: &Chain, kubelet_hops: &[Hop]) -> Vec<String> {
 
 /// The stores to read: the chain's (active) first, then the others, one per root.
 fn plan(
-    node: &Node,
+    node: &HostView,
     chain: &Chain,
     kubelet_hops: &[Hop],
     active: Option<&StoreRef>,
@@ -252,7 +252,7 @@ fn plan(
 
 /// Whether the chain's store (`<root>/overlay2` for Docker) belongs to a hop root.
 fn store_matches(
-    node: &Node,
+    node: &HostView,
     store_runtime: HopKind,
     store_path: &str,
     runtime: StoreRuntime,
@@ -269,7 +269,7 @@ fn store_matches(
 }
 
 /// Asks the runtime itself, when it is live and reachable.
-async fn read_live(node: &Node, p: &Planned) -> Option<Result<StoreInventory, InventoryError>> {
+async fn read_live(node: &HostView, p: &Planned) -> Option<Result<StoreInventory, InventoryError>> {
     let socket = PathBuf::from(d::unix_path(p.endpoint.as_deref()?)?);
     if !p.live || node.offline {
         return None;
@@ -299,7 +299,7 @@ async fn read_live(node: &Node, p: &Planned) -> Option<Result<StoreInventory, In
 
 /// Reads the store's files: the runtime is not running (or not answering).
 /// On a blocking thread, so the other stores are read meanwhile.
-async fn read_offline(node: &Node, p: &Planned) -> StoreInventory {
+async fn read_offline(node: &HostView, p: &Planned) -> StoreInventory {
     let (host, runtime, root) = (node.host.clone(), p.runtime, p.root.clone());
     let read = move || match runtime {
         StoreRuntime::Dockerd => {
@@ -325,7 +325,7 @@ async fn read_offline(node: &Node, p: &Planned) -> StoreInventory {
 
 /// Reads one planned store; a containerd with images in several namespaces
 /// becomes one store per namespace.
-async fn read(node: &Node, mut p: Planned) -> Vec<(Store, StoreInventory)> {
+async fn read(node: &HostView, mut p: Planned) -> Vec<(Store, StoreInventory)> {
     // A runtime that does not answer is read from disk, and is not live.
     let inventory = match read_live(node, &p).await {
         Some(Ok(inventory)) => inventory,

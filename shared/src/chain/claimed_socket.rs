@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::host::daemon_config::{self, ContainerdToml, DaemonJson};
 use crate::host::defaults as d;
 use crate::host::process::Process;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 
 /// containerd's config file: `-c`/`--config`, else the default.
 pub fn containerd_config(p: &Process) -> String {
@@ -60,7 +60,7 @@ pub fn cri_dockerd_socket(p: &Process) -> String {
 }
 
 /// The socket `p` serves by its command line, for the runtimes that have one.
-fn claimed(node: &Node, p: &Process) -> Option<String> {
+fn claimed(node: &HostView, p: &Process) -> Option<String> {
     // A config that cannot be read was reported where the chain read it.
     if p.is("containerd") {
         let config = containerd_config(p);
@@ -83,7 +83,7 @@ fn claimed(node: &Node, p: &Process) -> Option<String> {
 /// table could be matched because this process may not read it. `None`
 /// when two claim it, or when the claimant's fds were readable (then the
 /// inode match is the truth and it found no listener).
-pub fn claimant<'n>(node: &'n Node, socket: &Path) -> Option<&'n Process> {
+pub fn claimant<'n>(node: &'n HostView, socket: &Path) -> Option<&'n Process> {
     let wanted = node.canonical(socket);
     let mut claims = node
         .procs
@@ -115,7 +115,7 @@ mod tests {
     /// A node whose procfs has a dir per process, with an `fd/` only for the
     /// pids in `readable` (the others stand for a root daemon's fds seen
     /// from a pod without capabilities).
-    fn node_with(procs: Vec<Process>, readable: &[u32]) -> (Node, tempfile::TempDir) {
+    fn node_with(procs: Vec<Process>, readable: &[u32]) -> (HostView, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         for p in &procs {
             let pid_dir = dir.path().join(p.pid.to_string());
@@ -124,7 +124,7 @@ mod tests {
                 std::fs::create_dir(pid_dir.join("fd")).unwrap();
             }
         }
-        let node = Node {
+        let node = HostView {
             host: HostRoot::new(dir.path().join("root")),
             procs: ProcessTable::from_processes(dir.path(), procs),
             timeout: Duration::from_secs(1),

@@ -8,7 +8,7 @@ use crate::chain::follow::pick;
 use crate::host::daemon_config::{self, K3sConfig};
 use crate::host::defaults as d;
 use crate::host::process::Process;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::chain::K3sCrictl;
 use crate::model::evidence::{Source, Sourced};
 
@@ -22,7 +22,7 @@ pub struct K3sView {
 
 impl K3sView {
     /// Flags beat `/etc/rancher/k3s/config.yaml` (or `--config`), which beats defaults.
-    pub fn of(node: &Node, process: Option<&Process>, warnings: &mut Vec<String>) -> Self {
+    pub fn of(node: &HostView, process: Option<&Process>, warnings: &mut Vec<String>) -> Self {
         let cmd = process.map(|p| &p.cmdline);
         let config_path = cmd
             .and_then(|c| c.value(&["-c", "--config"]))
@@ -76,7 +76,7 @@ impl K3sView {
 /// `~/.rancher/k3s/agent/etc/crictl.yaml`, `/var/lib/rancher/k3s/agent/etc/crictl.yaml`,
 /// `/etc/crictl.yaml` (k3s `cmd/k3s/main.go`). Reported only where k3s is.
 pub fn k3s_crictl(
-    node: &Node,
+    node: &HostView,
     inputs: &CrictlInputs,
     crictl_url: Option<&str>,
     warnings: &mut Vec<String>,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::chain::k3s::K3sView;
 use crate::host::capped_read::{MAX_CONFIG, read_capped};
 use crate::host::defaults as d;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::chain::EndpointRef;
 use crate::model::evidence::Source;
 
@@ -24,7 +24,7 @@ struct KubeletConfig {
 }
 
 /// The kubelet's CRI endpoint, if a kubelet (or k3s) runs on the node.
-pub fn kubelet_endpoint(node: &Node, warnings: &mut Vec<String>) -> Option<EndpointRef> {
+pub fn kubelet_endpoint(node: &HostView, warnings: &mut Vec<String>) -> Option<EndpointRef> {
     if let Some(p) = node.procs.named("kubelet").next() {
         if let Some(url) = p.cmdline.value(&["--container-runtime-endpoint"]) {
             return Some(EndpointRef {

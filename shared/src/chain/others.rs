@@ -10,7 +10,7 @@ pub use crate::chain::running_roots::{RunningRoot, running_roots};
 use crate::host::daemon_config::{self, DaemonJson};
 use crate::host::defaults as d;
 use crate::host::process::Process;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::chain::{Hop, HopKind, OtherRuntime};
 use crate::model::evidence::{Evidence, Source};
 use crate::runtime::{containerd, docker};
@@ -44,7 +44,7 @@ impl Candidate {
 
 /// Lists the runtimes that are not on `chain`.
 pub async fn discover(
-    node: &Node,
+    node: &HostView,
     chain: &[&Hop],
     warnings: &mut Vec<String>,
 ) -> Vec<OtherRuntime> {
@@ -80,7 +80,7 @@ pub async fn discover(
     found
 }
 
-fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
+fn from_processes(node: &HostView, warnings: &mut Vec<String>) -> Vec<Candidate> {
     running_roots(node, warnings)
         .into_iter()
         .filter_map(|r| {
@@ -92,7 +92,7 @@ fn from_processes(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
 }
 
 /// k3s's and rke2's containerd roots, from a k3s process or the defaults.
-fn agent_roots(node: &Node, warnings: &mut Vec<String>) -> Vec<String> {
+fn agent_roots(node: &HostView, warnings: &mut Vec<String>) -> Vec<String> {
     let k3s = node.procs.named("k3s").next();
     let mut roots = vec![d::agent_containerd_root(
         &K3sView::of(node, k3s, warnings).data_dir.value,
@@ -101,7 +101,7 @@ fn agent_roots(node: &Node, warnings: &mut Vec<String>) -> Vec<String> {
     roots
 }
 
-fn from_sockets(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
+fn from_sockets(node: &HostView, warnings: &mut Vec<String>) -> Vec<Candidate> {
     let docker_root = read_or_warn(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings)
         .and_then(|j| j.data_root().map(str::to_string))
         .unwrap_or_else(|| d::DOCKER_ROOT.into());
@@ -146,7 +146,7 @@ fn from_sockets(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
         .collect()
 }
 
-fn from_disk(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
+fn from_disk(node: &HostView, warnings: &mut Vec<String>) -> Vec<Candidate> {
     let mut roots: Vec<(HopKind, String, &str)> = Vec::new();
     let docker_json = read_or_warn(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings);
     for root in [
@@ -203,7 +203,7 @@ fn from_disk(node: &Node, warnings: &mut Vec<String>) -> Vec<Candidate> {
 }
 
 /// Asks the runtime itself when it answers; its answer replaces our guesses.
-async fn confirm(node: &Node, c: Candidate, dial: bool) -> OtherRuntime {
+async fn confirm(node: &HostView, c: Candidate, dial: bool) -> OtherRuntime {
     let mut other = OtherRuntime {
         kind: c.kind,
         endpoint: c.socket.as_deref().map(d::unix_url),
@@ -262,7 +262,7 @@ async fn confirm(node: &Node, c: Candidate, dial: bool) -> OtherRuntime {
 }
 
 /// One entry per (kind, root); an entry without a root merges by endpoint.
-fn merge(node: &Node, found: &mut Vec<OtherRuntime>, new: OtherRuntime) {
+fn merge(node: &HostView, found: &mut Vec<OtherRuntime>, new: OtherRuntime) {
     let same = |o: &OtherRuntime| {
         o.kind == new.kind
             && match (&o.root, &new.root) {
@@ -289,7 +289,7 @@ fn merge(node: &Node, found: &mut Vec<OtherRuntime>, new: OtherRuntime) {
     }
 }
 
-fn endpoint_path(node: &Node, o: &OtherRuntime) -> Option<String> {
+fn endpoint_path(node: &HostView, o: &OtherRuntime) -> Option<String> {
     o.endpoint
         .as_deref()
         .and_then(d::unix_path)
@@ -298,7 +298,7 @@ fn endpoint_path(node: &Node, o: &OtherRuntime) -> Option<String> {
 
 /// Whether a runtime (by kind and root, or by socket) is a hop of the chain.
 fn on_chain(
-    node: &Node,
+    node: &HostView,
     kind: &HopKind,
     root: Option<&str>,
     socket: Option<&str>,
@@ -317,7 +317,7 @@ fn on_chain(
 }
 
 fn read_or_warn<T>(
-    node: &Node,
+    node: &HostView,
     path: &str,
     parse: fn(&[u8], &Path) -> Result<T, daemon_config::ConfigError>,
     warnings: &mut Vec<String>,

@@ -10,7 +10,7 @@ use crate::chain::k3s::K3sView;
 use crate::host::daemon_config::{self, ContainerdToml, DaemonJson};
 use crate::host::defaults as d;
 use crate::host::process::Process;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::chain::HopKind;
 use crate::model::evidence::{Source, Sourced};
 
@@ -31,7 +31,7 @@ pub struct RunningRoot {
 
 /// Every running containerd, dockerd, CRI-O and k3s with its root: what a
 /// removal must never pull files from under.
-pub fn running_roots(node: &Node, warnings: &mut Vec<String>) -> Vec<RunningRoot> {
+pub fn running_roots(node: &HostView, warnings: &mut Vec<String>) -> Vec<RunningRoot> {
     let mut out = Vec::new();
     let mut push = |kind, p: &Process, socket, root: Sourced<String>, error| {
         out.push(RunningRoot {
@@ -96,7 +96,7 @@ pub fn running_roots(node: &Node, warnings: &mut Vec<String>) -> Vec<RunningRoot
 
 /// A config, with its read error handed back as well as warned.
 fn read_config<T>(
-    node: &Node,
+    node: &HostView,
     path: &str,
     parse: fn(&[u8], &Path) -> Result<T, daemon_config::ConfigError>,
     warnings: &mut Vec<String>,

@@ -10,7 +10,7 @@ use crate::chain::follow::{Followed, follow_cri_on};
 use crate::chain::k3s::k3s_crictl;
 use crate::chain::others;
 use crate::host::defaults as d;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::chain::{API_VERSION, Chain, ConfigRef, EndpointRef, Hop, HopKind, Probe};
 use crate::model::evidence::{Evidence, Source};
 use crate::runtime::Connections;
@@ -26,7 +26,7 @@ enum ProbeCall {
 /// Builds the whole `Chain` document for one node. Each socket is dialled
 /// once for the whole document: the default-endpoint probe's connection is
 /// the one the chain is then followed on.
-pub async fn which(node: &Node, inputs: &CrictlInputs, resolution: &Resolution) -> Chain {
+pub async fn which(node: &HostView, inputs: &CrictlInputs, resolution: &Resolution) -> Chain {
     let conns = Connections::default();
     let mut warnings = resolution.warnings.clone();
     let mut probes = Vec::new();
@@ -134,7 +134,7 @@ fn unusable(setting: &EndpointSetting) -> Followed {
 /// An explicit endpoint as is; an unset one probed through crictl's default
 /// list in order, the way crictl does, timing each dial.
 async fn settle(
-    node: &Node,
+    node: &HostView,
     conns: &Connections,
     setting: &EndpointSetting,
     call: ProbeCall,
@@ -226,7 +226,12 @@ async fn settle(
     }
 }
 
-async fn probe(node: &Node, conns: &Connections, url: &str, call: ProbeCall) -> Result<(), String> {
+async fn probe(
+    node: &HostView,
+    conns: &Connections,
+    url: &str,
+    call: ProbeCall,
+) -> Result<(), String> {
     let path = PathBuf::from(d::unix_path(url).unwrap_or(url));
     if node.offline {
         return if node.exists(&path) {

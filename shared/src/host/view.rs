@@ -8,7 +8,7 @@ use crate::host::capped_read::{MAX_LINE, read_capped_lossy};
 use crate::host::process::{Process, ProcessTable};
 use crate::host::root::HostRoot;
 
-pub struct Node {
+pub struct HostView {
     pub host: HostRoot,
     pub procs: ProcessTable,
     /// Deadline for every dial and API call.
@@ -17,7 +17,7 @@ pub struct Node {
     pub offline: bool,
 }
 
-impl Node {
+impl HostView {
     /// The node's name: its `/etc/hostname` under the host root, else the
     /// kernel's hostname (a pod sharing the host's UTS namespace sees it too).
     pub fn name(&self) -> String {

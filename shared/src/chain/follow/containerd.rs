@@ -7,7 +7,7 @@ use crate::chain::k3s::K3sView;
 use crate::host::daemon_config::{self, ContainerdToml};
 use crate::host::defaults as d;
 use crate::host::process::Process;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::chain::{Hop, HopKind, StoreRef};
 use crate::model::evidence::{Evidence, Source, Sourced, confidence_of};
 use crate::runtime::containerd::{self, ContainerdInfo};
@@ -17,7 +17,7 @@ use crate::runtime::{Connections, RuntimeError};
 /// apart from [`describe_containerd`] so the calls can go out while another
 /// hop is still answering.
 pub(super) async fn ask_containerd(
-    node: &Node,
+    node: &HostView,
     conns: &Connections,
     socket: &Path,
 ) -> Option<Result<ContainerdInfo, RuntimeError>> {
@@ -33,7 +33,7 @@ pub(super) async fn ask_containerd(
 /// Fills a containerd hop (version, root, namespace) from its process,
 /// config and `api` answer (see [`ask_containerd`]), and returns its store.
 pub(super) fn describe_containerd(
-    node: &Node,
+    node: &HostView,
     hop: &mut Hop,
     socket: &Path,
     process: Option<&Process>,
@@ -133,7 +133,7 @@ pub(super) fn describe_containerd(
 
 /// The root a containerd serving `socket` has by default: k3s's, rke2's,
 /// microk8s's and Docker's managed containerd each keep their own.
-fn default_root(node: &Node, socket: &Path) -> String {
+fn default_root(node: &HostView, socket: &Path) -> String {
     let socket = node.canonical(socket);
     let is = |known: &str| socket == node.canonical(known);
     if is(d::K3S_CONTAINERD_SOCKET) {

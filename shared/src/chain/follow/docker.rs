@@ -8,7 +8,7 @@ use crate::chain::k3s::K3sView;
 use crate::host::daemon_config::{self, DaemonJson};
 use crate::host::defaults as d;
 use crate::host::process::Process;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::chain::{Hop, HopKind};
 use crate::model::evidence::{Evidence, Source, Sourced};
 use crate::runtime::{Connections, RuntimeError, docker};
@@ -38,7 +38,7 @@ impl CriDockerd {
 /// Which dockerd a cri-dockerd forwards to: `--docker-endpoint`, else
 /// `DOCKER_HOST`, else the default socket. k3s `--docker` embeds cri-dockerd
 /// and hands it `--container-runtime-endpoint` as the docker endpoint.
-pub(super) fn cri_dockerd_next(node: &Node, process: Option<&Process>) -> CriDockerd {
+pub(super) fn cri_dockerd_next(node: &HostView, process: Option<&Process>) -> CriDockerd {
     let mut root = None;
     let mut embedded_in = None;
     let default = || {
@@ -105,7 +105,7 @@ pub(super) fn cri_dockerd_next(node: &Node, process: Option<&Process>) -> CriDoc
 /// dockerd, then the containerd it runs on. Which containerd, and which
 /// namespace, come from dockerd's flags and daemon.json, not from its API,
 /// so `docker info` and containerd's calls are asked at the same time.
-pub(super) async fn follow_docker(node: &Node, conns: &Connections, next: Next) -> Followed {
+pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Next) -> Followed {
     let mut out = Followed::default();
     let Some(path) = d::unix_path(&next.url).map(PathBuf::from) else {
         let mut hop = Hop::new(HopKind::Dockerd, &next.url);
@@ -264,7 +264,7 @@ pub(super) async fn follow_docker(node: &Node, conns: &Connections, next: Next) 
 
 /// `docker info` on the dockerd at `socket`; `None` offline.
 async fn ask_docker(
-    node: &Node,
+    node: &HostView,
     conns: &Connections,
     socket: &Path,
 ) -> Option<Result<docker::DockerInfo, RuntimeError>> {

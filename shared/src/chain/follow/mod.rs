@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::host::cmdline::Cmdline;
 use crate::host::defaults as d;
 use crate::host::process::Process;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::chain::{Hop, HopKind, StoreRef};
 use crate::model::evidence::{Evidence, Source, Sourced, confidence_of};
 use crate::runtime::containerd::ContainerdInfo;
@@ -57,7 +57,7 @@ pub(crate) struct Next {
 
 /// Follows a CRI endpoint URL (`unix:///…`) to its store, on connections of
 /// its own.
-pub async fn follow_cri(node: &Node, url: &str, why: Evidence) -> Followed {
+pub async fn follow_cri(node: &HostView, url: &str, why: Evidence) -> Followed {
     follow_cri_on(node, &Connections::default(), url, why).await
 }
 
@@ -70,7 +70,12 @@ enum Ahead {
 }
 
 /// [`follow_cri`] on the connections of one resolution.
-pub async fn follow_cri_on(node: &Node, conns: &Connections, url: &str, why: Evidence) -> Followed {
+pub async fn follow_cri_on(
+    node: &HostView,
+    conns: &Connections,
+    url: &str,
+    why: Evidence,
+) -> Followed {
     let mut out = Followed::default();
     let Some(path) = d::unix_path(url).map(PathBuf::from) else {
         let mut hop = Hop::new(HopKind::Unknown, url);
@@ -187,7 +192,7 @@ pub async fn follow_cri_on(node: &Node, conns: &Connections, url: &str, why: Evi
 
 /// The CRI server's `Version` and `ImageFsInfo` mountpoints.
 async fn cri_answers(
-    node: &Node,
+    node: &HostView,
     conns: &Connections,
     path: &Path,
 ) -> Result<(CriVersion, Vec<String>), RuntimeError> {
@@ -198,7 +203,11 @@ async fn cri_answers(
 }
 
 /// Records the listening process as evidence.
-pub(crate) fn see_process<'n>(node: &'n Node, hop: &mut Hop, path: &Path) -> Option<&'n Process> {
+pub(crate) fn see_process<'n>(
+    node: &'n HostView,
+    hop: &mut Hop,
+    path: &Path,
+) -> Option<&'n Process> {
     let (process, how) = match node.listener(path) {
         Some(p) => (p, "listens on"),
         None => (
@@ -257,7 +266,7 @@ fn cri_kind(api_name: Option<&str>, process: Option<&Process>, path: &Path) -> H
 }
 
 pub(crate) fn store(
-    node: &Node,
+    node: &HostView,
     path: &str,
     runtime: HopKind,
     namespace: Option<String>,

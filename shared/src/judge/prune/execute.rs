@@ -11,7 +11,7 @@ use super::job::{PruneJob, StoreAccess, Target};
 use super::measure::{delta, du, free_bytes};
 use super::report::{Failed, KeptStore, Proof, PruneReport, Removed, SkipReason, Skipped};
 use super::store_api::StoreApi;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::judge::verdict::Verdict;
 use crate::model::node_report::NodeReport;
 use crate::runtime::RuntimeError;
@@ -26,7 +26,7 @@ pub enum Event<'a> {
 
 /// The stores' APIs, each dialled once per run.
 struct Apis<'n> {
-    node: &'n Node,
+    node: &'n HostView,
     open: HashMap<String, Result<StoreApi, String>>,
 }
 
@@ -52,7 +52,7 @@ impl Apis<'_> {
 /// The guards for every target, nothing removed: which copies would go
 /// now, and which stay and why (the plan shown before asking).
 pub async fn preview(
-    node: &Node,
+    node: &HostView,
     job: &PruneJob,
     sandboxes: &Sandboxes,
 ) -> (Vec<Target>, Vec<Skipped>, Vec<Failed>) {
@@ -124,7 +124,7 @@ fn skipped(
 /// When something went and no Ctrl-C came, the report's proof holds the
 /// kept stores' du before and after; [`rescanned`] adds what a new scan says.
 pub async fn run(
-    node: &Node,
+    node: &HostView,
     job: &PruneJob,
     sandboxes: &Sandboxes,
     stop: &AtomicBool,
@@ -185,7 +185,7 @@ pub async fn run(
 /// The stores that kept a copy of a removed image, with their du before
 /// the first removal and after the last.
 fn kept_stores(
-    node: &Node,
+    node: &HostView,
     job: &PruneJob,
     report: &PruneReport,
     before: &BTreeMap<String, u64>,

@@ -11,7 +11,7 @@ use super::report::SkipReason;
 use super::store_api::{CopyNames, StoreApi};
 use crate::chain::claimed_socket::containerd_config;
 use crate::host::daemon_config::{self, ContainerdToml};
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::runtime::RuntimeError;
 use crate::runtime::cri::CriClient;
 
@@ -98,7 +98,7 @@ impl Sandboxes {
 /// each running containerd's config file, and from the CRI `Status` of
 /// `cri_sockets`. An endpoint that does not answer adds none: its sandbox
 /// containers, if any, still keep their image as its users.
-pub async fn sandboxes(node: &Node, cri_sockets: &[String]) -> Sandboxes {
+pub async fn sandboxes(node: &HostView, cri_sockets: &[String]) -> Sandboxes {
     let mut found = Sandboxes::default();
     for p in node.procs.all() {
         for flag in ["--pod-infra-container-image", "--pause-image"] {

@@ -16,7 +16,7 @@ use super::measure;
 use super::report::LeftoverRemoved;
 use crate::host::process::ProcessTable;
 use crate::host::root::is_loop;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::node_report::NodeReport;
 
 /// A leftover store that passed every check.
@@ -140,7 +140,7 @@ pub enum LeftoverError {
 
 /// Runs every check for `path` against the node as it is now.
 pub async fn check(
-    node: &Node,
+    node: &HostView,
     report: &NodeReport,
     path: &str,
 ) -> Result<Leftover, LeftoverError> {
@@ -193,7 +193,7 @@ pub async fn check(
             what: format!("processes in {}", node.procs.proc_root().display()),
             error: e.to_string(),
         })?;
-    let now = Node {
+    let now = HostView {
         host: node.host.clone(),
         procs,
         timeout: node.timeout,
@@ -217,7 +217,7 @@ pub async fn check(
 
 /// Checks again, then removes the root and measures what came back.
 pub async fn remove(
-    node: &Node,
+    node: &HostView,
     report: &NodeReport,
     path: &str,
 ) -> Result<LeftoverRemoved, LeftoverError> {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::{LeftoverError, at_or_under};
 use crate::host::capped_read::read_capped_lossy;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 
 /// Upper bound on one `mountinfo` (a node with thousands of pods).
 const MAX_MOUNTINFO: u64 = 64 * 1024 * 1024;
@@ -129,7 +129,7 @@ pub(super) fn overlay_dirs(m: &Mount) -> Vec<(String, String)> {
     dirs
 }
 
-pub(super) fn unmounted(node: &Node, path: &str) -> Result<String, LeftoverError> {
+pub(super) fn unmounted(node: &HostView, path: &str) -> Result<String, LeftoverError> {
     let proc_root = node.procs.proc_root();
     let read = |pid: u32| {
         let file = proc_root.join(pid.to_string()).join("mountinfo");

@@ -6,12 +6,12 @@ use std::path::Path;
 use super::{LeftoverError, at_or_under};
 use crate::chain::running_roots::{RunningRoot, running_roots as all_running};
 use crate::host::defaults as d;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 use crate::model::store::StoreRuntime;
 use crate::runtime::{RuntimeError, containerd, docker, probe_socket};
 
 /// Every running runtime with its root made canonical.
-pub(super) fn running_roots(node: &Node) -> Vec<RunningRoot> {
+pub(super) fn running_roots(node: &HostView) -> Vec<RunningRoot> {
     let mut warnings = Vec::new();
     let mut roots = all_running(node, &mut warnings);
     for r in &mut roots {
@@ -78,7 +78,7 @@ fn sockets(runtimes: &[StoreRuntime], endpoints: &[String]) -> Vec<String> {
 /// Dials each socket: nothing may answer, or what answers must say it
 /// serves an unrelated root.
 pub(super) async fn no_socket_answers(
-    node: &Node,
+    node: &HostView,
     path: &str,
     runtimes: &[StoreRuntime],
     endpoints: &[String],
@@ -128,7 +128,7 @@ pub(super) async fn no_socket_answers(
 async fn serving_root(
     local: &Path,
     shown: &Path,
-    node: &Node,
+    node: &HostView,
     runtimes: &[StoreRuntime],
 ) -> (&'static str, Result<String, String>) {
     let t = node.timeout;

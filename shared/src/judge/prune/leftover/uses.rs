@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{LeftoverError, at_or_under};
 use crate::host::capped_read::read_capped_lossy;
-use crate::host::view::Node;
+use crate::host::view::HostView;
 
 /// Upper bound on one `maps` file (a large JVM maps tens of thousands).
 const MAX_MAPS: u64 = 64 * 1024 * 1024;
@@ -33,7 +33,7 @@ impl Under {
     }
 }
 
-pub(super) fn unused(node: &Node, path: &str) -> Result<Vec<String>, LeftoverError> {
+pub(super) fn unused(node: &HostView, path: &str) -> Result<Vec<String>, LeftoverError> {
     let under = Under {
         local: node.host.local(path),
         host: PathBuf::from(path),
