@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use imgdup::chain::which;
-use imgdup::judge::verdict::Verdict;
+use imgdup::model::image_finding::Verdict;
 use imgdup::model::node_report::NodeReport;
 use imgdup::{report, scan};
 

@@ -14,8 +14,8 @@ use imgdup::cluster::calls::Calls;
 use imgdup::cluster::pod::AgentMode;
 use imgdup::cluster::preflight::{self, Need};
 use imgdup::cluster::serve_proxy;
-use imgdup::judge::verdict::Verdict;
 use imgdup::model::cluster_report::ClusterReport;
+use imgdup::model::image_finding::Verdict;
 use imgdup::model::top_report::{SortBy, Source, Sourced, TopReport};
 use imgdup::report;
 

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use imgdup::judge::verdict::{ImageFinding, Verdict};
+use imgdup::model::image_finding::{ImageFinding, Verdict};
 use imgdup::model::node_report::NodeReport;
 use imgdup::model::store::{Store, StoreRuntime};
 use serde_json::Value;

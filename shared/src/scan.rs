@@ -12,10 +12,12 @@ use crate::host::defaults as d;
 use crate::host::view::HostView;
 use crate::inventory::{
     InventoryError, StoreInventory, containerd_api, containerd_offline, docker_api, docker_files,
+    layer_in_namespace,
 };
-use crate::judge::verdict::{Verdict, judge};
+use crate::judge::verdict::judge;
 use crate::model::chain::{Chain, Hop, HopKind, StoreRef};
 use crate::model::evidence::{Evidence, Source};
+use crate::model::image_finding::Verdict;
 use crate::model::node_report::NodeReport;
 use crate::model::store::{Store, StoreRuntime};
 use crate::runtime::containerd;
@@ -379,8 +381,7 @@ async fn read(node: &HostView, mut p: Planned) -> Vec<(Store, StoreInventory)> {
             inv.images.retain(|i| i.namespace == ns);
             inv.containers.retain(|c| c.namespace == ns);
             if let Some(ns) = &ns {
-                let prefix = format!("{ns}/");
-                inv.layers.retain(|k, _| k.starts_with(&prefix));
+                inv.layers.retain(|k, _| layer_in_namespace(k, ns));
             }
         }
         // An empty root (e.g. the containerd Docker used only for containers) is no store.

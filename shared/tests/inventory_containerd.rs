@@ -7,8 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use imgdup::host::root::HostRoot;
-use imgdup::inventory::containerd_api::{layer_key, read_containerd_api};
+use imgdup::inventory::containerd_api::read_containerd_api;
 use imgdup::inventory::containerd_blobs::read_containerd_blobs;
+use imgdup::inventory::layer_key;
 use imgdup::inventory::{Image, InventoryError, StoreInventory, chain_ids};
 use sha2::{Digest, Sha256};
 use testkit::lab::Scenario;

@@ -14,8 +14,8 @@ use imgdup::cluster::prune_pod::PruneOrder;
 use imgdup::cluster::run::{self, AgentOutput, FanoutConfig};
 use imgdup::judge::prune::report::{ClusterPruneReport, Failed, PruneReport};
 use imgdup::judge::prune::{Excludes, PruneJob, execute, script};
-use imgdup::judge::verdict::Verdict;
 use imgdup::model::chain::API_VERSION;
+use imgdup::model::image_finding::Verdict;
 use imgdup::model::node_report::NodeReport;
 use imgdup::report;
 

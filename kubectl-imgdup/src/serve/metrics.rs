@@ -11,7 +11,7 @@
 
 use std::sync::Mutex;
 
-use imgdup::judge::verdict::Verdict;
+use imgdup::model::image_finding::Verdict;
 use imgdup::model::node_report::NodeReport;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, IntCounterVec, IntGaugeVec, Opts, Registry,
@@ -189,7 +189,7 @@ fn clamp(bytes: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use imgdup::judge::verdict::ImageFinding;
+    use imgdup::model::image_finding::ImageFinding;
     use imgdup::model::store::{Store, StoreRuntime};
 
     fn store(id: &str, live: bool, images: usize, bytes: u64) -> Store {

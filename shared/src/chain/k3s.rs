@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::chain::endpoint::{self, CrictlInputs};
-use crate::chain::follow::pick;
+use crate::chain::setting::pick;
 use crate::host::daemon_config::{self, K3sConfig};
 use crate::host::defaults as d;
 use crate::host::process::Process;

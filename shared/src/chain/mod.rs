@@ -10,4 +10,5 @@ pub mod k3s;
 pub mod kubelet;
 pub mod others;
 pub mod running_roots;
+mod setting;
 pub mod which;

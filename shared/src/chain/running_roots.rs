@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use crate::chain::claimed_socket;
-use crate::chain::follow::pick;
 use crate::chain::k3s::K3sView;
+use crate::chain::setting::pick;
 use crate::host::daemon_config::{self, ContainerdToml, DaemonJson};
 use crate::host::defaults as d;
 use crate::host::process::Process;

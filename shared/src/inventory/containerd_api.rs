@@ -6,7 +6,7 @@
 //! Layer keys: snapshots belong to a namespace, so the same layer unpacked in
 //! two namespaces of one containerd is stored twice while its blob is stored
 //! once. containerd layers are therefore always keyed `"<ns>/<chainid>"`
-//! (see [`layer_key`]); `Image::chain_ids` stay plain ChainIDs.
+//! (see [`super::layer_key`]); `Image::chain_ids` stay plain ChainIDs.
 //!
 //! Layer bytes come from Snapshots.Usage, which for overlayfs is a du of the
 //! snapshot's `fs` dir (equal to our own du in the lab); the snapshot's own
@@ -32,7 +32,7 @@ use tonic::{Code, Request, Status};
 use super::containerd_blobs::{
     Doc, MAX_JSON, blob_on_disk, parse_diff_ids, parse_doc, push_unique,
 };
-use super::{Container, Image, InventoryError, OnDisk, StoreInventory, chain_ids};
+use super::{Container, Image, InventoryError, OnDisk, StoreInventory, chain_ids, layer_key};
 use crate::host::du::DiskUsage;
 use crate::host::root::HostRoot;
 use crate::runtime::{RuntimeError, grpc_channel, with_deadline};
@@ -42,16 +42,6 @@ use crate::runtime::{RuntimeError, grpc_channel, with_deadline};
 pub(crate) const SNAPSHOTTER: &str = "overlayfs";
 /// Content label that names each snapshotter an image is unpacked in.
 const SNAPSHOT_LABEL: &str = "containerd.io/gc.ref.snapshot.";
-
-/// The key of an unpacked layer in [`StoreInventory::layers`]:
-/// `"<ns>/<chainid>"` for containerd (snapshots are per namespace), the plain
-/// ChainID for Docker (`namespace` `None`).
-pub fn layer_key(namespace: Option<&str>, chain_id: &str) -> String {
-    match namespace {
-        Some(ns) => format!("{ns}/{chain_id}"),
-        None => chain_id.to_string(),
-    }
-}
 
 /// Reads the images, unpacked layers, blobs and containers of `namespaces`
 /// from the containerd at `socket` (a host path). `root` is its root (host

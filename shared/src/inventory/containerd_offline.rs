@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::containerd_api::{SNAPSHOTTER, is_id_ref, layer_key};
+use super::containerd_api::{SNAPSHOTTER, is_id_ref};
 use super::containerd_blobs::{
     CONTENT_DIR, Doc, blob_on_disk, matches_digest, parse_diff_ids, parse_doc, push_unique,
     read_containerd_blobs, read_small,
@@ -20,6 +20,7 @@ use super::containerd_blobs::{
 use super::containerd_meta::{
     META_DIR, Namespace, OVERLAY_DIR, Snapshot, load, parse_meta, parse_snapshots,
 };
+use super::layer_key;
 use super::{Container, Image, InventoryError, OnDisk, StoreInventory, chain_ids};
 use crate::host::dir_handle::HostDir;
 use crate::host::du::DiskUsage;

@@ -60,6 +60,11 @@ pub struct Image {
 }
 
 impl Image {
+    /// The key of this image's layer `chain_id` in its store's [`StoreInventory::layers`].
+    pub fn layer_key(&self, chain_id: &str) -> String {
+        layer_key(self.namespace.as_deref(), chain_id)
+    }
+
     /// An image known from its config alone (offline readers): its ChainIDs
     /// follow from the DiffIDs; names, blobs and namespace are filled in later.
     pub fn from_config(id: String, diff_ids: Vec<String>) -> Self {
@@ -114,6 +119,22 @@ pub enum InventoryError {
     /// The thread reading the store died (a bug) or the scan is shutting down.
     #[error("reading {0} stopped: {1}; the store is not counted (please report a panic)")]
     Panicked(String, String),
+}
+
+/// The key of an unpacked layer in [`StoreInventory::layers`]:
+/// `"<ns>/<chainid>"` for containerd (snapshots are per namespace), the plain
+/// ChainID for Docker (`namespace` `None`).
+pub fn layer_key(namespace: Option<&str>, chain_id: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}/{chain_id}"),
+        None => chain_id.to_string(),
+    }
+}
+
+/// Whether `key`, a [`layer_key`], is a snapshot of containerd namespace `namespace`.
+pub fn layer_in_namespace(key: &str, namespace: &str) -> bool {
+    key.strip_prefix(namespace)
+        .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// ChainIDs from DiffIDs (OCI image spec, "Layer ChainID"):

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::inventory::{Image, StoreInventory};
-use crate::judge::verdict::layer_key;
 use crate::model::store::{Store, StoreRuntime};
 
 /// Who references which layer and blob, counted once up front, so what a
@@ -22,11 +21,7 @@ pub(crate) struct Usage<'a> {
 
 /// An image's layer keys and blob digests, each once.
 fn refs(image: &Image) -> (BTreeSet<String>, BTreeSet<&str>) {
-    let layers = image
-        .chain_ids
-        .iter()
-        .map(|c| layer_key(image, c))
-        .collect();
+    let layers = image.chain_ids.iter().map(|c| image.layer_key(c)).collect();
     let blobs = image.blobs.iter().map(String::as_str).collect();
     (layers, blobs)
 }

@@ -13,83 +13,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde::{Deserialize, Serialize};
-
-use crate::inventory::{Image, StoreInventory};
+use crate::inventory::StoreInventory;
 use crate::judge::reclaim::Usage;
+pub use crate::model::image_finding::{ImageFinding, LayerCopy, Removal, Verdict};
 use crate::model::store::{Store, StoreRuntime};
-
-/// docs/contract.md §4 verdicts, in rising severity: a node takes the worst of its images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Ok,
-    Alias,
-    Split,
-    Dind,
-    OrphanStore,
-    Duplicate,
-    Unknown,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Ok => "ok",
-            Verdict::Alias => "alias",
-            Verdict::Split => "split",
-            Verdict::Dind => "dind",
-            Verdict::OrphanStore => "orphan-store",
-            Verdict::Duplicate => "duplicate",
-            Verdict::Unknown => "unknown",
-        }
-    }
-}
-
-/// Removing one copy of an image from one store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Removal {
-    pub store: String,
-    pub namespace: Option<String>,
-    /// The names to remove (tags, or the id when untagged).
-    pub refs: Vec<String>,
-    pub reclaimable_bytes: u64,
-    /// Containers that use this copy: it stays, and frees nothing.
-    pub pinned_by: Vec<String>,
-}
-
-/// One image across the node's stores (docs/contract.md §7 `images[]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImageFinding {
-    pub id: String,
-    pub tags: Vec<String>,
-    pub verdict: Verdict,
-    pub stores: Vec<String>,
-    pub reclaimable_bytes: u64,
-    pub reason: String,
-    pub diff_ids: Vec<String>,
-    pub repo_digests: Vec<String>,
-    pub removals: Vec<Removal>,
-    /// Where each layer of each copy lies on disk, and what it uses.
-    pub layers: Vec<LayerCopy>,
-    /// Stores whose copy is incomplete (a layer or blob missing): listed in
-    /// `stores`, but never counted as a duplicate copy nor as reclaimable.
-    #[serde(default)]
-    pub incomplete_in: Vec<String>,
-}
-
-/// One unpacked layer of one copy of an image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LayerCopy {
-    pub store: String,
-    pub diff_id: String,
-    /// Host path (Docker's layer dir); containerd snapshots are known by key only.
-    pub path: Option<String>,
-    pub disk_bytes: u64,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judgement {
@@ -97,15 +24,6 @@ pub struct Judgement {
     pub verdict: Verdict,
     pub reclaimable_bytes: u64,
     pub findings: Vec<String>,
-}
-
-/// How a layer is keyed in its store's inventory: containerd snapshots are
-/// per namespace (`<ns>/<chainid>`), Docker's layerdb is not.
-pub fn layer_key(image: &Image, chain_id: &str) -> String {
-    match &image.namespace {
-        Some(ns) => format!("{ns}/{chain_id}"),
-        None => chain_id.to_string(),
-    }
 }
 
 /// Judges every image of a node. `stores[i]` is described by `inventories[i]`.
@@ -283,7 +201,7 @@ fn layer_copies(
     for &(s, i) in members {
         let image = &inventories[s].images[i];
         for (diff_id, chain_id) in image.diff_ids.iter().zip(&image.chain_ids) {
-            if let Some(on_disk) = inventories[s].layers.get(&layer_key(image, chain_id)) {
+            if let Some(on_disk) = inventories[s].layers.get(&image.layer_key(chain_id)) {
                 out.push(LayerCopy {
                     store: stores[s].id.clone(),
                     diff_id: diff_id.clone(),

@@ -1,6 +1,6 @@
 //! Verdict math on synthetic inventories: one rule per test.
 use super::*;
-use crate::inventory::{Container, OnDisk, chain_ids};
+use crate::inventory::{Container, Image, OnDisk, chain_ids};
 
 const MIB: u64 = 1 << 20;
 
@@ -68,7 +68,7 @@ impl Inv {
         };
         for (chain, (diff, bytes)) in chains.iter().zip(layers) {
             self.inv.layers.insert(
-                layer_key(&image, chain),
+                image.layer_key(chain),
                 OnDisk {
                     path: None,
                     disk_bytes: *bytes,

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::judge::verdict::Verdict;
 use crate::model::chain::API_VERSION;
+use crate::model::image_finding::Verdict;
 use crate::model::node_report::NodeReport;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::judge::verdict::{ImageFinding, Verdict};
 use crate::model::chain::{API_VERSION, Chain, EndpointRef};
+use crate::model::image_finding::{ImageFinding, Verdict};
 use crate::model::store::Store;
 
 /// A workload finding (DooD / DinD pods); filled by the cluster scan.

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::cluster_report::ApiCalls;
-use crate::judge::verdict::Verdict;
 use crate::model::chain::API_VERSION;
+use crate::model::image_finding::Verdict;
 use crate::model::node_report::NodeReport;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

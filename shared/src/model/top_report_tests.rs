@@ -1,5 +1,5 @@
 use super::*;
-use crate::judge::verdict::ImageFinding;
+use crate::model::image_finding::ImageFinding;
 use crate::model::store::{Store, StoreRuntime};
 
 fn image(id: &str, tag: &str, verdict: Verdict, stores: &[&str], bytes: u64) -> ImageFinding {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{human_bytes, or_dash, sanitize, table};
-use crate::judge::verdict::Verdict;
 use crate::model::cluster_report::{ApiCalls, ClusterReport};
+use crate::model::image_finding::Verdict;
 
 pub fn cluster_text(cluster: &ClusterReport, wide: bool) -> String {
     let mut out = String::new();

@@ -9,10 +9,11 @@ mod prune;
 #[cfg(feature = "cluster")]
 mod top;
 
+pub use crate::model::bytes::human_bytes;
 pub use chain::chain_text;
 #[cfg(feature = "cluster")]
 pub use cluster::{api_calls_text, cluster_text};
-pub use node::{human_bytes, node_text, prune_text};
+pub use node::{node_text, prune_text};
 pub use prune::prune_report_text;
 #[cfg(feature = "cluster")]
 pub use top::{source_str, top_csv, top_text};

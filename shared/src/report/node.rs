@@ -4,23 +4,8 @@ use std::fmt::Write as _;
 
 use super::{or_dash, sanitize, table};
 use crate::judge::prune::script::{PrunePlan, Step};
+use crate::model::bytes::human_bytes;
 use crate::model::node_report::NodeReport;
-
-/// Binary units with one decimal, like kubectl's quantities: `3.0 MiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
 
 fn short(id: &str) -> String {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);

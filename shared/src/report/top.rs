@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{ReportError, human_bytes, or_dash, sanitize, table};
-use crate::judge::verdict::Verdict;
+use crate::model::image_finding::Verdict;
 use crate::model::top_report::{Source, TopReport};
 
 pub fn top_text(top: &TopReport, wide: bool) -> String {

@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 use crate::host::root::HostRoot;
 use crate::inventory::docker_files::read_docker_root;
 use crate::inventory::{Image, OnDisk, StoreInventory, chain_ids};
-use crate::judge::verdict::{Verdict, judge};
+use crate::judge::verdict::judge;
+use crate::model::image_finding::Verdict;
 use crate::model::store::{Store, StoreRuntime};
 
 /// Layers (by pool index) of each image: two share a base, one stacks on

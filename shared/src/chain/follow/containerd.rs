@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use super::{flag_or, pick, store};
+use super::store;
 use crate::chain::k3s::K3sView;
+use crate::chain::setting::{flag_or, pick};
 use crate::host::daemon_config::{self, ContainerdToml};
 use crate::host::defaults as d;
 use crate::host::process::Process;

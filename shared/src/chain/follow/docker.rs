@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::containerd::ask_containerd;
-use super::{Followed, Next, describe_containerd, flag_or, pick, see_process, store};
+use super::{Followed, Next, describe_containerd, see_process, store};
 use crate::chain::k3s::K3sView;
+use crate::chain::setting::{flag_or, pick};
 use crate::host::daemon_config::{self, DaemonJson};
 use crate::host::defaults as d;
 use crate::host::process::Process;

@@ -17,7 +17,6 @@ mod docker;
 
 use std::path::{Path, PathBuf};
 
-use crate::host::cmdline::Cmdline;
 use crate::host::defaults as d;
 use crate::host::process::Process;
 use crate::host::view::HostView;
@@ -284,55 +283,10 @@ pub(crate) fn store(
     }
 }
 
-/// A flag's value with the process as proof, else a default.
-pub(crate) fn flag_or(cmd: Option<&Cmdline>, names: &[&str], default: &str) -> Sourced<String> {
-    match cmd.and_then(|c| c.value(names)) {
-        Some(v) => Sourced::new(
-            v.clone(),
-            Source::ProcessCmdline,
-            format!("{} {v}", names.last().unwrap_or(&"")),
-        ),
-        None => Sourced::new(
-            default.to_string(),
-            Source::Default,
-            format!("default {default}"),
-        ),
-    }
-}
-
-/// flag > config file key > default.
-pub(crate) fn pick(
-    cmd: Option<&Cmdline>,
-    names: &[&str],
-    from_file: Option<&str>,
-    file: &str,
-    key: &str,
-    default: &str,
-) -> Sourced<String> {
-    if let Some(v) = cmd.and_then(|c| c.value(names)) {
-        return Sourced::new(
-            v.clone(),
-            Source::ProcessCmdline,
-            format!("flag {} {v}", names[0]),
-        );
-    }
-    if let Some(v) = from_file {
-        return Sourced::new(
-            v.to_string(),
-            Source::ConfigFile,
-            format!("{key} = {v} in {file}"),
-        );
-    }
-    Sourced::new(
-        default.to_string(),
-        Source::Default,
-        format!("default {key} {default}"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::cmdline::Cmdline;
 
     fn proc_named(comm: &str, args: &str) -> Process {
         Process {

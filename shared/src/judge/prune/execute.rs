@@ -12,7 +12,7 @@ use super::measure::{delta, du, free_bytes};
 use super::report::{Failed, KeptStore, Proof, PruneReport, Removed, SkipReason, Skipped};
 use super::store_api::StoreApi;
 use crate::host::view::HostView;
-use crate::judge::verdict::Verdict;
+use crate::model::image_finding::Verdict;
 use crate::model::node_report::NodeReport;
 use crate::runtime::RuntimeError;
 

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::report::{SkipReason, Skipped};
 use crate::inventory::chain_ids;
-use crate::judge::verdict::{ImageFinding, Verdict};
 use crate::model::chain::HopKind;
+use crate::model::image_finding::{ImageFinding, Verdict};
 use crate::model::node_report::NodeReport;
 use crate::model::store::{Store, StoreRuntime};
 
@@ -253,7 +253,7 @@ impl PruneJob {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::verdict::Removal;
+    use crate::model::image_finding::Removal;
 
     fn finding(tags: &[&str]) -> ImageFinding {
         ImageFinding {

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::report::{SkipReason, Skipped};
 use crate::host::defaults as d;
+use crate::model::bytes::human_bytes;
 use crate::model::chain::API_VERSION;
 use crate::model::node_report::NodeReport;
 use crate::model::store::{Store, StoreRuntime};
@@ -34,8 +35,8 @@ pub fn plan(report: &NodeReport, skipped: &[Skipped]) -> PrunePlan {
     let mut steps = Vec::new();
     for store in &report.stores {
         let removals: Vec<(
-            &crate::judge::verdict::ImageFinding,
-            &crate::judge::verdict::Removal,
+            &crate::model::image_finding::ImageFinding,
+            &crate::model::image_finding::Removal,
         )> = report
             .images
             .iter()
@@ -50,7 +51,7 @@ pub fn plan(report: &NodeReport, skipped: &[Skipped]) -> PrunePlan {
             "{}: remove {} duplicate image(s), {} counted per image",
             store.id,
             removals.len(),
-            crate::report::human_bytes(bytes)
+            human_bytes(bytes)
         )));
         if !store.live {
             steps.extend(offline_notes(store));
@@ -88,8 +89,8 @@ pub fn plan(report: &NodeReport, skipped: &[Skipped]) -> PrunePlan {
 
 fn command(
     store: &Store,
-    finding: &crate::judge::verdict::ImageFinding,
-    removal: &crate::judge::verdict::Removal,
+    finding: &crate::model::image_finding::ImageFinding,
+    removal: &crate::model::image_finding::Removal,
 ) -> String {
     let endpoint = store
         .endpoint
@@ -147,6 +148,6 @@ fn offline_notes(store: &Store) -> Vec<Step> {
         "{}{namespace} is offline: its runtime is not running, so only it can remove images safely. Start {start}, run the commands below, then stop it again. If nothing on this node needs that runtime any more, removing the whole {} frees {}.",
         store.id,
         store.path,
-        crate::report::human_bytes(store.disk_bytes)
+        human_bytes(store.disk_bytes)
     ))]
 }

@@ -1,0 +1,52 @@
+//! A daemon setting and where its value came from: the flag on the running
+//! process, else its config file, else the runtime's default. Shared by the
+//! hop followers and the k3s view, which read the same kinds of settings.
+
+use crate::host::cmdline::Cmdline;
+use crate::model::evidence::{Source, Sourced};
+
+/// A flag's value with the process as proof, else a default.
+pub(crate) fn flag_or(cmd: Option<&Cmdline>, names: &[&str], default: &str) -> Sourced<String> {
+    match cmd.and_then(|c| c.value(names)) {
+        Some(v) => Sourced::new(
+            v.clone(),
+            Source::ProcessCmdline,
+            format!("{} {v}", names.last().unwrap_or(&"")),
+        ),
+        None => Sourced::new(
+            default.to_string(),
+            Source::Default,
+            format!("default {default}"),
+        ),
+    }
+}
+
+/// flag > config file key > default.
+pub(crate) fn pick(
+    cmd: Option<&Cmdline>,
+    names: &[&str],
+    from_file: Option<&str>,
+    file: &str,
+    key: &str,
+    default: &str,
+) -> Sourced<String> {
+    if let Some(v) = cmd.and_then(|c| c.value(names)) {
+        return Sourced::new(
+            v.clone(),
+            Source::ProcessCmdline,
+            format!("flag {} {v}", names[0]),
+        );
+    }
+    if let Some(v) = from_file {
+        return Sourced::new(
+            v.to_string(),
+            Source::ConfigFile,
+            format!("{key} = {v} in {file}"),
+        );
+    }
+    Sourced::new(
+        default.to_string(),
+        Source::Default,
+        format!("default {key} {default}"),
+    )
+}
