@@ -1,3 +1,5 @@
+//! Scanning a cluster (in: a kube client and node names; out: one NodeReport or an unknown reason per node).
+//!
 //! The cluster side: one short-lived agent pod per node (plan), workloads
 //! that explain `split` and `dind` verdicts (findings).
 //!

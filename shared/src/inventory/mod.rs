@@ -1,3 +1,5 @@
+//! Reading each store (in: the stores a chain or a root names; out: a [`StoreInventory`] per store, live or from its files).
+//!
 //! What one store holds: images (identity = config digest and ordered
 //! DiffIDs), the unpacked layers and packed blobs on disk with their real
 //! disk usage, and the containers that pin images.

@@ -1,3 +1,5 @@
+//! Rendering (in: the documents of [`crate::model`]; out: tables, JSON, YAML, CSV).
+//!
 //! Rendering: a borderless table like kubectl for people, and the stable
 //! `imgdup/v1` documents for machines (`-o json|yaml` carry the same fields).
 

@@ -1,3 +1,5 @@
+//! Talking to the runtimes (in: a socket and a timeout; out: typed answers of the CRI, Docker and containerd APIs).
+//!
 //! Clients for the three runtime APIs: CRI ([`cri`]), Docker ([`docker`]) and
 //! containerd ([`containerd`]). Every dial and every call has a deadline: a
 //! socket nobody answers must cost at most the timeout, never a hang.
