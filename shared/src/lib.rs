@@ -18,7 +18,7 @@ pub mod inventory;
 pub mod judge;
 pub mod model;
 pub mod report;
-pub mod runtime;
+pub(crate) mod runtime;
 pub mod scan;
 
 // Property tests of the node-file parsers. They live outside src/ but are

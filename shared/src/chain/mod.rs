@@ -3,12 +3,12 @@
 //! crictl's own precedence picks the endpoint ([`endpoint`]); [`follow`]
 //! walks the daemons behind it; [`others`] lists the runtimes off the chain.
 
-pub mod claimed_socket;
+pub(crate) mod claimed_socket;
 pub mod endpoint;
-pub mod follow;
-pub mod k3s;
-pub mod kubelet;
-pub mod others;
-pub mod running_roots;
+pub(crate) mod follow;
+pub(crate) mod k3s;
+pub(crate) mod kubelet;
+pub(crate) mod others;
+pub(crate) mod running_roots;
 mod setting;
 pub mod which;

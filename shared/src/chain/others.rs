@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::chain::k3s::K3sView;
-pub use crate::chain::running_roots::{RunningRoot, running_roots};
+use crate::chain::running_roots::running_roots;
 use crate::host::daemon_config::{self, DaemonJson};
 use crate::host::defaults as d;
 use crate::host::process::Process;

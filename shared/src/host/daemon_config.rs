@@ -116,13 +116,6 @@ impl ContainerdToml {
         let v2 = self.plugins.cri.sandbox_image.as_deref();
         v2.or(self.plugins.images.pinned_images.sandbox.as_deref())
     }
-
-    /// Whether the CRI plugin is switched off (`cri` or its full id).
-    pub fn cri_disabled(&self) -> bool {
-        self.disabled_plugins
-            .iter()
-            .any(|p| p == "cri" || p == "io.containerd.grpc.v1.cri")
-    }
 }
 
 /// `/etc/rancher/k3s/config.yaml`: keys are flag names without `--`.
@@ -222,7 +215,6 @@ mod tests {
             ),
             (Some("/r"), Some("/s"), Some("/s/c.sock"))
         );
-        assert!(c.cri_disabled());
         assert_eq!(
             ContainerdToml::parse(b"", p()).unwrap(),
             ContainerdToml::default()

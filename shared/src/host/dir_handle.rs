@@ -59,11 +59,6 @@ impl HostDir {
         })
     }
 
-    /// The host path it stands for, for messages.
-    pub fn host_path(&self) -> &Path {
-        &self.host_path
-    }
-
     /// The host path of the entry `name`, for messages.
     pub fn entry(&self, name: &str) -> PathBuf {
         self.host_path.join(name)
@@ -199,7 +194,10 @@ mod tests {
         assert_eq!(store.read_capped("linked-file", 100).unwrap(), b"elsewhere");
         let linked = store.sub("linked-dir").unwrap();
         assert_eq!(linked.read_capped("file", 100).unwrap(), b"elsewhere");
-        assert_eq!(linked.host_path(), Path::new("/var/lib/store/linked-dir"));
+        assert_eq!(
+            linked.entry("file"),
+            Path::new("/var/lib/store/linked-dir/file")
+        );
         // Neither an absolute target nor `..` leaves the root.
         assert_eq!(
             store.read_capped("escape", 100).unwrap_err().kind(),

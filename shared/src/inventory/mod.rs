@@ -15,8 +15,8 @@
 
 pub mod containerd_api;
 pub mod containerd_blobs;
-pub mod containerd_meta;
-pub mod containerd_offline;
+pub(crate) mod containerd_meta;
+pub(crate) mod containerd_offline;
 pub mod docker_api;
 pub mod docker_files;
 mod docker_layerdb;

@@ -3,13 +3,13 @@
 //! Plain data with no I/O, so each stage depends on this folder and never on
 //! the stage that produced the value.
 
-pub mod bytes;
+pub(crate) mod bytes;
 pub mod chain;
 #[cfg(feature = "cluster")]
 pub mod cluster_report;
 #[cfg(feature = "cluster")]
 pub mod context_report;
-pub mod evidence;
+pub(crate) mod evidence;
 pub mod image_finding;
 pub mod node_report;
 pub mod store;

@@ -129,12 +129,6 @@ impl Db {
         Ok(Self { data, meta })
     }
 
-    /// The transaction id of the meta in use: two copies with the same id
-    /// hold the same committed state.
-    pub fn txid(&self) -> u64 {
-        self.meta.txid
-    }
-
     /// The top-level bucket, whose entries are the named root buckets.
     pub fn root(&self) -> Bucket<'_> {
         Bucket {

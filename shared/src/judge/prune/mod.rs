@@ -15,7 +15,7 @@ pub mod execute;
 pub mod guard;
 pub mod job;
 pub mod leftover;
-pub mod measure;
+pub(crate) mod measure;
 pub mod report;
 pub mod script;
 mod store_api;
