@@ -2,7 +2,7 @@
 //! time the store-bytes walker against GNU du on the same tree (hyperfine
 //! needs a process). Prints the total bytes, each inode counted once.
 //!
-//! Built by `cargo bench -p imgdup-shared --bench du_walk --no-run`; run by
+//! Built by `cargo bench -p imgdup --bench du_walk --no-run`; run by
 //! `cargo bench` with no path, it does nothing.
 
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! Docker's imagedb/layerdb and containerd's content blobs, and the verdict
 //! math over the two inventories.
 //!
-//! `cargo bench -p imgdup-shared --bench inventory` (env IMGDUP_BENCH_IMAGES,
+//! `cargo bench -p imgdup --bench inventory` (env IMGDUP_BENCH_IMAGES,
 //! default 2000 Docker images; bench/run passes a small count in --quick).
 
 use std::hint::black_box;
