@@ -277,7 +277,8 @@ teardown_node() {
         continue
       fi
       ctr=(timeout 60 "$(node_get "$n" CTR)" -a "$(node_get "$n" CTRD_SOCK)" -n k8s.io)
-      id=$(in_node "$n" timeout 20 "$GO_BIN/crictl" -r "$ep" -i "$ep" inspecti -o json "$ref" 2>/dev/null | jq -r '.status.id // empty')
+      id=$(in_node "$n" timeout 20 "$GO_BIN/crictl" -r "$ep" -i "$ep" inspecti -o json "$ref" 2>/dev/null | jq -r '.status.id // empty') ||
+        id=""  # already gone (an interrupted earlier down): only its name is left to remove
       in_node "$n" "${ctr[@]}" images rm --sync "$(normalize_ref "$ref")" >/dev/null 2>&1 ||
         echo "lab cluster: $n: could not remove image $ref" >&2
       [[ -n $id ]] || continue
