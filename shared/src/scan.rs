@@ -318,7 +318,7 @@ async fn read_offline(node: &HostView, p: &Planned) -> StoreInventory {
         Err(e) => Err(InventoryError::Panicked(p.root.clone(), e.to_string())),
     };
     result.unwrap_or_else(|e| StoreInventory {
-        gaps: vec![e.to_string()],
+        gaps: vec![crate::causes::joined(&e)],
         ..Default::default()
     })
 }
@@ -332,9 +332,10 @@ async fn read(node: &HostView, mut p: Planned) -> Vec<(Store, StoreInventory)> {
         Some(Err(e)) => {
             p.live = false;
             let mut inventory = read_offline(node, &p).await;
-            inventory
-                .gaps
-                .insert(0, format!("{e}; read from disk instead"));
+            inventory.gaps.insert(
+                0,
+                format!("{}; read from disk instead", crate::causes::joined(&e)),
+            );
             inventory
         }
         None => {

@@ -29,7 +29,7 @@ impl K3sView {
             .unwrap_or_else(|| d::K3S_CONFIG.to_string());
         let config = daemon_config::read(&node.host, Path::new(&config_path), K3sConfig::parse)
             .unwrap_or_else(|e| {
-                warnings.push(e.to_string());
+                warnings.push(crate::causes::joined(&e));
                 None
             });
         let config = config.unwrap_or_default();

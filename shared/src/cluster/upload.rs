@@ -50,7 +50,8 @@ pub struct Elf {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    #[error("--agent-binary {}: {source}", path.display())]
+    /// The read error is only in `source`: printed as a chain, it is said once.
+    #[error("--agent-binary {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
