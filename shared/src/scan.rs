@@ -18,6 +18,7 @@ use crate::model::chain::{Chain, Hop, HopKind, StoreRef};
 use crate::model::evidence::{Evidence, Source};
 use crate::model::node_report::NodeReport;
 use crate::model::store::{Store, StoreRuntime};
+use crate::model::unknown_reason::UnknownReason;
 use crate::runtime::containerd;
 
 /// A store to read, before its inventory is known.
@@ -96,7 +97,7 @@ pub async fn scan(
     let nothing = stores.iter().all(|s| !s.live && s.images == 0);
     if let (true, Some(first)) = (nothing, dead_ends.first()) {
         report.verdict = Verdict::Unknown;
-        report.reason = Some(format!("NoRuntimeFound: {first}"));
+        report.reason = Some(UnknownReason::NoRuntimeFound(first.clone()).to_string());
     }
     report.stores = stores;
     report

@@ -80,7 +80,7 @@ fn node_labels_are_checked_against_the_binary() {
     assert_eq!(bin.mismatch(&amd), None);
     let arm = node(serde_json::json!({"kubernetes.io/os": "linux", "kubernetes.io/arch": "arm64"}));
     assert_eq!(
-        bin.mismatch(&arm).unwrap(),
+        bin.mismatch(&arm).unwrap().to_string(),
         "ArchMismatch: the node is linux/arm64, --agent-binary is linux/amd64 (ELF x86-64)"
     );
     let unlabelled = node(serde_json::json!({}));
