@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let config = match args.into_config() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("crictl-which: {e:#}");
+            eprintln!("crictl-which: {}", imgdup::causes::joined(e.as_ref()));
             return ExitCode::from(2);
         }
     };
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("crictl-which: {e:#}");
+            eprintln!("crictl-which: {}", imgdup::causes::joined(e.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -6,6 +6,7 @@ use anyhow::Result;
 use imgdup::cluster::preflight::Need;
 use imgdup::cluster::targets;
 use imgdup::cluster::upload::{self, AgentBinary};
+use imgdup::model::unknown_reason::UnknownReason;
 use k8s_openapi::api::core::v1::Node;
 
 use crate::cli::AgentArgs;
@@ -28,10 +29,8 @@ pub fn needs(mut needs: Vec<Need>, binary: Option<&AgentBinary>, namespace: &str
 }
 
 /// Why no pod goes to `node`: NotReady, Windows, or a binary it cannot run.
-pub fn skip_reason(binary: Option<&AgentBinary>, node: &Node) -> Option<String> {
-    targets::skip_reason(node)
-        .map(String::from)
-        .or_else(|| binary.and_then(|b| b.mismatch(node)))
+pub fn skip_reason(binary: Option<&AgentBinary>, node: &Node) -> Option<UnknownReason> {
+    targets::skip_reason(node).or_else(|| binary.and_then(|b| b.mismatch(node)))
 }
 
 /// What `--dry-run -o yaml` adds above each pod in air-gapped mode.

@@ -36,25 +36,7 @@ pub enum Cause {
     ExecStart(String),
 }
 
-/// Every error of `err`'s chain, outermost first. `io::Error` hides its inner
-/// error from `source()` (it returns the inner error's source), so it is
-/// looked into, or rustls's certificate errors would never be seen.
-pub fn chain<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
-    let mut out = Vec::new();
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if out.len() >= 32 {
-            break;
-        }
-        out.push(e);
-        let inner = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .map(|i| i as &(dyn StdError + 'static));
-        next = inner.or_else(|| e.source());
-    }
-    out
-}
+pub use imgdup::causes::chain;
 
 /// The kube error an element of the chain stands for: `CallError` is
 /// `transparent`, so its own `source()` skips the kube error it holds.
@@ -211,24 +193,11 @@ pub fn describe_cause(cause: &Cause, server: &str, context: &str) -> String {
     }
 }
 
-/// An error and its causes, each said once: a message that ends with its
-/// source's text is cut before it, and a message already said is skipped.
+/// An error and its causes, each said once (the library's joiner, with an
+/// API status as its message and code).
 pub fn chain_once(err: &(dyn StdError + 'static)) -> String {
     let texts: Vec<String> = chain(err).into_iter().map(text).collect();
-    let mut said: Vec<String> = Vec::new();
-    for (i, t) in texts.iter().enumerate() {
-        let mut t = t.trim();
-        if let Some(next) = texts.get(i + 1).filter(|n| !n.is_empty()) {
-            if let Some(head) = t.strip_suffix(next.as_str()) {
-                t = head.trim_end_matches([' ', ':']);
-            }
-        }
-        if t.is_empty() || said.iter().any(|s| s.contains(t)) {
-            continue;
-        }
-        said.push(t.to_string());
-    }
-    said.join(": ")
+    imgdup::causes::said_once(&texts)
 }
 
 /// An element's own text; an API status is its message and code, not the

@@ -213,7 +213,10 @@ async fn from_daemonset(
             };
             match serve_proxy::read_report(client, namespace, &pod, &node, calls).await {
                 Ok(report) => (node, Ok((pod, report))),
-                Err(e) => (node, Err(format!("pod {pod}: {e}"))),
+                Err(e) => (
+                    node,
+                    Err(format!("pod {pod}: {}", imgdup::causes::joined(&e))),
+                ),
             }
         }
     });

@@ -8,6 +8,7 @@ use imgdup::cluster::calls::{Calls, Verb};
 use imgdup::cluster::pod::AgentMode;
 use imgdup::cluster::{preflight, run};
 use imgdup::model::chain::Chain;
+use imgdup::model::unknown_reason::UnknownReason;
 use imgdup::report;
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
@@ -50,7 +51,7 @@ async fn which(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     let parse = |_: &str, output: run::AgentOutput| {
         output.and_then(|text| {
             serde_json::from_str::<Chain>(&text)
-                .map_err(|e| format!("BadReport: the agent's output is not a Chain ({e})"))
+                .map_err(|e| UnknownReason::NotAChain(e.to_string()))
         })
     };
     let agents = run::run_agents(

@@ -120,6 +120,13 @@ fn a_refused_connection_names_the_server_the_context_and_what_to_check() {
         !line.contains("ServiceError") && !line.contains("client error"),
         "{line}"
     );
+    // Issue 18: the unreachable server's cause is said exactly once, by
+    // every command (the preflight's, the scan's, which's, cleanup's, prune's).
+    for args in COMMANDS {
+        let (out, _) = plugin(&kc, args);
+        let err = stderr(&out);
+        assert_eq!(err.matches("refused").count(), 1, "{args:?}:\n{err}");
+    }
 }
 
 #[test]

@@ -120,3 +120,68 @@ fn damaged_copies_are_partial_named_and_never_counted() {
     assert!(report["reclaimableBytes"].as_u64().unwrap() > 0);
     assert_eq!(report["verdict"], "duplicate");
 }
+
+/// Issue 18: a store whose files cannot be read at all is a gap naming the
+/// path, with the OS's cause said once (the error keeps it in `source`; the
+/// gap is the joined chain).
+#[test]
+fn an_unreadable_content_store_is_a_gap_that_says_its_cause_once() {
+    let (host, _) = node();
+    let root = "/var/lib/rancher/k3s/agent/containerd";
+    let sha256 = format!("{root}/io.containerd.content.v1.content/blobs/sha256");
+    let local = host.root().join(sha256.trim_start_matches('/'));
+    std::fs::remove_dir_all(&local).unwrap();
+    std::fs::write(&local, "").unwrap();
+    let (out, _) = node_on(&host, &["-o", "json"]);
+    let report: Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", testkit::cmd::stderr(&out)));
+    let store = report["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"] == root)
+        .unwrap_or_else(|| panic!("no {root} store: {:#}", report["stores"]));
+    let gaps: Vec<&str> = store["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g.as_str())
+        .collect();
+    let want = format!(
+        "cannot read {sha256} (run as root to read containerd's content store): Not a directory (os error 20)"
+    );
+    assert!(gaps.contains(&want.as_str()), "{gaps:#?}");
+    assert_eq!(
+        gaps.join("\n").matches("Not a directory").count(),
+        1,
+        "{gaps:#?}"
+    );
+}
+
+/// Issue 18: a config that cannot be read is one warning naming the file,
+/// with its cause said once (k3s's config was warned once per chain).
+#[test]
+fn an_unreadable_config_is_a_warning_that_says_its_cause_once() {
+    let (host, _) = node();
+    for config in [
+        "etc/rancher/k3s/config.yaml",
+        "etc/containerd/config.toml",
+        "etc/docker/daemon.json",
+    ] {
+        let local = host.root().join(config);
+        let _ = std::fs::remove_file(&local);
+        std::fs::create_dir_all(&local).unwrap();
+    }
+    let (out, _) = node_on(&host, &["-o", "json"]);
+    let report: Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", testkit::cmd::stderr(&out)));
+    assert_eq!(
+        report["chain"]["warnings"],
+        serde_json::json!([
+            "cannot read /etc/containerd/config.toml: not a regular file (a directory); not read",
+            "cannot read /etc/docker/daemon.json: not a regular file (a directory); not read",
+            "cannot read /etc/rancher/k3s/config.yaml: not a regular file (a directory); not read",
+        ]),
+        "each file once, each cause once"
+    );
+}

@@ -9,7 +9,10 @@
 //! - [`report`] renders the documents of [`model`] for people and machines;
 //! - [`scan`] runs those stages for one node;
 //! - [`cluster`] (feature `cluster`) runs the scan on every node through agent pods.
+//!
+//! [`causes`] turns any of their errors into one line that says each cause once.
 
+pub mod causes;
 pub mod chain;
 #[cfg(feature = "cluster")]
 pub mod cluster;

@@ -20,6 +20,7 @@ use crate::model::evidence::{Evidence, Source};
 use crate::model::image_finding::Verdict;
 use crate::model::node_report::NodeReport;
 use crate::model::store::{Store, StoreRuntime};
+use crate::model::unknown_reason::UnknownReason;
 use crate::runtime::containerd;
 
 /// A store to read, before its inventory is known.
@@ -98,7 +99,7 @@ pub async fn scan(
     let nothing = stores.iter().all(|s| !s.live && s.images == 0);
     if let (true, Some(first)) = (nothing, dead_ends.first()) {
         report.verdict = Verdict::Unknown;
-        report.reason = Some(format!("NoRuntimeFound: {first}"));
+        report.reason = Some(UnknownReason::NoRuntimeFound(first.clone()).to_string());
     }
     report.stores = stores;
     report
@@ -320,7 +321,7 @@ async fn read_offline(node: &HostView, p: &Planned) -> StoreInventory {
         Err(e) => Err(InventoryError::Panicked(p.root.clone(), e.to_string())),
     };
     result.unwrap_or_else(|e| StoreInventory {
-        gaps: vec![e.to_string()],
+        gaps: vec![crate::causes::joined(&e)],
         ..Default::default()
     })
 }
@@ -334,9 +335,10 @@ async fn read(node: &HostView, mut p: Planned) -> Vec<(Store, StoreInventory)> {
         Some(Err(e)) => {
             p.live = false;
             let mut inventory = read_offline(node, &p).await;
-            inventory
-                .gaps
-                .insert(0, format!("{e}; read from disk instead"));
+            inventory.gaps.insert(
+                0,
+                format!("{}; read from disk instead", crate::causes::joined(&e)),
+            );
             inventory
         }
         None => {

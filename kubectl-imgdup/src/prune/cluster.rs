@@ -17,6 +17,7 @@ use imgdup::judge::prune::{Excludes, PruneJob, execute, script};
 use imgdup::model::chain::API_VERSION;
 use imgdup::model::image_finding::Verdict;
 use imgdup::model::node_report::NodeReport;
+use imgdup::model::unknown_reason::UnknownReason;
 use imgdup::report;
 
 use super::{confirm, question};
@@ -204,7 +205,7 @@ async fn prune_cluster(
 fn parse(node: &str, output: AgentOutput) -> PruneReport {
     let parsed = output.and_then(|text| {
         serde_json::from_str::<PruneReport>(&text)
-            .map_err(|e| format!("BadReport: the prune pod's output is not a PruneReport ({e})"))
+            .map_err(|e| UnknownReason::NotAPruneReport(e.to_string()))
     });
     match parsed {
         Ok(mut done) => {

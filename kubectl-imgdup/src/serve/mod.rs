@@ -175,7 +175,10 @@ fn scan_loop(
             }
             Ok(Err(e)) => {
                 state.metrics.record_error("setup", seconds);
-                eprintln!("serve: scan {count} failed: {e:#}");
+                eprintln!(
+                    "serve: scan {count} failed: {}",
+                    crate::connect_error::chain_once(e.as_ref())
+                );
             }
             Err(_) => {
                 state.metrics.record_error("panic", seconds);

@@ -29,7 +29,11 @@ impl K3sView {
             .unwrap_or_else(|| d::K3S_CONFIG.to_string());
         let config = daemon_config::read(&node.host, Path::new(&config_path), K3sConfig::parse)
             .unwrap_or_else(|e| {
-                warnings.push(e.to_string());
+                // Each chain looks at k3s: the same file is one warning.
+                let msg = crate::causes::joined(&e);
+                if !warnings.contains(&msg) {
+                    warnings.push(msg);
+                }
                 None
             });
         let config = config.unwrap_or_default();

@@ -11,15 +11,16 @@ use k8s_openapi::jiff::Timestamp;
 use kube::{Api, Client};
 
 use super::calls::{Calls, Verb};
+use crate::model::unknown_reason::UnknownReason;
 
 /// The kubelet's default `nodeLeaseDurationSeconds`.
 const DEFAULT_LEASE_SECONDS: i64 = 40;
 
-/// `Some("NodeLost: …")` when the node's kubelet stopped renewing its lease
+/// `Some(NodeLost …)` when the node's kubelet stopped renewing its lease
 /// or the node is not Ready; `None` when the node looks healthy, or neither
 /// can be read (the lease needs `get leases` in kube-node-lease, which
 /// deploy/rbac.yaml grants; without it only the Node's condition is used).
-pub async fn lost_reason(client: &Client, node: &str, calls: &Calls) -> Option<String> {
+pub async fn lost_reason(client: &Client, node: &str, calls: &Calls) -> Option<UnknownReason> {
     let leases: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
     if let Ok(lease) = calls.run(Verb::Get, Some(node), |_| leases.get(node)).await
         && let Some(reason) = stale_lease(node, &lease, Timestamp::now())
@@ -35,7 +36,7 @@ pub async fn lost_reason(client: &Client, node: &str, calls: &Calls) -> Option<S
 }
 
 /// The lease's reason, when it was last renewed more than half its duration ago.
-fn stale_lease(node: &str, lease: &Lease, now: Timestamp) -> Option<String> {
+fn stale_lease(node: &str, lease: &Lease, now: Timestamp) -> Option<UnknownReason> {
     let spec = lease.spec.as_ref()?;
     let renewed = spec.renew_time.as_ref()?.0;
     let duration = spec
@@ -43,17 +44,15 @@ fn stale_lease(node: &str, lease: &Lease, now: Timestamp) -> Option<String> {
         .map(i64::from)
         .unwrap_or(DEFAULT_LEASE_SECONDS);
     let age = now.duration_since(renewed).as_secs();
-    (age * 2 > duration).then(|| {
-        format!(
-            "NodeLost: the kubelet on {node} has not renewed its lease for {age} s \
-             (kube-node-lease/{node}, renewed every {} s while it runs)",
-            duration / 4
-        )
+    (age * 2 > duration).then(|| UnknownReason::LeaseExpired {
+        node: node.to_string(),
+        age,
+        renew_every: duration / 4,
     })
 }
 
 /// The Node's own `Ready` condition, when it is not `True`.
-fn not_ready(node: &Node) -> Option<String> {
+fn not_ready(node: &Node) -> Option<UnknownReason> {
     let name = node.metadata.name.as_deref().unwrap_or("?");
     let ready = node
         .status
@@ -62,13 +61,11 @@ fn not_ready(node: &Node) -> Option<String> {
         .as_ref()?
         .iter()
         .find(|c| c.type_ == "Ready")?;
-    (ready.status != "True").then(|| {
-        format!(
-            "NodeLost: node {name} is Ready={} ({}: {})",
-            ready.status,
-            ready.reason.as_deref().unwrap_or("no reason"),
-            ready.message.as_deref().unwrap_or("no message")
-        )
+    (ready.status != "True").then(|| UnknownReason::NodeNotReady {
+        node: name.to_string(),
+        status: ready.status.clone(),
+        reason: ready.reason.clone(),
+        message: ready.message.clone(),
     })
 }
 
@@ -91,7 +88,7 @@ mod tests {
         assert_eq!(stale_lease("n1", &fresh, now), None);
         let old = lease("2026-12-03T12:00:05.000000Z", Some(40));
         assert_eq!(
-            stale_lease("n1", &old, now).unwrap(),
+            stale_lease("n1", &old, now).unwrap().to_string(),
             "NodeLost: the kubelet on n1 has not renewed its lease for 25 s \
              (kube-node-lease/n1, renewed every 10 s while it runs)"
         );
@@ -111,7 +108,7 @@ mod tests {
             .unwrap()
         };
         assert_eq!(
-            not_ready(&node("Unknown")).unwrap(),
+            not_ready(&node("Unknown")).unwrap().to_string(),
             "NodeLost: node n1 is Ready=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)"
         );
         assert_eq!(not_ready(&node("True")), None);

@@ -3,6 +3,8 @@
 
 use k8s_openapi::api::core::v1::Pod;
 
+use crate::model::unknown_reason::UnknownReason;
+
 /// The phase, `Pending` until the kubelet reports one.
 pub fn phase(pod: &Pod) -> &str {
     pod.status
@@ -42,7 +44,7 @@ const PULL_FAILURES: &[&str] = &[
 /// docs/contract.md §4 reason for a pod that never ran: `PodPending: Unschedulable`,
 /// `ImagePullBackOff: …`, from its conditions and container states. A pull
 /// failure names the image, the kubelet's message and the two ways out.
-pub fn pending_reason(pod: &Pod) -> String {
+pub fn pending_reason(pod: &Pod) -> UnknownReason {
     let status = pod.status.as_ref();
     let waiting = status
         .and_then(|s| s.container_statuses.as_ref())
@@ -54,16 +56,16 @@ pub fn pending_reason(pod: &Pod) -> String {
         });
     if let Some((reason, message, image)) = waiting.filter(|(r, ..)| r != "ContainerCreating") {
         if !PULL_FAILURES.contains(&reason.as_str()) {
-            return reason;
+            return UnknownReason::Waiting(reason);
         }
-        let said: String = message
-            .as_deref()
-            .and_then(|m| m.lines().next())
-            .map(|m| format!(" ({})", tail(m, 240)))
-            .unwrap_or_default();
-        return format!(
-            "{reason}: the node cannot pull {image:?}{said}; push it to a registry the nodes can reach and pass --image, or pass --agent-binary with an image the nodes already have"
-        );
+        return UnknownReason::PullFailed {
+            reason,
+            image,
+            message: message
+                .as_deref()
+                .and_then(|m| m.lines().next())
+                .map(|m| tail(m, 240)),
+        };
     }
     let unscheduled = status
         .and_then(|s| s.conditions.as_ref())
@@ -73,8 +75,8 @@ pub fn pending_reason(pod: &Pod) -> String {
         })
         .and_then(|c| c.reason.clone());
     match unscheduled {
-        Some(reason) => format!("PodPending: {reason}"),
-        None => "PodPending".into(),
+        Some(reason) => UnknownReason::NotScheduled(reason),
+        None => UnknownReason::PodPending,
     }
 }
 
@@ -103,11 +105,14 @@ mod tests {
         let unschedulable = pod(
             serde_json::json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}),
         );
-        assert_eq!(pending_reason(&unschedulable), "PodPending: Unschedulable");
+        assert_eq!(
+            pending_reason(&unschedulable).to_string(),
+            "PodPending: Unschedulable"
+        );
         let pull = pod(
             serde_json::json!({"phase": "Pending", "containerStatuses": [{"name": "agent", "image": "i", "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}),
         );
-        let said = pending_reason(&pull);
+        let said = pending_reason(&pull).to_string();
         assert!(
             said.starts_with("ImagePullBackOff: the node cannot pull \"i\"")
                 && said.contains("pass --image")
@@ -117,7 +122,7 @@ mod tests {
         let creating = pod(
             serde_json::json!({"phase": "Pending", "containerStatuses": [{"name": "agent", "image": "i", "imageID": "", "ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]}),
         );
-        assert_eq!(pending_reason(&creating), "PodPending");
+        assert_eq!(pending_reason(&creating), UnknownReason::PodPending);
     }
 
     #[test]

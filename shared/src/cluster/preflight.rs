@@ -228,3 +228,22 @@ pub async fn check_admission(
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The unreachable server: kube and `CallError` (transparent) would each
+    /// say "refused" again; the joined line says it once.
+    #[test]
+    fn a_refused_preflight_says_the_cause_once() {
+        let refused = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        let e = PreflightError::from(CallError::Api(kube::Error::Service(Box::new(refused))));
+        let line = crate::causes::joined(&e);
+        assert_eq!(line.matches("refused").count(), 1, "{line}");
+        assert_eq!(
+            line,
+            "preflight request failed: ServiceError: Connection refused (os error 111)"
+        );
+    }
+}

@@ -17,6 +17,7 @@ use super::pod::{AgentMode, AgentPod, RUN_ID_LABEL};
 use super::pod_status::{failure, pending_reason, phase};
 use super::retry::CallError;
 use crate::model::node_report::NodeReport;
+use crate::model::unknown_reason::{UnknownReason, last_lines};
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -79,7 +80,7 @@ pub const MAX_LOG_BYTES: usize = 16 << 20;
 
 /// One node's agent: what it printed, or why there is nothing (a docs/contract.md §4
 /// `unknown` reason).
-pub type AgentOutput = Result<String, String>;
+pub type AgentOutput = Result<String, UnknownReason>;
 
 /// A pod change seen by the run's watch.
 #[derive(Debug, Clone)]
@@ -103,11 +104,9 @@ pub async fn fan_out(
 /// A node's `NodeReport` from its agent's output.
 pub fn parse_report(node: &str, output: AgentOutput) -> NodeReport {
     match output.and_then(|text| {
-        serde_json::from_str::<NodeReport>(&text).map_err(|e| {
-            format!(
-                "BadReport: the agent's output is not a NodeReport ({e}); {} bytes",
-                text.len()
-            )
+        serde_json::from_str::<NodeReport>(&text).map_err(|e| UnknownReason::NotANodeReport {
+            error: e.to_string(),
+            bytes: text.len(),
         })
     }) {
         Ok(mut report) => {
@@ -254,7 +253,7 @@ async fn follow(
     cfg: &FanoutConfig,
     updates: &mut broadcast::Receiver<PodUpdate>,
     calls: &Calls,
-) -> Result<(), String> {
+) -> Result<(), UnknownReason> {
     let started = Instant::now();
     // The pod's own deadline: a prune pod's grows with its plan.
     let deadline = pod
@@ -269,9 +268,10 @@ async fn follow(
             // Air-gapped: the shell waits; the agent is exec'd into it.
             "Running" if cfg.agent_binary.is_some() => return Ok(()),
             "Failed" => {
-                let why = failure(&pod);
-                let log = tail_log(pods, node, name, calls).await;
-                return Err(format!("AgentFailed: {why}{log}"));
+                return Err(UnknownReason::AgentFailed {
+                    why: failure(&pod),
+                    last_lines: tail_log(pods, node, name, calls).await,
+                });
             }
             "Pending" if started.elapsed() > cfg.pending_timeout => {
                 return Err(node_lost(pods, node, calls)
@@ -281,7 +281,7 @@ async fn follow(
             _ if started.elapsed() > deadline => {
                 return Err(node_lost(pods, node, calls)
                     .await
-                    .unwrap_or_else(|| "Timeout".into()));
+                    .unwrap_or(UnknownReason::Timeout));
             }
             _ => {}
         }
@@ -294,10 +294,9 @@ async fn follow(
         match tokio::time::timeout(wait.max(Duration::from_millis(10)), updates.recv()).await {
             Ok(Ok(update)) if update.pod.metadata.name.as_deref() == Some(name) => {
                 if update.deleted && phase(&update.pod) != "Succeeded" {
-                    return Err(format!(
-                        "PodDeleted: the agent pod was deleted before it finished ({})",
-                        phase(&update.pod)
-                    ));
+                    return Err(UnknownReason::PodDeleted {
+                        phase: phase(&update.pod).to_string(),
+                    });
                 }
                 pod = update.pod;
             }
@@ -307,13 +306,13 @@ async fn follow(
                 match calls.run(Verb::Get, Some(node), |_| pods.get(name)).await {
                     Ok(fresh) => pod = fresh,
                     Err(e) if e.code() == Some(404) => {
-                        return Err("PodDeleted: the agent pod is gone".into());
+                        return Err(UnknownReason::PodGone);
                     }
                     Err(_) => {}
                 }
             }
             Ok(Err(broadcast::error::RecvError::Closed)) => {
-                return Err("Timeout: the pod watch ended".into());
+                return Err(UnknownReason::WatchEnded);
             }
             Err(_) => {}
         }
@@ -322,7 +321,7 @@ async fn follow(
 
 /// The node's own failure (a dead kubelet, a node not Ready), which explains
 /// a pod that never finished better than its phase does.
-async fn node_lost(pods: &Api<Pod>, node: &str, calls: &Calls) -> Option<String> {
+async fn node_lost(pods: &Api<Pod>, node: &str, calls: &Calls) -> Option<UnknownReason> {
     super::node_health::lost_reason(&pods.clone().into_client(), node, calls).await
 }
 
@@ -335,15 +334,15 @@ async fn read_log(pods: &Api<Pod>, node: &str, name: &str, calls: &Calls) -> Age
         .run(Verb::Log, Some(node), |_| pods.logs(name, &params))
         .await
     {
-        Ok(text) if text.len() > MAX_LOG_BYTES => Err(format!(
-            "BadReport: the agent printed more than {} MiB; not a report (run it with --keep-pods and read its log)",
-            MAX_LOG_BYTES >> 20
-        )),
+        Ok(text) if text.len() > MAX_LOG_BYTES => Err(UnknownReason::LogTooLarge {
+            mib: MAX_LOG_BYTES >> 20,
+        }),
         Ok(text) => Ok(text),
-        Err(e) => Err(format!("LogUnavailable: {e}")),
+        Err(e) => Err(UnknownReason::LogUnavailable(e.to_string())),
     }
 }
 
+/// The agent's last log lines, for [`UnknownReason::AgentFailed`].
 async fn tail_log(pods: &Api<Pod>, node: &str, name: &str, calls: &Calls) -> String {
     let params = LogParams {
         tail_lines: Some(3),
@@ -354,16 +353,16 @@ async fn tail_log(pods: &Api<Pod>, node: &str, name: &str, calls: &Calls) -> Str
         .run(Verb::Log, Some(node), |_| pods.logs(name, &params))
         .await
     {
-        Ok(text) if !text.trim().is_empty() => format!(": {}", text.trim().replace('\n', " | ")),
-        _ => String::new(),
+        Ok(text) => last_lines(&text),
+        Err(_) => String::new(),
     }
 }
 
-fn reason_for_create_error(e: &CallError) -> String {
+fn reason_for_create_error(e: &CallError) -> UnknownReason {
     match e {
         CallError::Api(kube::Error::Api(status)) if status.code == 403 => {
-            format!("Forbidden: {}", status.message)
+            UnknownReason::CreateForbidden(status.message.clone())
         }
-        other => format!("CreateFailed: {other}"),
+        other => UnknownReason::CreateFailed(other.to_string()),
     }
 }

@@ -26,7 +26,8 @@ const MAX_REPORT: usize = 16 << 20;
 pub enum ProxyError {
     #[error("GET {path}: no answer within {timeout:?}")]
     Timeout { path: String, timeout: Duration },
-    #[error("GET {path}: {source}")]
+    /// kube's error is only in `source`: [`crate::causes::joined`] says it.
+    #[error("GET {path}")]
     Request { path: String, source: kube::Error },
     #[error("GET {path}: not a NodeReport ({why})")]
     NotAReport { path: String, why: String },
@@ -122,6 +123,22 @@ fn parse(text: &str, node: &str) -> Result<NodeReport, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// kube's own message repeats its cause; the joined line says it once.
+    #[test]
+    fn a_failed_request_names_the_path_and_says_the_cause_once() {
+        let refused = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        let e = ProxyError::Request {
+            path: "/api/v1/namespaces/imgdup/pods/p:9847/proxy/report".into(),
+            source: kube::Error::Service(Box::new(refused)),
+        };
+        let line = crate::causes::joined(&e);
+        assert_eq!(line.matches("Connection refused").count(), 1, "{line}");
+        assert_eq!(
+            line,
+            "GET /api/v1/namespaces/imgdup/pods/p:9847/proxy/report: ServiceError: Connection refused (os error 111)"
+        );
+    }
 
     #[test]
     fn the_proxy_path_is_the_contracts() {

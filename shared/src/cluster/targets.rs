@@ -8,9 +8,10 @@ use kube::api::ListParams;
 use kube::{Api, Client};
 
 use super::calls::{Calls, Verb};
+use crate::model::unknown_reason::UnknownReason;
 
 /// Nodes by reason they are skipped before any pod: `NotReady`, `Windows`.
-pub fn skip_reason(node: &k8s_openapi::api::core::v1::Node) -> Option<&'static str> {
+pub fn skip_reason(node: &k8s_openapi::api::core::v1::Node) -> Option<UnknownReason> {
     let labels = node.metadata.labels.clone().unwrap_or_default();
     let os = node
         .status
@@ -19,7 +20,7 @@ pub fn skip_reason(node: &k8s_openapi::api::core::v1::Node) -> Option<&'static s
         .map(|i| i.operating_system.as_str())
         .or(labels.get("kubernetes.io/os").map(String::as_str));
     if os == Some("windows") {
-        return Some("Windows");
+        return Some(UnknownReason::Windows);
     }
     let ready = node
         .status
@@ -28,7 +29,7 @@ pub fn skip_reason(node: &k8s_openapi::api::core::v1::Node) -> Option<&'static s
         .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
         .map(|c| c.status == "True");
     if ready == Some(false) {
-        Some("NotReady")
+        Some(UnknownReason::NotReady)
     } else {
         None
     }
@@ -72,14 +73,14 @@ mod tests {
                 serde_json::json!({"kubernetes.io/os": "windows"}),
                 "True"
             )),
-            Some("Windows")
+            Some(UnknownReason::Windows)
         );
         assert_eq!(
             skip_reason(&node(
                 serde_json::json!({"kubernetes.io/os": "linux"}),
                 "False"
             )),
-            Some("NotReady")
+            Some(UnknownReason::NotReady)
         );
         assert_eq!(
             skip_reason(&node(

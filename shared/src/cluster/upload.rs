@@ -29,6 +29,7 @@ use super::calls::{Calls, Verb};
 use super::pod::{AGENT_PATH, DEADLINE_MARGIN};
 use super::preflight::Need;
 use super::run::{AgentOutput, FanoutConfig, MAX_LOG_BYTES};
+use crate::model::unknown_reason::{UnknownReason, last_lines};
 
 /// The writable emptyDir the binary is uploaded into.
 pub const UPLOAD_DIR: &str = "/imgdup";
@@ -50,7 +51,8 @@ pub struct Elf {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    #[error("--agent-binary {}: {source}", path.display())]
+    /// The read error is only in `source`: printed as a chain, it is said once.
+    #[error("--agent-binary {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -130,7 +132,7 @@ impl AgentBinary {
 
     /// `Some(reason)` when `node`'s labels say the binary cannot run there
     /// (missing labels are not held against it).
-    pub fn mismatch(&self, node: &Node) -> Option<String> {
+    pub fn mismatch(&self, node: &Node) -> Option<UnknownReason> {
         let labels = node.metadata.labels.clone().unwrap_or_default();
         let info = node.status.as_ref().and_then(|s| s.node_info.as_ref());
         let os = labels
@@ -143,14 +145,11 @@ impl AgentBinary {
             .or(info.map(|i| i.architecture.clone()));
         let os_ok = os.as_deref().is_none_or(|o| o == "linux");
         let arch_ok = arch.as_deref().is_none_or(|a| a == self.elf.arch);
-        (!(os_ok && arch_ok)).then(|| {
-            format!(
-                "ArchMismatch: the node is {}/{}, --agent-binary is linux/{} (ELF {})",
-                os.as_deref().unwrap_or("?"),
-                arch.as_deref().unwrap_or("?"),
-                self.elf.arch,
-                self.elf.machine
-            )
+        (!(os_ok && arch_ok)).then(|| UnknownReason::ArchMismatch {
+            os: os.unwrap_or_else(|| "?".into()),
+            arch: arch.unwrap_or_else(|| "?".into()),
+            binary_arch: self.elf.arch,
+            machine: self.elf.machine,
         })
     }
 }
@@ -259,20 +258,18 @@ fn failure(status: Option<Status>) -> Option<String> {
 }
 
 fn tail(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let text = text.trim();
-    if text.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", text.replace('\n', " | "))
-    }
+    last_lines(&String::from_utf8_lossy(stderr))
 }
 
 /// Streams the binary into the pod's emptyDir.
-async fn upload(pods: &Api<Pod>, pod: &str, path: &Path) -> Result<(), String> {
-    let mut file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| format!("UploadFailed: cannot read {}: {e}", path.display()))?;
+async fn upload(pods: &Api<Pod>, pod: &str, path: &Path) -> Result<(), UnknownReason> {
+    let mut file =
+        tokio::fs::File::open(path)
+            .await
+            .map_err(|e| UnknownReason::UploadUnreadable {
+                path: path.to_path_buf(),
+                error: e.to_string(),
+            })?;
     let (part, dest) = (
         format!("{UPLOAD_DIR}/.upload"),
         format!("{UPLOAD_DIR}{AGENT_PATH}"),
@@ -287,7 +284,7 @@ async fn upload(pods: &Api<Pod>, pod: &str, path: &Path) -> Result<(), String> {
     let mut proc = pods
         .exec(pod, ["sh", "-c", script.as_str()], &ap)
         .await
-        .map_err(|e| format!("UploadFailed: {e}"))?;
+        .map_err(|e| UnknownReason::UploadExec(e.to_string()))?;
     let status = proc.take_status();
     let stderr = tokio::spawn(read_capped(proc.stderr(), 4096));
     let copied = match proc.stdin() {
@@ -305,10 +302,13 @@ async fn upload(pods: &Api<Pod>, pod: &str, path: &Path) -> Result<(), String> {
     };
     let stderr = stderr.await.unwrap_or_default();
     let _ = proc.join().await;
-    copied.map_err(|e| format!("UploadFailed: streaming the binary: {e}"))?;
+    copied.map_err(|e| UnknownReason::UploadStream(e.to_string()))?;
     match failure(status) {
         None => Ok(()),
-        Some(why) => Err(format!("UploadFailed: {why}{}", tail(&stderr))),
+        Some(why) => Err(UnknownReason::UploadRefused {
+            why,
+            last_lines: tail(&stderr),
+        }),
     }
 }
 
@@ -322,7 +322,7 @@ async fn run_agent(pods: &Api<Pod>, pod: &str, argv: Vec<String>) -> AgentOutput
     let mut proc = pods
         .exec(pod, argv, &ap)
         .await
-        .map_err(|e| format!("AgentFailed: exec: {e}"))?;
+        .map_err(|e| UnknownReason::ExecFailed(e.to_string()))?;
     let status = proc.take_status();
     let (stdout, stderr) = tokio::join!(
         read_capped(proc.stdout(), MAX_LOG_BYTES + 1),
@@ -334,13 +334,15 @@ async fn run_agent(pods: &Api<Pod>, pod: &str, argv: Vec<String>) -> AgentOutput
     };
     let _ = proc.join().await;
     if let Some(why) = failure(status) {
-        return Err(format!("AgentFailed: {why}{}", tail(&stderr)));
+        return Err(UnknownReason::AgentFailed {
+            why,
+            last_lines: tail(&stderr),
+        });
     }
     if stdout.len() > MAX_LOG_BYTES {
-        return Err(format!(
-            "BadReport: the agent printed more than {} MiB; not a report",
-            MAX_LOG_BYTES >> 20
-        ));
+        return Err(UnknownReason::OutputTooLarge {
+            mib: MAX_LOG_BYTES >> 20,
+        });
     }
     Ok(String::from_utf8_lossy(&stdout).into_owned())
 }
@@ -355,14 +357,14 @@ pub async fn run(
     calls: &Calls,
 ) -> AgentOutput {
     let Some(path) = cfg.agent_binary.as_deref() else {
-        return Err("UploadFailed: no --agent-binary".into());
+        return Err(UnknownReason::NoAgentBinary);
     };
     let limit = cfg.timeout + DEADLINE_MARGIN;
     // The websocket upgrade is one GET on pods/exec.
     calls.note(Verb::Get, Some(node));
     tokio::time::timeout(limit, upload(pods, pod, path))
         .await
-        .map_err(|_| format!("Timeout: uploading the agent binary took over {limit:?}"))??;
+        .map_err(|_| UnknownReason::UploadTimeout(limit))??;
     let argv = cfg
         .agent_pod(node)
         .build()
@@ -374,7 +376,7 @@ pub async fn run(
     let wait: Duration = cfg.timeout + Duration::from_secs(10);
     tokio::time::timeout(wait, run_agent(pods, pod, argv))
         .await
-        .map_err(|_| "Timeout".to_string())?
+        .map_err(|_| UnknownReason::Timeout)?
 }
 
 #[cfg(test)]

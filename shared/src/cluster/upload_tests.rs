@@ -54,6 +54,14 @@ fn a_script_is_refused_with_a_clear_error() {
     assert!(err.contains("agent.sh"), "{err}");
     let missing = AgentBinary::open(&dir.path().join("nope")).unwrap_err();
     assert!(matches!(missing, UploadError::Read { .. }));
+    let printed = crate::causes::printed_once(missing, "No such file");
+    assert_eq!(
+        printed,
+        format!(
+            "--agent-binary {}: No such file or directory (os error 2)",
+            dir.path().join("nope").display()
+        )
+    );
 }
 
 fn node(labels: serde_json::Value) -> Node {
@@ -72,7 +80,7 @@ fn node_labels_are_checked_against_the_binary() {
     assert_eq!(bin.mismatch(&amd), None);
     let arm = node(serde_json::json!({"kubernetes.io/os": "linux", "kubernetes.io/arch": "arm64"}));
     assert_eq!(
-        bin.mismatch(&arm).unwrap(),
+        bin.mismatch(&arm).unwrap().to_string(),
         "ArchMismatch: the node is linux/arm64, --agent-binary is linux/amd64 (ELF x86-64)"
     );
     let unlabelled = node(serde_json::json!({}));

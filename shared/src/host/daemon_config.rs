@@ -11,9 +11,11 @@ use serde::Deserialize;
 use crate::host::capped_read::{MAX_CONFIG, read_capped};
 use crate::host::root::{HostRoot, is_loop};
 
+/// The read error is only in `source`: [`crate::causes::joined`] makes the
+/// warning line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -174,6 +176,21 @@ pub fn read<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_config_names_the_file_and_says_the_cause_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc/docker/daemon.json")).unwrap();
+        let host = HostRoot::new(dir.path());
+        let path = Path::new("/etc/docker/daemon.json");
+        let e = read(&host, path, DaemonJson::parse).unwrap_err();
+        assert!(matches!(e, ConfigError::Read { .. }), "{e:?}");
+        let printed = crate::causes::printed_once(e, "not a regular file");
+        assert_eq!(
+            printed,
+            "cannot read /etc/docker/daemon.json: not a regular file (a directory); not read"
+        );
+    }
 
     fn p() -> &'static Path {
         Path::new("/etc/x")

@@ -57,7 +57,8 @@ pub async fn read_docker_api(
             Ok(files) => Some(files),
             Err(e) => {
                 gaps.push(format!(
-                    "{e}: dockerd on {} names this store, so its layers are not counted (is --host-root right?)",
+                    "{}: dockerd on {} names this store, so its layers are not counted (is --host-root right?)",
+                    crate::causes::joined(&e),
                     socket.display()
                 ));
                 None

@@ -109,9 +109,11 @@ pub struct StoreInventory {
     pub gaps: Vec<String>,
 }
 
+/// Causes are only in `source`: [`crate::causes::joined`] makes the line a
+/// report's `gaps` holds.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: String,
         source: std::io::Error,
@@ -160,6 +162,18 @@ pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_error_says_the_path_and_the_cause_once() {
+        let e = InventoryError::Read {
+            path: "/var/lib/docker/image".into(),
+            source: std::io::Error::from_raw_os_error(libc::EACCES),
+        };
+        assert_eq!(
+            crate::causes::printed_once(e, "Permission denied"),
+            "cannot read /var/lib/docker/image: Permission denied (os error 13)"
+        );
+    }
 
     #[test]
     fn chain_ids_follow_the_oci_rule() {

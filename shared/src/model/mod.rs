@@ -15,3 +15,4 @@ pub mod node_report;
 pub mod store;
 #[cfg(feature = "cluster")]
 pub mod top_report;
+pub mod unknown_reason;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::chain::{API_VERSION, Chain, EndpointRef};
 use crate::model::image_finding::{ImageFinding, Verdict};
 use crate::model::store::Store;
+use crate::model::unknown_reason::UnknownReason;
 
 /// A workload finding (DooD / DinD pods); filled by the cluster scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +24,9 @@ pub struct NodeReport {
     pub kind: String,
     pub node: String,
     pub verdict: Verdict,
-    /// Why the node is `unknown`, or a one-line summary otherwise.
+    /// Why the node is `unknown` (an [`UnknownReason`]'s text: a string, so a
+    /// reason from an agent of another version still parses), or a one-line
+    /// summary otherwise.
     pub reason: Option<String>,
     pub stores: Vec<Store>,
     pub images: Vec<ImageFinding>,
@@ -56,11 +59,11 @@ impl NodeReport {
         }
     }
 
-    /// A node that could not be scanned, with a one-line reason (docs/contract.md §4).
-    pub fn unknown(node: String, reason: impl Into<String>) -> Self {
+    /// A node that could not be scanned, with a one-line reason (docs/contract.md §4.2).
+    pub fn unknown(node: String, reason: UnknownReason) -> Self {
         let mut report = Self::new(node, None);
         report.verdict = Verdict::Unknown;
-        report.reason = Some(reason.into());
+        report.reason = Some(reason.to_string());
         report
     }
 

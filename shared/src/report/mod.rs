@@ -23,14 +23,15 @@ pub use top::{source_str, top_csv, top_text};
 use comfy_table::{Table, presets::NOTHING};
 use serde::Serialize;
 
+/// The cause is only in `source`: printed as a chain (`{:#}`), it is said once.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot encode the report as JSON: {0}")]
+    #[error("cannot encode the report as JSON")]
     Json(#[from] serde_json::Error),
-    #[error("cannot encode the report as YAML: {0}")]
+    #[error("cannot encode the report as YAML")]
     Yaml(#[from] serde_yaml::Error),
     #[cfg(feature = "cluster")]
-    #[error("cannot write the report as CSV: {0}")]
+    #[error("cannot write the report as CSV")]
     Csv(#[from] csv::Error),
 }
 
@@ -72,6 +73,18 @@ pub(crate) fn table(header: &[&str]) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_encoding_error_says_its_cause_once() {
+        let cause = serde_json::from_str::<u8>("x").unwrap_err();
+        let text = cause.to_string();
+        let printed = crate::causes::printed_once(ReportError::from(cause), &text);
+        assert_eq!(printed, format!("cannot encode the report as JSON: {text}"));
+        let cause = serde_yaml::from_str::<u8>("x").unwrap_err();
+        let text = cause.to_string();
+        let printed = crate::causes::printed_once(ReportError::from(cause), &text);
+        assert_eq!(printed, format!("cannot encode the report as YAML: {text}"));
+    }
 
     #[test]
     fn control_characters_are_escaped() {

@@ -43,10 +43,12 @@ pub enum RuntimeError {
         "no answer from {path} within {timeout:?}: the daemon accepted the connection but did not reply; check it is healthy, or raise --timeout"
     )]
     Timeout { path: PathBuf, timeout: Duration },
-    #[error("cannot connect to {path}: {source}")]
+    /// An errno none of the variants above names: it is the last word, so it
+    /// is said here and is not a `source` (printing the chain would repeat it).
+    #[error("cannot connect to {path}: {error}")]
     Connect {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{api} call {call} on {path} failed: {message}")]
     Call {
@@ -91,7 +93,7 @@ pub async fn probe_socket(
                 perms: describe_perms(local),
                 path,
             },
-            _ => RuntimeError::Connect { path, source: e },
+            _ => RuntimeError::Connect { path, error: e },
         }),
     }
 }
@@ -157,5 +159,22 @@ pub async fn with_deadline<T, E: std::fmt::Display>(
         }),
         Ok(Err(e)) => Err(RuntimeError::call(api, call, shown, e)),
         Ok(Ok(v)) => Ok(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unusual_connect_error_names_the_socket_and_says_the_errno_once() {
+        let e = RuntimeError::Connect {
+            path: "/run/containerd/containerd.sock".into(),
+            error: std::io::Error::from_raw_os_error(libc::ECONNRESET),
+        };
+        assert_eq!(
+            crate::causes::printed_once(e, "reset"),
+            "cannot connect to /run/containerd/containerd.sock: Connection reset by peer (os error 104)"
+        );
     }
 }

@@ -245,7 +245,8 @@ fn files_too_large_for_a_config_are_refused_naming_the_file() {
         DaemonJson::parse,
     )
     .unwrap_err();
-    let text = e.to_string();
+    // The cause is the error's source: the joined line, as warnings hold it.
+    let text = crate::causes::joined(&e);
     assert!(
         text.starts_with("cannot read /etc/docker/daemon.json") && text.contains("larger than"),
         "{text}"
@@ -259,5 +260,6 @@ fn files_too_large_for_a_config_are_refused_naming_the_file() {
         DaemonJson::parse,
     )
     .unwrap_err();
-    assert!(e.to_string().contains("a FIFO"), "{e}");
+    let text = crate::causes::joined(&e);
+    assert!(text.contains("a FIFO"), "{text}");
 }

@@ -51,7 +51,7 @@ pub(super) fn describe_containerd(
     ) {
         Ok(v) => v,
         Err(e) => {
-            warnings.push(e.to_string());
+            warnings.push(crate::causes::joined(&e));
             None
         }
     };

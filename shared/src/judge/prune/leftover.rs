@@ -124,18 +124,18 @@ pub enum LeftoverError {
         "{path}: this run may not dial sockets (offline), so nothing proves that its runtime is down. Run without the offline mode"
     )]
     CannotDial { path: String },
-    #[error("{path}: cannot measure it before removal: {source}")]
+    /// The cause is only in `source`: printed as a chain, it is said once.
+    #[error("{path}: cannot measure it before removal")]
     Measure {
         path: String,
         source: std::io::Error,
     },
+    /// The cause comes before the fix, so it is said here and is not a
+    /// `source` (printing the chain would repeat it).
     #[error(
-        "removing {path} failed midway: {source}; part of the tree may be gone. Fix the cause and run again (the same checks run first), or remove it by hand"
+        "removing {path} failed midway: {error}; part of the tree may be gone. Fix the cause and run again (the same checks run first), or remove it by hand"
     )]
-    RemoveFailed {
-        path: String,
-        source: std::io::Error,
-    },
+    RemoveFailed { path: String, error: std::io::Error },
 }
 
 /// Runs every check for `path` against the node as it is now.
@@ -230,10 +230,10 @@ pub async fn remove(
     let measured = measure::du(&node.host, &path).map_err(measure_error)?;
     let free_before = measure::free_bytes(&node.host, &path).map_err(measure_error)?;
     // Does not follow symlinks: a link inside the store is removed, not its target.
-    std::fs::remove_dir_all(node.host.local(&path)).map_err(|source| {
+    std::fs::remove_dir_all(node.host.local(&path)).map_err(|error| {
         LeftoverError::RemoveFailed {
             path: path.clone(),
-            source,
+            error,
         }
     })?;
     let free_after = measure::free_bytes(&node.host, &path).map_err(measure_error)?;
@@ -266,4 +266,29 @@ fn offline_roots(report: &NodeReport) -> String {
 /// `a` is `b` or lies under it, by whole components.
 fn at_or_under(a: &Path, b: &Path) -> bool {
     a.starts_with(b)
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn measure_and_remove_errors_say_their_cause_once() {
+        let e = LeftoverError::Measure {
+            path: "/var/lib/docker".into(),
+            source: std::io::Error::from_raw_os_error(libc::EIO),
+        };
+        assert_eq!(
+            crate::causes::printed_once(e, "Input/output error"),
+            "/var/lib/docker: cannot measure it before removal: Input/output error (os error 5)"
+        );
+        let e = LeftoverError::RemoveFailed {
+            path: "/var/lib/docker".into(),
+            error: std::io::Error::from_raw_os_error(libc::EBUSY),
+        };
+        assert_eq!(
+            crate::causes::printed_once(e, "busy"),
+            "removing /var/lib/docker failed midway: Device or resource busy (os error 16); part of the tree may be gone. Fix the cause and run again (the same checks run first), or remove it by hand"
+        );
+    }
 }
