@@ -34,7 +34,10 @@ fn main() -> ExitCode {
     let config = match args.into_config() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("crictl-which: {}", imgdup::causes::joined(e.as_ref()));
+            eprintln!(
+                "crictl-which: {}",
+                imgdup::model::causes::joined(e.as_ref())
+            );
             return ExitCode::from(2);
         }
     };
@@ -47,7 +50,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("crictl-which: {}", imgdup::causes::joined(e.as_ref()));
+            eprintln!(
+                "crictl-which: {}",
+                imgdup::model::causes::joined(e.as_ref())
+            );
             ExitCode::FAILURE
         }
     }

@@ -36,7 +36,7 @@ pub enum Cause {
     ExecStart(String),
 }
 
-pub use imgdup::causes::chain;
+pub use imgdup::model::causes::chain;
 
 /// The kube error an element of the chain stands for: `CallError` is
 /// `transparent`, so its own `source()` skips the kube error it holds.
@@ -197,7 +197,7 @@ pub fn describe_cause(cause: &Cause, server: &str, context: &str) -> String {
 /// API status as its message and code).
 pub fn chain_once(err: &(dyn StdError + 'static)) -> String {
     let texts: Vec<String> = chain(err).into_iter().map(text).collect();
-    imgdup::causes::said_once(&texts)
+    imgdup::model::causes::said_once(&texts)
 }
 
 /// An element's own text; an API status is its message and code, not the

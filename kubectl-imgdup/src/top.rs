@@ -215,7 +215,7 @@ async fn from_daemonset(
                 Ok(report) => (node, Ok((pod, report))),
                 Err(e) => (
                     node,
-                    Err(format!("pod {pod}: {}", imgdup::causes::joined(&e))),
+                    Err(format!("pod {pod}: {}", imgdup::model::causes::joined(&e))),
                 ),
             }
         }

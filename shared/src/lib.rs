@@ -10,9 +10,9 @@
 //! - [`scan`] runs those stages for one node;
 //! - [`cluster`] (feature `cluster`) runs the scan on every node through agent pods.
 //!
-//! [`causes`] turns any of their errors into one line that says each cause once.
+//! Errors keep their cause in `source()`; [`model::causes`] writes one as a
+//! line that says each cause once.
 
-pub mod causes;
 pub mod chain;
 #[cfg(feature = "cluster")]
 pub mod cluster;

@@ -321,7 +321,7 @@ async fn read_offline(node: &HostView, p: &Planned) -> StoreInventory {
         Err(e) => Err(InventoryError::Panicked(p.root.clone(), e.to_string())),
     };
     result.unwrap_or_else(|e| StoreInventory {
-        gaps: vec![crate::causes::joined(&e)],
+        gaps: vec![crate::model::causes::joined(&e)],
         ..Default::default()
     })
 }
@@ -337,7 +337,10 @@ async fn read(node: &HostView, mut p: Planned) -> Vec<(Store, StoreInventory)> {
             let mut inventory = read_offline(node, &p).await;
             inventory.gaps.insert(
                 0,
-                format!("{}; read from disk instead", crate::causes::joined(&e)),
+                format!(
+                    "{}; read from disk instead",
+                    crate::model::causes::joined(&e)
+                ),
             );
             inventory
         }

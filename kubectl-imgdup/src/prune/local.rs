@@ -104,7 +104,7 @@ async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, E
             Err(e) => done.failed.push(imgdup::judge::prune::report::Failed {
                 image: "-".into(),
                 store: l.path.clone(),
-                error: imgdup::causes::joined(&e),
+                error: imgdup::model::causes::joined(&e),
             }),
         }
     }

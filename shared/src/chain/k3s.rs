@@ -30,7 +30,7 @@ impl K3sView {
         let config = daemon_config::read(&node.host, Path::new(&config_path), K3sConfig::parse)
             .unwrap_or_else(|e| {
                 // Each chain looks at k3s: the same file is one warning.
-                let msg = crate::causes::joined(&e);
+                let msg = crate::model::causes::joined(&e);
                 if !warnings.contains(&msg) {
                     warnings.push(msg);
                 }

@@ -323,7 +323,7 @@ fn read_or_warn<T>(
     warnings: &mut Vec<String>,
 ) -> Option<T> {
     daemon_config::read(&node.host, Path::new(path), parse).unwrap_or_else(|e| {
-        let msg = crate::causes::joined(&e);
+        let msg = crate::model::causes::joined(&e);
         if !warnings.contains(&msg) {
             warnings.push(msg);
         }

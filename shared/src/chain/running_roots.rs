@@ -104,7 +104,7 @@ fn read_config<T>(
     match daemon_config::read(&node.host, Path::new(path), parse) {
         Ok(value) => (value, None),
         Err(e) => {
-            let msg = crate::causes::joined(&e);
+            let msg = crate::model::causes::joined(&e);
             if !warnings.contains(&msg) {
                 warnings.push(msg.clone());
             }

@@ -239,7 +239,7 @@ mod tests {
     fn a_refused_preflight_says_the_cause_once() {
         let refused = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
         let e = PreflightError::from(CallError::Api(kube::Error::Service(Box::new(refused))));
-        let line = crate::causes::joined(&e);
+        let line = crate::model::causes::joined(&e);
         assert_eq!(line.matches("refused").count(), 1, "{line}");
         assert_eq!(
             line,

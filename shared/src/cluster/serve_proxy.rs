@@ -26,7 +26,7 @@ const MAX_REPORT: usize = 16 << 20;
 pub enum ProxyError {
     #[error("GET {path}: no answer within {timeout:?}")]
     Timeout { path: String, timeout: Duration },
-    /// kube's error is only in `source`: [`crate::causes::joined`] says it.
+    /// kube's error is only in `source`: [`crate::model::causes::joined`] says it.
     #[error("GET {path}")]
     Request { path: String, source: kube::Error },
     #[error("GET {path}: not a NodeReport ({why})")]
@@ -132,7 +132,7 @@ mod tests {
             path: "/api/v1/namespaces/imgdup/pods/p:9847/proxy/report".into(),
             source: kube::Error::Service(Box::new(refused)),
         };
-        let line = crate::causes::joined(&e);
+        let line = crate::model::causes::joined(&e);
         assert_eq!(line.matches("Connection refused").count(), 1, "{line}");
         assert_eq!(
             line,

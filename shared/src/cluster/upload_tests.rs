@@ -54,7 +54,7 @@ fn a_script_is_refused_with_a_clear_error() {
     assert!(err.contains("agent.sh"), "{err}");
     let missing = AgentBinary::open(&dir.path().join("nope")).unwrap_err();
     assert!(matches!(missing, UploadError::Read { .. }));
-    let printed = crate::causes::printed_once(missing, "No such file");
+    let printed = crate::model::causes::printed_once(missing, "No such file");
     assert_eq!(
         printed,
         format!(

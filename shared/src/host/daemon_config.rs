@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::host::capped_read::{MAX_CONFIG, read_capped};
 use crate::host::root::{HostRoot, is_loop};
 
-/// The read error is only in `source`: [`crate::causes::joined`] makes the
+/// The read error is only in `source`: [`crate::model::causes::joined`] makes the
 /// warning line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -185,7 +185,7 @@ mod tests {
         let path = Path::new("/etc/docker/daemon.json");
         let e = read(&host, path, DaemonJson::parse).unwrap_err();
         assert!(matches!(e, ConfigError::Read { .. }), "{e:?}");
-        let printed = crate::causes::printed_once(e, "not a regular file");
+        let printed = crate::model::causes::printed_once(e, "not a regular file");
         assert_eq!(
             printed,
             "cannot read /etc/docker/daemon.json: not a regular file (a directory); not read"

@@ -58,7 +58,7 @@ pub async fn read_docker_api(
             Err(e) => {
                 gaps.push(format!(
                     "{}: dockerd on {} names this store, so its layers are not counted (is --host-root right?)",
-                    crate::causes::joined(&e),
+                    crate::model::causes::joined(&e),
                     socket.display()
                 ));
                 None

@@ -109,7 +109,7 @@ pub struct StoreInventory {
     pub gaps: Vec<String>,
 }
 
-/// Causes are only in `source`: [`crate::causes::joined`] makes the line a
+/// Causes are only in `source`: [`crate::model::causes::joined`] makes the line a
 /// report's `gaps` holds.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
@@ -170,7 +170,7 @@ mod tests {
             source: std::io::Error::from_raw_os_error(libc::EACCES),
         };
         assert_eq!(
-            crate::causes::printed_once(e, "Permission denied"),
+            crate::model::causes::printed_once(e, "Permission denied"),
             "cannot read /var/lib/docker/image: Permission denied (os error 13)"
         );
     }

@@ -4,6 +4,7 @@
 //! the stage that produced the value.
 
 pub(crate) mod bytes;
+pub mod causes;
 pub mod chain;
 #[cfg(feature = "cluster")]
 pub mod cluster_report;

@@ -78,11 +78,11 @@ mod tests {
     fn an_encoding_error_says_its_cause_once() {
         let cause = serde_json::from_str::<u8>("x").unwrap_err();
         let text = cause.to_string();
-        let printed = crate::causes::printed_once(ReportError::from(cause), &text);
+        let printed = crate::model::causes::printed_once(ReportError::from(cause), &text);
         assert_eq!(printed, format!("cannot encode the report as JSON: {text}"));
         let cause = serde_yaml::from_str::<u8>("x").unwrap_err();
         let text = cause.to_string();
-        let printed = crate::causes::printed_once(ReportError::from(cause), &text);
+        let printed = crate::model::causes::printed_once(ReportError::from(cause), &text);
         assert_eq!(printed, format!("cannot encode the report as YAML: {text}"));
     }
 

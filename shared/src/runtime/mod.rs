@@ -173,7 +173,7 @@ mod tests {
             error: std::io::Error::from_raw_os_error(libc::ECONNRESET),
         };
         assert_eq!(
-            crate::causes::printed_once(e, "reset"),
+            crate::model::causes::printed_once(e, "reset"),
             "cannot connect to /run/containerd/containerd.sock: Connection reset by peer (os error 104)"
         );
     }

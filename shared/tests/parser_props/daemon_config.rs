@@ -246,7 +246,7 @@ fn files_too_large_for_a_config_are_refused_naming_the_file() {
     )
     .unwrap_err();
     // The cause is the error's source: the joined line, as warnings hold it.
-    let text = crate::causes::joined(&e);
+    let text = crate::model::causes::joined(&e);
     assert!(
         text.starts_with("cannot read /etc/docker/daemon.json") && text.contains("larger than"),
         "{text}"
@@ -260,6 +260,6 @@ fn files_too_large_for_a_config_are_refused_naming_the_file() {
         DaemonJson::parse,
     )
     .unwrap_err();
-    let text = crate::causes::joined(&e);
+    let text = crate::model::causes::joined(&e);
     assert!(text.contains("a FIFO"), "{text}");
 }

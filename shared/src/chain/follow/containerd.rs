@@ -51,7 +51,7 @@ pub(super) fn describe_containerd(
     ) {
         Ok(v) => v,
         Err(e) => {
-            warnings.push(crate::causes::joined(&e));
+            warnings.push(crate::model::causes::joined(&e));
             None
         }
     };

@@ -127,7 +127,7 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
         match daemon_config::read(&node.host, Path::new(&config_path.value), DaemonJson::parse) {
             Ok(v) => v,
             Err(e) => {
-                out.warnings.push(crate::causes::joined(&e));
+                out.warnings.push(crate::model::causes::joined(&e));
                 None
             }
         };

@@ -279,7 +279,7 @@ mod error_tests {
             source: std::io::Error::from_raw_os_error(libc::EIO),
         };
         assert_eq!(
-            crate::causes::printed_once(e, "Input/output error"),
+            crate::model::causes::printed_once(e, "Input/output error"),
             "/var/lib/docker: cannot measure it before removal: Input/output error (os error 5)"
         );
         let e = LeftoverError::RemoveFailed {
@@ -287,7 +287,7 @@ mod error_tests {
             error: std::io::Error::from_raw_os_error(libc::EBUSY),
         };
         assert_eq!(
-            crate::causes::printed_once(e, "busy"),
+            crate::model::causes::printed_once(e, "busy"),
             "removing /var/lib/docker failed midway: Device or resource busy (os error 16); part of the tree may be gone. Fix the cause and run again (the same checks run first), or remove it by hand"
         );
     }
