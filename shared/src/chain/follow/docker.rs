@@ -2,14 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::containerd::ask_containerd;
-use super::{Followed, Next, describe_containerd, flag_or, pick, see_process, store};
+use super::containerd::{SeenContainerd, ask_containerd};
+use super::{Followed, Next, describe_containerd, flag_or, pick, read_config, see_process, store};
 use crate::chain::k3s::K3sView;
-use crate::host::daemon_config::{self, DaemonJson};
+use crate::host::cmdline::Cmdline;
+use crate::host::daemon_config::DaemonJson;
 use crate::host::defaults as d;
 use crate::host::process::Process;
 use crate::host::view::HostView;
-use crate::model::chain::{Hop, HopKind};
+use crate::model::chain::{Hop, HopKind, StoreRef};
 use crate::model::evidence::{Evidence, Source, Sourced};
 use crate::runtime::{Connections, RuntimeError, docker};
 
@@ -107,9 +108,9 @@ pub(super) fn cri_dockerd_next(node: &HostView, process: Option<&Process>) -> Cr
 /// so `docker info` and containerd's calls are asked at the same time.
 pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Next) -> Followed {
     let mut out = Followed::default();
+    let mut hop = Hop::new(HopKind::Dockerd, &next.url);
+    hop.prove(next.why.source, next.why.detail);
     let Some(path) = d::unix_path(&next.url).map(PathBuf::from) else {
-        let mut hop = Hop::new(HopKind::Dockerd, &next.url);
-        hop.prove(next.why.source, next.why.detail);
         hop.fail(format!(
             "docker endpoint {} is not a unix socket; imgdup only follows unix sockets",
             next.url
@@ -117,70 +118,24 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
         out.hops.push(hop);
         return out;
     };
-    let mut hop = Hop::new(HopKind::Dockerd, &next.url);
-    hop.prove(next.why.source, next.why.detail);
     let process = see_process(node, &mut hop, &path);
     let cmd = process.map(|p| &p.cmdline);
     let config_path = flag_or(cmd, &["--config-file"], d::DOCKER_CONFIG);
-    let daemon_json =
-        match daemon_config::read(&node.host, Path::new(&config_path.value), DaemonJson::parse) {
-            Ok(v) => v,
-            Err(e) => {
-                out.warnings.push(e.to_string());
-                None
-            }
-        };
+    let daemon_json = read_config(
+        node,
+        &config_path.value,
+        DaemonJson::parse,
+        &mut out.warnings,
+    );
     let json = daemon_json.as_ref();
-    let containerd_sock = match cmd
-        .and_then(|c| c.value(&["--containerd"]))
-        .map(|v| (v, Source::ProcessCmdline))
-        .or_else(|| {
-            json.and_then(|j| j.containerd.clone())
-                .map(|v| (v, Source::ConfigFile))
-        }) {
-        Some((v, source)) => Sourced::new(v.clone(), source, format!("dockerd --containerd {v}")),
-        None if node.exists(d::CONTAINERD_SOCKET) => Sourced::new(
-            d::CONTAINERD_SOCKET.to_string(),
-            Source::Filesystem,
-            format!(
-                "dockerd without --containerd uses the system containerd when {} exists (moby daemon_unix.go)",
-                d::CONTAINERD_SOCKET
-            ),
-        ),
-        None => Sourced::new(
-            d::DOCKER_MANAGED_CONTAINERD_SOCKET.to_string(),
-            Source::Default,
-            format!(
-                "no {} and no --containerd: dockerd starts its managed containerd",
-                d::CONTAINERD_SOCKET
-            ),
-        ),
-    };
+    let containerd_sock = dockerd_containerd(node, cmd, json);
     let sock = PathBuf::from(&containerd_sock.value);
     let (info, containerd_api) = tokio::join!(
         ask_docker(node, conns, &path),
         ask_containerd(node, conns, &sock)
     );
 
-    let info = match info {
-        None => None,
-        Some(Ok(i)) => {
-            hop.prove(
-                Source::Api,
-                format!(
-                    "docker info: DockerRootDir {}, Driver {}, server {} (API {})",
-                    i.root_dir, i.driver, i.server_version, i.api_version
-                ),
-            );
-            hop.version = Some(i.server_version.clone());
-            hop.api_version = Some(i.api_version.clone());
-            Some(i)
-        }
-        Some(Err(e)) => {
-            hop.fail(e);
-            None
-        }
-    };
+    let info = record_info(&mut hop, info);
     let root = match &info {
         Some(i) if !i.root_dir.is_empty() => {
             Sourced::new(i.root_dir.clone(), Source::Api, "docker info DockerRootDir")
@@ -218,25 +173,7 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
         .unwrap_or(false);
     if !containerd_store {
         if let Some(driver) = &driver {
-            let path = format!("{}/{}", root.value.trim_end_matches('/'), driver);
-            let mut evidence = vec![root.evidence()];
-            if let Some(i) = &info {
-                evidence.push(Evidence::new(
-                    Source::Api,
-                    format!(
-                        "docker info Driver {} (graph driver: layers under the data root)",
-                        i.driver
-                    ),
-                ));
-            }
-            out.store = Some(store(
-                node,
-                &path,
-                HopKind::Dockerd,
-                None,
-                Some(driver.clone()),
-                evidence,
-            ));
+            out.store = Some(graph_driver_store(node, &root, driver, info.as_ref()));
         }
     } else {
         hop.prove(Source::Api, "docker info DriverStatus driver-type io.containerd.snapshotter.v1: images live in containerd (containerd image store)");
@@ -246,20 +183,107 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
     let mut next_hop = Hop::new(HopKind::Containerd, d::unix_url(&containerd_sock.value));
     next_hop.prove(containerd_sock.source, containerd_sock.detail.clone());
     let process = see_process(node, &mut next_hop, &sock);
-    let store = describe_containerd(
-        node,
-        &mut next_hop,
-        &sock,
+    let seen = SeenContainerd {
+        socket: &sock,
         process,
         namespace,
-        containerd_api,
-        &mut out.warnings,
-    );
+        api: containerd_api,
+    };
+    let store = describe_containerd(node, &mut next_hop, seen, &mut out.warnings);
     if containerd_store {
         out.store = store;
     }
     out.hops.push(next_hop);
     out
+}
+
+/// The containerd dockerd runs on: `--containerd`, then daemon.json's
+/// `containerd`, then the system one if its socket exists, else the one
+/// dockerd starts itself.
+fn dockerd_containerd(
+    node: &HostView,
+    cmd: Option<&Cmdline>,
+    json: Option<&DaemonJson>,
+) -> Sourced<String> {
+    match cmd
+        .and_then(|c| c.value(&["--containerd"]))
+        .map(|v| (v, Source::ProcessCmdline))
+        .or_else(|| {
+            json.and_then(|j| j.containerd.clone())
+                .map(|v| (v, Source::ConfigFile))
+        }) {
+        Some((v, source)) => Sourced::new(v.clone(), source, format!("dockerd --containerd {v}")),
+        None if node.exists(d::CONTAINERD_SOCKET) => Sourced::new(
+            d::CONTAINERD_SOCKET.to_string(),
+            Source::Filesystem,
+            format!(
+                "dockerd without --containerd uses the system containerd when {} exists (moby daemon_unix.go)",
+                d::CONTAINERD_SOCKET
+            ),
+        ),
+        None => Sourced::new(
+            d::DOCKER_MANAGED_CONTAINERD_SOCKET.to_string(),
+            Source::Default,
+            format!(
+                "no {} and no --containerd: dockerd starts its managed containerd",
+                d::CONTAINERD_SOCKET
+            ),
+        ),
+    }
+}
+
+/// Writes `docker info` into the hop, or its error; the answer is kept for
+/// the root, driver and image store it names.
+fn record_info(
+    hop: &mut Hop,
+    info: Option<Result<docker::DockerInfo, RuntimeError>>,
+) -> Option<docker::DockerInfo> {
+    match info? {
+        Ok(i) => {
+            hop.prove(
+                Source::Api,
+                format!(
+                    "docker info: DockerRootDir {}, Driver {}, server {} (API {})",
+                    i.root_dir, i.driver, i.server_version, i.api_version
+                ),
+            );
+            hop.version = Some(i.server_version.clone());
+            hop.api_version = Some(i.api_version.clone());
+            Some(i)
+        }
+        Err(e) => {
+            hop.fail(e);
+            None
+        }
+    }
+}
+
+/// A graph driver keeps the layers in `<data root>/<driver>`.
+fn graph_driver_store(
+    node: &HostView,
+    root: &Sourced<String>,
+    driver: &str,
+    info: Option<&docker::DockerInfo>,
+) -> StoreRef {
+    let path = format!("{}/{}", root.value.trim_end_matches('/'), driver);
+    let mut evidence = vec![root.evidence()];
+    if let Some(i) = info {
+        evidence.push(Evidence::new(
+            Source::Api,
+            format!(
+                "docker info Driver {} (graph driver: layers under the data root)",
+                i.driver
+            ),
+        ));
+    }
+    store(
+        node,
+        &path,
+        HopKind::Dockerd,
+        None,
+        Some(driver.to_string()),
+        evidence,
+    )
 }
 
 /// `docker info` on the dockerd at `socket`; `None` offline.

@@ -1,0 +1,73 @@
+//! A daemon's settings, each from the best source: its flag on the
+//! process, then its config file, then the runtime's default.
+
+use std::path::Path;
+
+use crate::host::cmdline::Cmdline;
+use crate::host::daemon_config::{self, ConfigError};
+use crate::host::view::HostView;
+use crate::model::evidence::{Source, Sourced};
+
+/// A daemon's config file, parsed; `None` when it is absent. A file that
+/// cannot be read or parsed is a warning, not a failure: the daemon's flags
+/// and defaults still say where its store is.
+pub(crate) fn read_config<T>(
+    node: &HostView,
+    path: &str,
+    parse: fn(&[u8], &Path) -> Result<T, ConfigError>,
+    warnings: &mut Vec<String>,
+) -> Option<T> {
+    match daemon_config::read(&node.host, Path::new(path), parse) {
+        Ok(v) => v,
+        Err(e) => {
+            warnings.push(e.to_string());
+            None
+        }
+    }
+}
+
+/// A flag's value with the process as proof, else a default.
+pub(crate) fn flag_or(cmd: Option<&Cmdline>, names: &[&str], default: &str) -> Sourced<String> {
+    match cmd.and_then(|c| c.value(names)) {
+        Some(v) => Sourced::new(
+            v.clone(),
+            Source::ProcessCmdline,
+            format!("{} {v}", names.last().unwrap_or(&"")),
+        ),
+        None => Sourced::new(
+            default.to_string(),
+            Source::Default,
+            format!("default {default}"),
+        ),
+    }
+}
+
+/// flag > config file key > default.
+pub(crate) fn pick(
+    cmd: Option<&Cmdline>,
+    names: &[&str],
+    from_file: Option<&str>,
+    file: &str,
+    key: &str,
+    default: &str,
+) -> Sourced<String> {
+    if let Some(v) = cmd.and_then(|c| c.value(names)) {
+        return Sourced::new(
+            v.clone(),
+            Source::ProcessCmdline,
+            format!("flag {} {v}", names[0]),
+        );
+    }
+    if let Some(v) = from_file {
+        return Sourced::new(
+            v.to_string(),
+            Source::ConfigFile,
+            format!("{key} = {v} in {file}"),
+        );
+    }
+    Sourced::new(
+        default.to_string(),
+        Source::Default,
+        format!("default {key} {default}"),
+    )
+}
