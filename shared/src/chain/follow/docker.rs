@@ -12,6 +12,7 @@ use crate::host::process::Process;
 use crate::host::view::HostView;
 use crate::model::chain::{Hop, HopKind, StoreRef};
 use crate::model::evidence::{Evidence, Source, Sourced};
+use crate::runtime::containerd::ContainerdInfo;
 use crate::runtime::{Connections, RuntimeError, docker};
 
 /// What a cri-dockerd's process (or the defaults) says about it: where its
@@ -136,25 +137,8 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
     );
 
     let info = record_info(&mut hop, info);
-    let root = match &info {
-        Some(i) if !i.root_dir.is_empty() => {
-            Sourced::new(i.root_dir.clone(), Source::Api, "docker info DockerRootDir")
-        }
-        _ => pick(
-            cmd,
-            &["--data-root", "-g", "--graph"],
-            json.and_then(DaemonJson::data_root),
-            &config_path.value,
-            "data-root",
-            d::DOCKER_ROOT,
-        ),
-    };
+    let (root, driver) = root_and_driver(info.as_ref(), cmd, json, &config_path.value);
     hop.root = Some(root.value.clone());
-    let driver = info
-        .as_ref()
-        .map(|i| i.driver.clone())
-        .filter(|v| !v.is_empty())
-        .or_else(|| cmd.and_then(|c| c.value(&["--storage-driver", "-s"])));
     hop.driver = driver.clone();
 
     let namespace = pick(
@@ -180,21 +164,41 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
     }
     out.hops.push(hop);
 
-    let mut next_hop = Hop::new(HopKind::Containerd, d::unix_url(&containerd_sock.value));
-    next_hop.prove(containerd_sock.source, containerd_sock.detail.clone());
-    let process = see_process(node, &mut next_hop, &sock);
-    let seen = SeenContainerd {
-        socket: &sock,
-        process,
+    let (next_hop, store) = containerd_hop(
+        node,
+        &containerd_sock,
         namespace,
-        api: containerd_api,
-    };
-    let store = describe_containerd(node, &mut next_hop, seen, &mut out.warnings);
+        containerd_api,
+        &mut out.warnings,
+    );
     if containerd_store {
         out.store = store;
     }
     out.hops.push(next_hop);
     out
+}
+
+/// The hop of the containerd dockerd runs on, and its store (the image
+/// store only when dockerd uses containerd's).
+fn containerd_hop(
+    node: &HostView,
+    socket: &Sourced<String>,
+    namespace: Sourced<String>,
+    api: Option<Result<ContainerdInfo, RuntimeError>>,
+    warnings: &mut Vec<String>,
+) -> (Hop, Option<StoreRef>) {
+    let sock = Path::new(&socket.value);
+    let mut hop = Hop::new(HopKind::Containerd, d::unix_url(&socket.value));
+    hop.prove(socket.source, socket.detail.clone());
+    let process = see_process(node, &mut hop, sock);
+    let seen = SeenContainerd {
+        socket: sock,
+        process,
+        namespace,
+        api,
+    };
+    let store = describe_containerd(node, &mut hop, seen, warnings);
+    (hop, store)
 }
 
 /// The containerd dockerd runs on: `--containerd`, then daemon.json's
@@ -256,6 +260,34 @@ fn record_info(
             None
         }
     }
+}
+
+/// dockerd's data root and storage driver: `docker info`'s, else its
+/// flags, daemon.json and defaults.
+fn root_and_driver(
+    info: Option<&docker::DockerInfo>,
+    cmd: Option<&Cmdline>,
+    json: Option<&DaemonJson>,
+    config_path: &str,
+) -> (Sourced<String>, Option<String>) {
+    let root = match info {
+        Some(i) if !i.root_dir.is_empty() => {
+            Sourced::new(i.root_dir.clone(), Source::Api, "docker info DockerRootDir")
+        }
+        _ => pick(
+            cmd,
+            &["--data-root", "-g", "--graph"],
+            json.and_then(DaemonJson::data_root),
+            config_path,
+            "data-root",
+            d::DOCKER_ROOT,
+        ),
+    };
+    let driver = info
+        .map(|i| i.driver.clone())
+        .filter(|v| !v.is_empty())
+        .or_else(|| cmd.and_then(|c| c.value(&["--storage-driver", "-s"])));
+    (root, driver)
 }
 
 /// A graph driver keeps the layers in `<data root>/<driver>`.
