@@ -90,12 +90,12 @@ async fn prune_cluster(
     if !args.yes && !confirmed(&plan, &jobs, prune_cfg.prune.len())? {
         return Ok((String::new(), Exit::Ok));
     }
-    let cluster = Cluster {
+    let agents = Agents {
         client: &client,
         calls: &calls,
         namespace: &namespace,
     };
-    let mut pruned = match prune_and_rescan(cluster, &prune_cfg, &scan_cfg, &jobs).await? {
+    let mut pruned = match prune_and_rescan(agents, &prune_cfg, &scan_cfg, &jobs).await? {
         Ok(pruned) => pruned,
         Err(stop) => return Ok((String::new(), stop)),
     };
@@ -179,9 +179,9 @@ fn confirmed(plan: &str, jobs: &[(NodeReport, PruneJob)], nodes: usize) -> Resul
     Ok(copies != 0 && confirm(&question(copies, &[], bytes, Some(nodes)))?)
 }
 
-/// Where the pods run, and the calls they are counted in.
+/// Where the agent pods run, and the calls they are counted in.
 #[derive(Clone, Copy)]
-struct Cluster<'a> {
+struct Agents<'a> {
     client: &'a kube::Client,
     calls: &'a Arc<Calls>,
     namespace: &'a str,
@@ -191,16 +191,16 @@ struct Cluster<'a> {
 /// so each report says what the removal really freed. `Err(exit)` when
 /// stopped (Ctrl-C) on the way.
 async fn prune_and_rescan(
-    cluster: Cluster<'_>,
+    agents: Agents<'_>,
     prune_cfg: &FanoutConfig,
     scan_cfg: &FanoutConfig,
     jobs: &[(NodeReport, PruneJob)],
 ) -> Result<Result<Vec<PruneReport>, Exit>> {
-    let Cluster {
+    let Agents {
         client,
         calls,
         namespace,
-    } = cluster;
+    } = agents;
     let nodes: Vec<String> = prune_cfg.prune.keys().cloned().collect();
     let Some(first) = nodes.first() else {
         return Ok(Ok(Vec::new()));
