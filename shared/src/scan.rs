@@ -15,7 +15,8 @@ use crate::inventory::{
     layer_in_namespace,
 };
 use crate::judge::verdict::judge;
-use crate::model::chain::{Chain, Hop, HopKind, StoreRef};
+use crate::model::causes;
+use crate::model::chain::{Chain, Hop, HopKind, OtherRuntime, StoreRef};
 use crate::model::evidence::{Evidence, Source};
 use crate::model::image_finding::Verdict;
 use crate::model::node_report::NodeReport;
@@ -149,108 +150,113 @@ fn plan(
     kubelet_hops: &[Hop],
     active: Option<&StoreRef>,
 ) -> Vec<Planned> {
+    let on_chain = [kubelet_hops, &chain.hops, &chain.image_hops]
+        .into_iter()
+        .flat_map(|hops| (0..hops.len()).filter_map(move |i| hop_store(node, hops, i, active)));
+    let off_chain = chain.others.iter().filter_map(other_store);
     let mut out: Vec<Planned> = Vec::new();
-    // One store per canonical path, and per (device, inode) of its root, so a
-    // bind-mounted data root reached under two paths is still one store.
+    for p in on_chain.chain(off_chain) {
+        add_store(node, &mut out, p);
+    }
+    out
+}
+
+/// Adds a planned store, or merges it into the one it already is: one
+/// store per canonical path, and per (device, inode) of its root, so a
+/// bind-mounted data root reached under two paths is still one store.
+fn add_store(node: &HostView, out: &mut Vec<Planned>, p: Planned) {
     let identity = |root: &str| {
         std::fs::metadata(node.host.local(root))
             .ok()
             .map(|m| (m.dev(), m.ino()))
     };
-    let mut add = |p: Planned| {
-        let canon = node.canonical(&p.root);
-        let id = identity(&canon);
-        match out.iter_mut().find(|o| {
-            o.runtime == p.runtime && (o.root == canon || (id.is_some() && identity(&o.root) == id))
-        }) {
-            Some(o) => {
-                o.live |= p.live;
-                o.active |= p.active;
-                for e in p.reached_by {
-                    if !o.reached_by.contains(&e) {
-                        o.reached_by.push(e);
-                    }
+    let canon = node.canonical(&p.root);
+    let id = identity(&canon);
+    match out.iter_mut().find(|o| {
+        o.runtime == p.runtime && (o.root == canon || (id.is_some() && identity(&o.root) == id))
+    }) {
+        Some(o) => {
+            o.live |= p.live;
+            o.active |= p.active;
+            for e in p.reached_by {
+                if !o.reached_by.contains(&e) {
+                    o.reached_by.push(e);
                 }
-                o.endpoint = o.endpoint.take().or(p.endpoint);
-                o.proof = o.proof.take().or(p.proof);
-                o.active_namespace = o.active_namespace.take().or(p.active_namespace);
-                o.unreachable = o.unreachable.take().or(p.unreachable);
             }
-            None => out.push(Planned { root: canon, ..p }),
+            o.endpoint = o.endpoint.take().or(p.endpoint);
+            o.proof = o.proof.take().or(p.proof);
+            o.active_namespace = o.active_namespace.take().or(p.active_namespace);
+            o.unreachable = o.unreachable.take().or(p.unreachable);
         }
+        None => out.push(Planned { root: canon, ..p }),
+    }
+}
+
+/// The store at `hops[i]`'s root, if it names one, reached by every
+/// endpoint in front of it.
+fn hop_store(
+    node: &HostView,
+    hops: &[Hop],
+    i: usize,
+    active: Option<&StoreRef>,
+) -> Option<Planned> {
+    let hop = &hops[i];
+    // Live: its runtime answered us (a CRI error alone does not make it dead).
+    let answered = !node.offline && hop.evidence.iter().any(|e| e.source == Source::Api);
+    let root = hop.root.clone()?;
+    let runtime = StoreRuntime::of(hop.kind)?;
+    let is_active = active.is_some_and(|s| store_matches(node, s.runtime, &s.path, runtime, &root));
+    // Every endpoint in front of this hop reaches its store too.
+    let mut reached_by: Vec<String> = hops[..=i]
+        .iter()
+        .filter(|h| h.error.is_none())
+        .map(|h| h.endpoint.clone())
+        .collect();
+    reached_by.dedup_by(|a, b| node.same_socket(Some(a), Some(b)));
+    let proof = (i > 0).then(|| {
+        hops[..=i]
+            .iter()
+            .map(|h: &Hop| h.kind.as_str())
+            .collect::<Vec<_>>()
+            .join(" → ")
+    });
+    Some(Planned {
+        runtime,
+        root,
+        endpoint: Some(hop.endpoint.clone()),
+        live: answered,
+        active: is_active,
+        reached_by,
+        proof,
+        active_namespace: active
+            .filter(|_| is_active)
+            .and_then(|s| s.namespace.clone()),
+        unreachable: hop.error.clone().filter(|_| !answered),
+        process: false,
+    })
+}
+
+/// The store of a runtime off the chain, never active.
+fn other_store(other: &OtherRuntime) -> Option<Planned> {
+    let root = other.root.clone()?;
+    let runtime = StoreRuntime::of(other.kind)?;
+    let reached_by = if other.running {
+        other.endpoint.iter().cloned().collect()
+    } else {
+        Vec::new()
     };
-    for hops in [
-        kubelet_hops,
-        chain.hops.as_slice(),
-        chain.image_hops.as_slice(),
-    ] {
-        for (i, hop) in hops.iter().enumerate() {
-            // Live: its runtime answered us (a CRI error alone does not make it dead).
-            let answered = !node.offline && hop.evidence.iter().any(|e| e.source == Source::Api);
-            let Some(root) = hop.root.clone() else {
-                continue;
-            };
-            let Some(runtime) = StoreRuntime::of(hop.kind) else {
-                continue;
-            };
-            let is_active =
-                active.is_some_and(|s| store_matches(node, s.runtime, &s.path, runtime, &root));
-            // Every endpoint in front of this hop reaches its store too.
-            let mut reached_by: Vec<String> = hops[..=i]
-                .iter()
-                .filter(|h| h.error.is_none())
-                .map(|h| h.endpoint.clone())
-                .collect();
-            reached_by.dedup_by(|a, b| node.same_socket(Some(a), Some(b)));
-            let proof = (i > 0).then(|| {
-                hops[..=i]
-                    .iter()
-                    .map(|h: &Hop| h.kind.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" → ")
-            });
-            add(Planned {
-                runtime,
-                root,
-                endpoint: Some(hop.endpoint.clone()),
-                live: answered,
-                active: is_active,
-                reached_by,
-                proof,
-                active_namespace: active
-                    .filter(|_| is_active)
-                    .and_then(|s| s.namespace.clone()),
-                unreachable: hop.error.clone().filter(|_| !answered),
-                process: false,
-            });
-        }
-    }
-    for other in &chain.others {
-        let Some(root) = other.root.clone() else {
-            continue;
-        };
-        let Some(runtime) = StoreRuntime::of(other.kind) else {
-            continue;
-        };
-        let reached_by = if other.running {
-            other.endpoint.iter().cloned().collect()
-        } else {
-            Vec::new()
-        };
-        add(Planned {
-            runtime,
-            root,
-            endpoint: other.endpoint.clone(),
-            live: other.running,
-            active: false,
-            reached_by,
-            proof: None,
-            active_namespace: None,
-            unreachable: None,
-            process: false,
-        });
-    }
-    out
+    Some(Planned {
+        runtime,
+        root,
+        endpoint: other.endpoint.clone(),
+        live: other.running,
+        active: false,
+        reached_by,
+        proof: None,
+        active_namespace: None,
+        unreachable: None,
+        process: false,
+    })
 }
 
 /// Whether the chain's store (`<root>/overlay2` for Docker) belongs to a hop root.
@@ -321,7 +327,7 @@ async fn read_offline(node: &HostView, p: &Planned) -> StoreInventory {
         Err(e) => Err(InventoryError::Panicked(p.root.clone(), e.to_string())),
     };
     result.unwrap_or_else(|e| StoreInventory {
-        gaps: vec![crate::model::causes::joined(&e)],
+        gaps: vec![causes::joined(&e)],
         ..Default::default()
     })
 }
@@ -329,49 +335,11 @@ async fn read_offline(node: &HostView, p: &Planned) -> StoreInventory {
 /// Reads one planned store; a containerd with images in several namespaces
 /// becomes one store per namespace.
 async fn read(node: &HostView, mut p: Planned) -> Vec<(Store, StoreInventory)> {
-    // A runtime that does not answer is read from disk, and is not live.
-    let inventory = match read_live(node, &p).await {
-        Some(Ok(inventory)) => inventory,
-        Some(Err(e)) => {
-            p.live = false;
-            let mut inventory = read_offline(node, &p).await;
-            inventory.gaps.insert(
-                0,
-                format!(
-                    "{}; read from disk instead",
-                    crate::model::causes::joined(&e)
-                ),
-            );
-            inventory
-        }
-        None => {
-            let mut inventory = read_offline(node, &p).await;
-            // The dead hop is a finding of its own (see `dead_ends`). A store
-            // whose runtime no longer runs is read completely from disk (a
-            // stopped containerd's bolt DBs) and is not partial for it; one
-            // whose process still runs but does not answer may be mid-write.
-            let keep = p.process || !inventory.gaps.is_empty();
-            if let (Some(why), true) = (&p.unreachable, keep) {
-                inventory
-                    .gaps
-                    .insert(0, format!("{why}; read from disk instead"));
-            }
-            inventory
-        }
-    };
+    let inventory = read_inventory(node, &mut p).await;
     let device = std::fs::metadata(node.host.local(&p.root))
         .ok()
         .map(|m| m.dev());
-    let namespaces: Vec<Option<String>> = {
-        let mut ns: Vec<Option<String>> = inventory
-            .images
-            .iter()
-            .map(|i| i.namespace.clone())
-            .collect();
-        ns.sort();
-        ns.dedup();
-        if ns.is_empty() { vec![None] } else { ns }
-    };
+    let namespaces = namespaces_of(&inventory);
     let split = namespaces.len() > 1;
     let mut out = Vec::new();
     // One namespace takes the inventory as is: a copy of a 10k-image store
@@ -394,31 +362,86 @@ async fn read(node: &HostView, mut p: Planned) -> Vec<(Store, StoreInventory)> {
             continue;
         }
         // One content store serves every namespace: count its blobs once.
-        let blob_bytes = if out.is_empty() {
-            inv.blobs.values().map(|b| b.disk_bytes).sum::<u64>()
-        } else {
-            0
-        };
-        let disk_bytes = inv.layers.values().map(|l| l.disk_bytes).sum::<u64>() + blob_bytes;
-        let store = Store {
-            id: Store::make_id(p.runtime, &p.root, ns.as_deref(), split),
-            runtime: p.runtime,
-            path: p.root.clone(),
-            device,
-            namespace: ns.clone(),
-            live: p.live,
-            active: p.active
-                && (p.active_namespace.is_none() || ns.is_none() || ns == p.active_namespace),
-            endpoint: p.endpoint.clone(),
-            reached_by: p.reached_by.clone(),
-            proof: p.proof.clone(),
-            images: inv.images.len(),
-            disk_bytes,
-            partial: !inv.gaps.is_empty(),
-            gaps: inv.gaps.clone(),
-            containers: inv.containers.iter().map(|c| c.name.clone()).collect(),
-        };
+        let count_blobs = out.is_empty();
+        let store = describe_store(&p, ns, split, device, &inv, count_blobs);
         out.push((store, inv));
     }
     out
+}
+
+/// The store's inventory from its runtime, else from disk: a runtime that
+/// does not answer is read from disk, and is not live.
+async fn read_inventory(node: &HostView, p: &mut Planned) -> StoreInventory {
+    match read_live(node, p).await {
+        Some(Ok(inventory)) => inventory,
+        Some(Err(e)) => {
+            p.live = false;
+            let mut inventory = read_offline(node, p).await;
+            inventory
+                .gaps
+                .insert(0, format!("{}; read from disk instead", causes::joined(&e)));
+            inventory
+        }
+        None => {
+            let mut inventory = read_offline(node, p).await;
+            // The dead hop is a finding of its own (see `dead_ends`). A store
+            // whose runtime no longer runs is read completely from disk (a
+            // stopped containerd's bolt DBs) and is not partial for it; one
+            // whose process still runs but does not answer may be mid-write.
+            let keep = p.process || !inventory.gaps.is_empty();
+            if let (Some(why), true) = (&p.unreachable, keep) {
+                inventory
+                    .gaps
+                    .insert(0, format!("{why}; read from disk instead"));
+            }
+            inventory
+        }
+    }
+}
+
+/// The namespaces the inventory's images are in, sorted; `[None]` for none.
+fn namespaces_of(inventory: &StoreInventory) -> Vec<Option<String>> {
+    let mut ns: Vec<Option<String>> = inventory
+        .images
+        .iter()
+        .map(|i| i.namespace.clone())
+        .collect();
+    ns.sort();
+    ns.dedup();
+    if ns.is_empty() { vec![None] } else { ns }
+}
+
+/// The [`Store`] of one namespace's share of a planned store.
+fn describe_store(
+    p: &Planned,
+    ns: Option<String>,
+    split: bool,
+    device: Option<u64>,
+    inv: &StoreInventory,
+    count_blobs: bool,
+) -> Store {
+    let blob_bytes = if count_blobs {
+        inv.blobs.values().map(|b| b.disk_bytes).sum::<u64>()
+    } else {
+        0
+    };
+    let disk_bytes = inv.layers.values().map(|l| l.disk_bytes).sum::<u64>() + blob_bytes;
+    Store {
+        id: Store::make_id(p.runtime, &p.root, ns.as_deref(), split),
+        runtime: p.runtime,
+        path: p.root.clone(),
+        device,
+        namespace: ns.clone(),
+        live: p.live,
+        active: p.active
+            && (p.active_namespace.is_none() || ns.is_none() || ns == p.active_namespace),
+        endpoint: p.endpoint.clone(),
+        reached_by: p.reached_by.clone(),
+        proof: p.proof.clone(),
+        images: inv.images.len(),
+        disk_bytes,
+        partial: !inv.gaps.is_empty(),
+        gaps: inv.gaps.clone(),
+        containers: inv.containers.iter().map(|c| c.name.clone()).collect(),
+    }
 }

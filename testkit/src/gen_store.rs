@@ -273,23 +273,8 @@ pub fn generate(opts: &Options) -> Result<Summary> {
     );
     w.put(&etc.join("crictl.yaml"), crictl.as_bytes())?;
 
-    // Each distinct layer once: its DiffID, and its blob when containerd holds it.
-    let mut diff_ids: HashMap<Layer, String> = HashMap::new();
     let mut summary = Summary::default();
-    for layers in &plan.images {
-        for &layer in layers {
-            if diff_ids.contains_key(&layer) {
-                continue;
-            }
-            let tar = tar_one(&layer.file_name(), &layer.data(opts.seed, opts.layer_bytes));
-            let hex = sha256_hex(&tar);
-            if plan.containerd_layers.contains(&layer) {
-                w.put(&w.blobs.join(&hex), &tar)?;
-                summary.blobs += 1;
-            }
-            diff_ids.insert(layer, format!("sha256:{hex}"));
-        }
-    }
+    let diff_ids = write_layer_blobs(&mut w, &plan, &mut summary)?;
 
     let mut chains_written: HashSet<String> = HashSet::new();
     let mut repositories = serde_json::Map::new();
@@ -298,17 +283,7 @@ pub fn generate(opts: &Options) -> Result<Summary> {
         let config = config_json(&plan.name(n), &ids);
         let config_hex = sha256_hex(&config);
         if n < opts.images {
-            let mut parent: Option<String> = None;
-            for (layer, diff) in layers.iter().zip(&ids) {
-                let chain = match &parent {
-                    None => diff.clone(),
-                    Some(p) => format!("sha256:{}", sha256_hex(format!("{p} {diff}").as_bytes())),
-                };
-                if chains_written.insert(chain.clone()) {
-                    w.docker_layer(*layer, &chain, diff, parent.as_deref())?;
-                }
-                parent = Some(chain);
-            }
+            write_docker_layers(&mut w, layers, &ids, &mut chains_written)?;
             w.put(&imagedb.join(&config_hex), &config)?;
             let repo = plan.name(n);
             repositories.insert(
@@ -334,6 +309,54 @@ pub fn generate(opts: &Options) -> Result<Summary> {
     summary.files = w.files;
     summary.bytes = w.bytes;
     Ok(summary)
+}
+
+/// Each distinct layer once: its DiffID, and its blob when containerd holds it.
+fn write_layer_blobs(
+    w: &mut Writer<'_>,
+    plan: &Plan,
+    summary: &mut Summary,
+) -> Result<HashMap<Layer, String>> {
+    let mut diff_ids: HashMap<Layer, String> = HashMap::new();
+    for layers in &plan.images {
+        for &layer in layers {
+            if diff_ids.contains_key(&layer) {
+                continue;
+            }
+            let tar = tar_one(
+                &layer.file_name(),
+                &layer.data(w.opts.seed, w.opts.layer_bytes),
+            );
+            let hex = sha256_hex(&tar);
+            if plan.containerd_layers.contains(&layer) {
+                w.put(&w.blobs.join(&hex), &tar)?;
+                summary.blobs += 1;
+            }
+            diff_ids.insert(layer, format!("sha256:{hex}"));
+        }
+    }
+    Ok(diff_ids)
+}
+
+/// One image's layerdb chain, each ChainID written once across images.
+fn write_docker_layers(
+    w: &mut Writer<'_>,
+    layers: &[Layer],
+    ids: &[String],
+    chains_written: &mut HashSet<String>,
+) -> Result<()> {
+    let mut parent: Option<String> = None;
+    for (layer, diff) in layers.iter().zip(ids) {
+        let chain = match &parent {
+            None => diff.clone(),
+            Some(p) => format!("sha256:{}", sha256_hex(format!("{p} {diff}").as_bytes())),
+        };
+        if chains_written.insert(chain.clone()) {
+            w.docker_layer(*layer, &chain, diff, parent.as_deref())?;
+        }
+        parent = Some(chain);
+    }
+    Ok(())
 }
 
 /// Which images exist, their layers, and which of them containerd holds.

@@ -54,13 +54,7 @@ async fn prune_cluster(
     preflight::check_access(&client, preflight::needs(&namespace), &calls).await?;
     let (mut unknown, targets) =
         select_nodes(&client, &calls, &args.nodes, args.selector.as_deref(), None).await?;
-    let agent = AgentArgs {
-        image: args.pods.image.clone(),
-        timeout: args.flags.timeout.unwrap_or(AGENT_TIMEOUT),
-        pending_timeout: args.pods.pending_timeout,
-        keep_pods: args.pods.keep_pods,
-        agent_binary: None,
-    };
+    let agent = agent_args(&args);
     let scan_cfg = fanout_config(
         &agent,
         namespace.clone(),
@@ -81,27 +75,81 @@ async fn prune_cluster(
             .filter(|r| r.verdict == Verdict::Unknown)
             .cloned(),
     );
-    for node in &unknown {
-        let why = node.reason.as_deref().unwrap_or("not scanned");
-        eprintln!(
-            "kubectl-imgdup: {}: nothing removed there ({why})",
-            node.node
-        );
-    }
-    let jobs: Vec<(NodeReport, PruneJob)> = before
-        .into_iter()
-        .filter(|r| r.verdict != Verdict::Unknown)
-        .map(|r| {
-            let job = imgdup::judge::prune::job(&r, &excludes);
-            (r, job)
-        })
-        .collect();
+    warn_left_alone(&unknown);
+    let jobs = jobs_of(before, &excludes);
     let mut prune_cfg = fanout_config(
         &agent,
         namespace.clone(),
         args.pods.concurrency,
         AgentMode::Scan,
     );
+    add_orders(&mut prune_cfg, &jobs)?;
+    let plan = plan_text(&jobs, &prune_cfg, args.output, args.dry_run)?;
+    if args.dry_run {
+        return Ok((plan, Exit::Ok));
+    }
+    if !args.yes && !confirmed(&plan, &jobs, prune_cfg.prune.len())? {
+        return Ok((String::new(), Exit::Ok));
+    }
+    let agents = Agents {
+        client: &client,
+        calls: &calls,
+        namespace: &namespace,
+    };
+    let mut pruned = match prune_and_rescan(agents, &prune_cfg, &scan_cfg, &jobs).await? {
+        Ok(pruned) => pruned,
+        Err(stop) => return Ok((String::new(), stop)),
+    };
+    // Nodes with nothing to remove still say what stays there, and why.
+    for (_, job) in jobs
+        .iter()
+        .filter(|(_, j)| j.targets.is_empty() && !j.skipped.is_empty())
+    {
+        let mut kept = PruneReport::new(job.node.clone());
+        kept.skipped = job.skipped.clone();
+        kept.total();
+        pruned.push(kept);
+    }
+    let cluster = ClusterPruneReport::new(prune_cfg.run_id.clone(), pruned);
+    render(&cluster, args.output)
+}
+
+/// The agent pods' settings for prune's scans.
+fn agent_args(args: &PruneArgs) -> AgentArgs {
+    AgentArgs {
+        image: args.pods.image.clone(),
+        timeout: args.flags.timeout.unwrap_or(AGENT_TIMEOUT),
+        pending_timeout: args.pods.pending_timeout,
+        keep_pods: args.pods.keep_pods,
+        agent_binary: None,
+    }
+}
+
+/// Says, per node, why nothing is removed there.
+fn warn_left_alone(unknown: &[NodeReport]) {
+    for node in unknown {
+        let why = node.reason.as_deref().unwrap_or("not scanned");
+        eprintln!(
+            "kubectl-imgdup: {}: nothing removed there ({why})",
+            node.node
+        );
+    }
+}
+
+/// Each scanned node's prune job; nodes that could not be scanned get none.
+fn jobs_of(before: Vec<NodeReport>, excludes: &Excludes) -> Vec<(NodeReport, PruneJob)> {
+    before
+        .into_iter()
+        .filter(|r| r.verdict != Verdict::Unknown)
+        .map(|r| {
+            let job = imgdup::judge::prune::job(&r, excludes);
+            (r, job)
+        })
+        .collect()
+}
+
+/// Hands each node with copies to remove its job, as a prune pod argument.
+fn add_orders(prune_cfg: &mut FanoutConfig, jobs: &[(NodeReport, PruneJob)]) -> Result<()> {
     for (_, job) in jobs.iter().filter(|(_, j)| !j.targets.is_empty()) {
         let json = serde_json::to_string(job)?;
         if json.len() > MAX_JOB_BYTES {
@@ -119,83 +167,97 @@ async fn prune_cluster(
         };
         prune_cfg.prune.insert(job.node.clone(), order);
     }
-    let plan = plan_text(&jobs, &prune_cfg, args.output, args.dry_run)?;
-    if args.dry_run {
-        return Ok((plan, Exit::Ok));
-    }
+    Ok(())
+}
+
+/// Shows the plan and asks once; an empty plan asks nothing.
+fn confirmed(plan: &str, jobs: &[(NodeReport, PruneJob)], nodes: usize) -> Result<bool> {
     let copies: usize = jobs.iter().map(|(_, j)| j.targets.len()).sum();
     let bytes: u64 = jobs.iter().map(|(_, j)| j.predicted_bytes()).sum();
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(plan.as_bytes())?;
+    stdout.flush()?;
+    Ok(copies != 0 && confirm(&question(copies, &[], bytes, Some(nodes)))?)
+}
+
+/// Where the agent pods run, and the calls they are counted in.
+#[derive(Clone, Copy)]
+struct Agents<'a> {
+    client: &'a kube::Client,
+    calls: &'a Arc<Calls>,
+    namespace: &'a str,
+}
+
+/// Runs one prune pod per node in `prune_cfg`, then scans those nodes again
+/// so each report says what the removal really freed. `Err(exit)` when
+/// stopped (Ctrl-C) on the way.
+async fn prune_and_rescan(
+    agents: Agents<'_>,
+    prune_cfg: &FanoutConfig,
+    scan_cfg: &FanoutConfig,
+    jobs: &[(NodeReport, PruneJob)],
+) -> Result<Result<Vec<PruneReport>, Exit>> {
+    let Agents {
+        client,
+        calls,
+        namespace,
+    } = agents;
     let nodes: Vec<String> = prune_cfg.prune.keys().cloned().collect();
-    if !args.yes {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(plan.as_bytes())?;
-        stdout.flush()?;
-        if copies == 0 || !confirm(&question(copies, &[], bytes, Some(nodes.len())))? {
-            return Ok((String::new(), Exit::Ok));
+    let Some(first) = nodes.first() else {
+        return Ok(Ok(Vec::new()));
+    };
+    preflight::check_admission(client, namespace, &prune_cfg.pod(first), calls).await?;
+    let progress = progress_bar(nodes.len());
+    let work = run::run_agents(
+        client.clone(),
+        nodes.clone(),
+        prune_cfg,
+        calls.clone(),
+        parse,
+        |_| progress.inc(1),
+    );
+    let stopping =
+        || progress.abandon_with_message("stopping: each prune pod finishes the removal under way");
+    let mut pruned = match connect::unless_stopped(work, client, prune_cfg, calls, stopping).await {
+        Ok(done) => done,
+        Err(stop) => return Ok(Err(stop)),
+    };
+    progress.finish_and_clear();
+    let mut rescan_cfg = scan_cfg.clone();
+    rescan_cfg.run_id = connect::run_id();
+    let after = match scan_nodes(client, nodes, &rescan_cfg, calls).await {
+        Ok(after) => after,
+        Err(stop) => return Ok(Err(stop)),
+    };
+    for done in &mut pruned {
+        let before = jobs
+            .iter()
+            .find(|(r, _)| r.node == done.node)
+            .map(|(r, _)| r);
+        let after = after.iter().find(|r| r.node == done.node);
+        if let (Some(before), Some(after)) = (before, after) {
+            execute::rescanned(done, before, after);
         }
     }
-    let mut pruned: Vec<PruneReport> = Vec::new();
-    if let Some(first) = nodes.first() {
-        preflight::check_admission(&client, &namespace, &prune_cfg.pod(first), &calls).await?;
-        let progress = progress_bar(nodes.len());
-        let work = run::run_agents(
-            client.clone(),
-            nodes.clone(),
-            &prune_cfg,
-            calls.clone(),
-            parse,
-            |_| progress.inc(1),
-        );
-        let stopping = || {
-            progress.abandon_with_message("stopping: each prune pod finishes the removal under way")
-        };
-        pruned = match connect::unless_stopped(work, &client, &prune_cfg, &calls, stopping).await {
-            Ok(done) => done,
-            Err(stop) => return Ok((String::new(), stop)),
-        };
-        progress.finish_and_clear();
-        let mut rescan_cfg = scan_cfg.clone();
-        rescan_cfg.run_id = connect::run_id();
-        let after = match scan_nodes(&client, nodes, &rescan_cfg, &calls).await {
-            Ok(after) => after,
-            Err(stop) => return Ok((String::new(), stop)),
-        };
-        for done in &mut pruned {
-            let before = jobs
-                .iter()
-                .find(|(r, _)| r.node == done.node)
-                .map(|(r, _)| r);
-            let after = after.iter().find(|r| r.node == done.node);
-            if let (Some(before), Some(after)) = (before, after) {
-                execute::rescanned(done, before, after);
-            }
-        }
-    }
-    // Nodes with nothing to remove still say what stays there, and why.
-    for (_, job) in jobs
-        .iter()
-        .filter(|(_, j)| j.targets.is_empty() && !j.skipped.is_empty())
-    {
-        let mut kept = PruneReport::new(job.node.clone());
-        kept.skipped = job.skipped.clone();
-        kept.total();
-        pruned.push(kept);
-    }
-    let cluster = ClusterPruneReport::new(prune_cfg.run_id.clone(), pruned);
+    Ok(Ok(pruned))
+}
+
+/// The cluster's prune report, and `PruneFailed` when a removal failed.
+fn render(cluster: &ClusterPruneReport, output: PlanOutput) -> Result<(String, Exit)> {
     let exit = if cluster.totals.failed > 0 {
         Exit::PruneFailed
     } else {
         Exit::Ok
     };
-    let text = match args.output {
+    let text = match output {
         PlanOutput::Text => cluster
             .nodes
             .iter()
             .map(report::prune_report_text)
             .collect::<Vec<_>>()
             .join("\n"),
-        PlanOutput::Json => report::to_json(&cluster)?,
-        PlanOutput::Yaml => report::to_yaml(&cluster)?,
+        PlanOutput::Json => report::to_json(cluster)?,
+        PlanOutput::Yaml => report::to_yaml(cluster)?,
     };
     Ok((text, exit))
 }

@@ -6,11 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
+use imgdup::host::view::HostView;
 use imgdup::judge::prune::execute::{self, Event};
 
 use super::{confirm, print_progress, question, watch_signals};
+use imgdup::judge::prune::leftover::Leftover;
+use imgdup::judge::prune::report::Skipped;
 use imgdup::judge::prune::script::Step;
-use imgdup::judge::prune::{Excludes, PruneJob, PruneReport, leftover, script};
+use imgdup::judge::prune::{Excludes, PruneJob, PruneReport, Target, leftover, script};
+use imgdup::model::node_report::NodeReport;
 use imgdup::{report, scan};
 
 use crate::cli::{PlanOutput, PruneArgs, Scan};
@@ -50,37 +54,15 @@ async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, E
     for path in &args.leftover_stores {
         leftovers.push(leftover::check(node, &before, path).await?);
     }
-    let mut plan = script::plan(&before, &stay);
-    for l in &leftovers {
-        plan.steps.push(Step::Note(format!(
-            "remove the whole leftover store {} ({}, read-write): {}",
-            l.path,
-            report::human_bytes(l.predicted_bytes),
-            l.checks.join("; ")
-        )));
-    }
-    let plan_text = match args.output {
-        PlanOutput::Text => report::prune_text(&plan),
-        PlanOutput::Json => report::to_json(&plan)?,
-        PlanOutput::Yaml => report::to_yaml(&plan)?,
-    };
+    let plan_text = plan_text(&before, &stay, &leftovers, args.output)?;
     if args.dry_run {
         return Ok((plan_text, Exit::Ok));
     }
     for f in &unreachable {
         eprintln!("kubectl-imgdup: {} in {}: {}", f.image, f.store, f.error);
     }
-    let copies = go.len() + leftovers.len();
-    let roots: Vec<String> = leftovers.iter().map(|l| l.path.clone()).collect();
-    if !args.yes {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(plan_text.as_bytes())?;
-        stdout.flush()?;
-        let freeing: u64 = go.iter().map(|t| t.predicted_bytes).sum::<u64>()
-            + leftovers.iter().map(|l| l.predicted_bytes).sum::<u64>();
-        if copies == 0 || !confirm(&question(go.len(), &roots, freeing, None))? {
-            return Ok((String::new(), Exit::Ok));
-        }
+    if !args.yes && !confirmed(&plan_text, &go, &leftovers)? {
+        return Ok((String::new(), Exit::Ok));
     }
     let stop = Arc::new(AtomicBool::new(false));
     let signal = watch_signals(&stop)?;
@@ -94,20 +76,7 @@ async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, E
     let mut done = execute::run(node, &approved, &sandboxes, &stop, &mut progress).await;
     // Copies whose store could not even be asked while planning failed too.
     done.failed.splice(0..0, unreachable);
-    for l in &leftovers {
-        if stop.load(Ordering::SeqCst) {
-            done.interrupted = true;
-            break;
-        }
-        match leftover::remove(node, &before, &l.path).await {
-            Ok(removed) => done.leftover_stores.push(removed),
-            Err(e) => done.failed.push(imgdup::judge::prune::report::Failed {
-                image: "-".into(),
-                store: l.path.clone(),
-                error: imgdup::model::causes::joined(&e),
-            }),
-        }
-    }
+    remove_leftovers(node, &before, &leftovers, &stop, &mut done).await;
     if !done.interrupted && (!done.removed.is_empty() || !done.leftover_stores.is_empty()) {
         let after = scan::scan(node, s.node_name.clone(), &s.inputs, &s.resolution).await;
         if done.proof.is_none() {
@@ -123,6 +92,65 @@ async fn prune(s: Scan, excludes: Excludes, args: &Choices) -> Result<(String, E
         _ => Exit::Ok,
     };
     Ok((render(&done, args.output)?, exit))
+}
+
+/// The plan as shown: the copies' commands, then each leftover store.
+fn plan_text(
+    before: &NodeReport,
+    stay: &[Skipped],
+    leftovers: &[Leftover],
+    output: PlanOutput,
+) -> Result<String> {
+    let mut plan = script::plan(before, stay);
+    for l in leftovers {
+        plan.steps.push(Step::Note(format!(
+            "remove the whole leftover store {} ({}, read-write): {}",
+            l.path,
+            report::human_bytes(l.predicted_bytes),
+            l.checks.join("; ")
+        )));
+    }
+    Ok(match output {
+        PlanOutput::Text => report::prune_text(&plan),
+        PlanOutput::Json => report::to_json(&plan)?,
+        PlanOutput::Yaml => report::to_yaml(&plan)?,
+    })
+}
+
+/// Shows the plan and asks once; an empty plan asks nothing.
+fn confirmed(plan_text: &str, go: &[Target], leftovers: &[Leftover]) -> Result<bool> {
+    let copies = go.len() + leftovers.len();
+    let roots: Vec<String> = leftovers.iter().map(|l| l.path.clone()).collect();
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(plan_text.as_bytes())?;
+    stdout.flush()?;
+    let freeing: u64 = go.iter().map(|t| t.predicted_bytes).sum::<u64>()
+        + leftovers.iter().map(|l| l.predicted_bytes).sum::<u64>();
+    Ok(copies != 0 && confirm(&question(go.len(), &roots, freeing, None))?)
+}
+
+/// Removes each approved leftover store, unless a signal came first.
+async fn remove_leftovers(
+    node: &HostView,
+    before: &NodeReport,
+    leftovers: &[Leftover],
+    stop: &AtomicBool,
+    done: &mut PruneReport,
+) {
+    for l in leftovers {
+        if stop.load(Ordering::SeqCst) {
+            done.interrupted = true;
+            break;
+        }
+        match leftover::remove(node, before, &l.path).await {
+            Ok(removed) => done.leftover_stores.push(removed),
+            Err(e) => done.failed.push(imgdup::judge::prune::report::Failed {
+                image: "-".into(),
+                store: l.path.clone(),
+                error: imgdup::model::causes::joined(&e),
+            }),
+        }
+    }
 }
 
 fn render(done: &PruneReport, output: PlanOutput) -> Result<String> {

@@ -28,13 +28,14 @@
 //!   host of `unix://host/path` is ignored.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::host::capped_read::{MAX_CONFIG, read_capped};
-use crate::host::crictl_yaml::{self, CrictlYaml};
-use crate::host::root::{HostRoot, is_loop};
+use crate::host::root::HostRoot;
 use crate::model::evidence::Source;
+
+mod config_file;
+pub use config_file::{ConfigFileUse, find_crictl_dir};
 
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/crictl.yaml";
 /// `defaultRuntimeEndpoints` in cri-tools `cmd/crictl/main_unix.go` (v1.30+).
@@ -80,27 +81,6 @@ pub struct CrictlInputs {
     pub crictl_dir: Option<PathBuf>,
 }
 
-/// Where `crictl` may live on a node; crictl falls back to `<its dir>/crictl.yaml`.
-const CRICTL_DIRS: [&str; 6] = [
-    "/usr/local/bin",
-    "/usr/bin",
-    "/bin",
-    "/usr/local/sbin",
-    "/opt/bin",
-    "/var/lib/rancher/k3s/data/current/bin",
-];
-
-/// The host directory crictl falls back to: its binary's, symlinks resolved,
-/// because crictl takes it from `os.Executable()` (`/proc/self/exe`), so a
-/// `/usr/local/bin/crictl -> /opt/cri/bin/crictl` reads `/opt/cri/bin/crictl.yaml`.
-pub fn find_crictl_dir(host: &HostRoot) -> Option<PathBuf> {
-    CRICTL_DIRS
-        .iter()
-        .map(|d| Path::new(d).join("crictl"))
-        .find(|bin| host.local(bin).is_file())
-        .and_then(|bin| host.canonical(bin).parent().map(Path::to_path_buf))
-}
-
 impl CrictlInputs {
     /// Reads the three crictl variables from this process's environment.
     pub fn with_process_env(mut self) -> Self {
@@ -111,18 +91,6 @@ impl CrictlInputs {
         }
         self
     }
-}
-
-/// Which config file crictl reads, and what came of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigFileUse {
-    /// The host path crictl asked for.
-    pub requested: PathBuf,
-    pub requested_source: Source,
-    /// The file actually read (may be the exe-dir fallback), if any.
-    pub loaded: Option<PathBuf>,
-    /// Why no file was used, when none was.
-    pub note: Option<String>,
 }
 
 /// An endpoint setting: a URL, or `None` for "probe crictl's default list".
@@ -154,7 +122,7 @@ pub struct Resolution {
 /// crictl command; an unusable endpoint is a `problem` of its side alone.
 pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, EndpointError> {
     let mut warnings = Vec::new();
-    let (config, yaml) = load_config(inputs, host, &mut warnings)?;
+    let (config, yaml) = config_file::load_config(inputs, host, &mut warnings)?;
 
     let runtime = pick(
         &inputs.runtime_flag,
@@ -174,7 +142,24 @@ pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, End
     );
 
     let mut runtime = runtime.unwrap_or_else(default_setting);
-    // GetRuntimeService: set but empty is crictl's "--runtime-endpoint is not set".
+    let runtime_empty = mark_empty_runtime(&mut runtime);
+    let mut image = image_or_runtime(image, &runtime, runtime_empty);
+    for setting in [&mut runtime, &mut image] {
+        normalise_url(setting, &mut warnings);
+    }
+    let timeout = timeout(inputs.timeout_flag, yaml.as_ref().map(|y| y.timeout_secs));
+    Ok(Resolution {
+        config,
+        runtime,
+        image,
+        timeout,
+        warnings,
+    })
+}
+
+/// GetRuntimeService: set but empty is crictl's "--runtime-endpoint is not
+/// set". Returns whether it was, as the image side inherits that.
+fn mark_empty_runtime(runtime: &mut EndpointSetting) -> bool {
     let runtime_empty = runtime.url.as_deref() == Some("");
     if runtime_empty {
         runtime.problem = Some(
@@ -184,9 +169,17 @@ pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, End
             .to_string(),
         );
     }
-    // GetImageService: an empty image endpoint takes the runtime endpoint,
-    // set-ness included; "--image-endpoint is not set" when that is empty too.
-    let mut image = match image {
+    runtime_empty
+}
+
+/// GetImageService: an empty image endpoint takes the runtime endpoint,
+/// set-ness included; "--image-endpoint is not set" when that is empty too.
+fn image_or_runtime(
+    image: Option<EndpointSetting>,
+    runtime: &EndpointSetting,
+    runtime_empty: bool,
+) -> EndpointSetting {
+    match image {
         Some(set) if set.url.as_deref() != Some("") => set,
         _ => EndpointSetting {
             url: runtime.url.clone(),
@@ -202,40 +195,39 @@ pub fn resolve(inputs: &CrictlInputs, host: &HostRoot) -> Result<Resolution, End
                 .to_string()
             }),
         },
-    };
-    for setting in [&mut runtime, &mut image] {
-        let Some(url) = setting.url.clone().filter(|u| !u.is_empty()) else {
-            continue;
-        };
-        match UnixEndpoint::parse(&url) {
-            Ok(parsed) => {
-                let dialled = format!("unix://{}", parsed.path.display());
-                if parsed.deprecated_bare_path {
-                    warnings.push(format!("endpoint {url:?} has no scheme: crictl reads it as {dialled} and warns that this is deprecated; write the full URL"));
-                } else if dialled != url {
-                    warnings.push(format!(
-                        "endpoint {url:?} names a host, which crictl ignores: it dials {dialled}"
-                    ));
-                }
-                setting.url = Some(dialled);
-            }
-            Err(e) => setting.problem = Some(e.to_string()),
-        }
     }
+}
 
-    let timeout = match (inputs.timeout_flag, yaml.as_ref().map(|y| y.timeout_secs)) {
+/// Rewrites a set URL to the socket crictl dials (warning when that differs
+/// from what was given), or records why crictl cannot dial it.
+fn normalise_url(setting: &mut EndpointSetting, warnings: &mut Vec<String>) {
+    let Some(url) = setting.url.clone().filter(|u| !u.is_empty()) else {
+        return;
+    };
+    match UnixEndpoint::parse(&url) {
+        Ok(parsed) => {
+            let dialled = format!("unix://{}", parsed.path.display());
+            if parsed.deprecated_bare_path {
+                warnings.push(format!("endpoint {url:?} has no scheme: crictl reads it as {dialled} and warns that this is deprecated; write the full URL"));
+            } else if dialled != url {
+                warnings.push(format!(
+                    "endpoint {url:?} names a host, which crictl ignores: it dials {dialled}"
+                ));
+            }
+            setting.url = Some(dialled);
+        }
+        Err(e) => setting.problem = Some(e.to_string()),
+    }
+}
+
+/// The flag, then the yaml's `timeout`; zero or less means crictl's default.
+fn timeout(flag: Option<Duration>, yaml_secs: Option<i64>) -> Duration {
+    match (flag, yaml_secs) {
         (Some(t), _) if !t.is_zero() => t,
         (Some(_), _) => DEFAULT_TIMEOUT,
         (None, Some(secs)) if secs > 0 => Duration::from_secs(secs as u64),
         _ => DEFAULT_TIMEOUT,
-    };
-    Ok(Resolution {
-        config,
-        runtime,
-        image,
-        timeout,
-        warnings,
-    })
+    }
 }
 
 fn default_setting() -> EndpointSetting {
@@ -289,126 +281,6 @@ fn pick(
         }),
         _ => None,
     }
-}
-
-fn load_config(
-    inputs: &CrictlInputs,
-    host: &HostRoot,
-    warnings: &mut Vec<String>,
-) -> Result<(ConfigFileUse, Option<CrictlYaml>), EndpointError> {
-    let (requested, requested_source) = if let Some(p) = &inputs.config_flag {
-        (p.clone(), Source::Flag)
-    } else if let Some(p) = inputs.env.get(ENV_CONFIG) {
-        (PathBuf::from(p), Source::Env)
-    } else {
-        (PathBuf::from(DEFAULT_CONFIG_PATH), Source::Default)
-    };
-    let explicit = requested_source != Source::Default;
-    let mut usage = ConfigFileUse {
-        requested: requested.clone(),
-        requested_source,
-        loaded: None,
-        note: None,
-    };
-
-    let fail = |path: &Path,
-                reason: String,
-                usage: &mut ConfigFileUse,
-                warnings: &mut Vec<String>| {
-        if explicit {
-            Err(EndpointError::ConfigFile {
-                path: path.to_path_buf(),
-                reason,
-            })
-        } else {
-            let note = format!("crictl ignores {}: {reason}", path.display());
-            warnings.push(format!("{note}; every crictl call then falls back to flags, env and defaults. Fix or remove the file"));
-            usage.note = Some(note);
-            Ok(None)
-        }
-    };
-
-    let path = match locate(
-        &absolute(&requested, host),
-        inputs.crictl_dir.as_deref(),
-        host,
-    ) {
-        Ok(p) => p,
-        Err(None) if !explicit => {
-            usage.note = Some(format!("{} does not exist", requested.display()));
-            return Ok((usage, None));
-        }
-        Err(reason) => {
-            // crictl's own error names the fallback it tried last.
-            let reason = reason.unwrap_or_else(|| match &inputs.crictl_dir {
-                Some(dir) => format!(
-                    "it does not exist, nor does crictl's fallback {}",
-                    dir.join("crictl.yaml").display()
-                ),
-                None => "it does not exist".to_string(),
-            });
-            let none = fail(&requested, reason, &mut usage, warnings)?;
-            return Ok((usage, none));
-        }
-    };
-    let yaml = match read_capped(&host.local(&path), MAX_CONFIG) {
-        Ok(bytes) => match crictl_yaml::parse(&bytes) {
-            Ok(y) => Some(y),
-            Err(e) => fail(&path, e.to_string(), &mut usage, warnings)?,
-        },
-        Err(e) => fail(&path, format!("cannot read it: {e}"), &mut usage, warnings)?,
-    };
-    if yaml.is_some() {
-        usage.loaded = Some(path);
-    }
-    Ok((usage, yaml))
-}
-
-/// A relative config path is opened from the working directory, as Go's
-/// `os.Stat` does; under another `--host-root` there is none, so from `/`.
-/// An empty one (`CRI_CONFIG_FILE=`) stays empty: it names no file.
-fn absolute(requested: &Path, host: &HostRoot) -> PathBuf {
-    if requested.as_os_str().is_empty() || requested.is_absolute() {
-        return requested.to_path_buf();
-    }
-    let cwd = host
-        .is_slash()
-        .then(|| std::env::current_dir().ok())
-        .flatten();
-    cwd.unwrap_or_else(|| PathBuf::from("/")).join(requested)
-}
-
-/// The file crictl opens: the requested one, or `<crictl dir>/crictl.yaml` when
-/// the requested one does not exist (an empty path never does: `stat("")` is
-/// ENOENT). `Err(None)` means neither exists.
-fn locate(
-    requested: &Path,
-    crictl_dir: Option<&Path>,
-    host: &HostRoot,
-) -> Result<PathBuf, Option<String>> {
-    if requested.as_os_str().is_empty() {
-        return fallback(crictl_dir, host).ok_or(None);
-    }
-    if is_loop(&host.canonical(requested)) {
-        return Err(Some(
-            "it is a symlink loop (too many levels of symbolic links); fix or remove the link"
-                .into(),
-        ));
-    }
-    match std::fs::metadata(host.local(requested)) {
-        Ok(_) => return Ok(requested.to_path_buf()),
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Some(format!("cannot stat it: {e}")));
-        }
-        Err(_) => {}
-    }
-    fallback(crictl_dir, host).ok_or(None)
-}
-
-/// `<crictl dir>/crictl.yaml`, if it exists.
-fn fallback(crictl_dir: Option<&Path>, host: &HostRoot) -> Option<PathBuf> {
-    let next = crictl_dir?.join("crictl.yaml");
-    host.local(&next).exists().then_some(next)
 }
 
 /// A CRI endpoint that crictl can dial on Linux: a unix socket.
@@ -478,6 +350,9 @@ fn is_scheme(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
 }
 
+#[cfg(test)]
+#[path = "endpoint_config_tests.rs"]
+mod config_tests;
 #[cfg(test)]
 #[path = "endpoint_tests.rs"]
 mod tests;

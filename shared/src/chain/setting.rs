@@ -2,8 +2,31 @@
 //! process, else its config file, else the runtime's default. Shared by the
 //! hop followers and the k3s view, which read the same kinds of settings.
 
+use std::path::Path;
+
 use crate::host::cmdline::Cmdline;
+use crate::host::daemon_config::{self, ConfigError};
+use crate::host::view::HostView;
+use crate::model::causes;
 use crate::model::evidence::{Source, Sourced};
+
+/// A daemon's config file, parsed; `None` when it is absent. A file that
+/// cannot be read or parsed is a warning, not a failure: the daemon's flags
+/// and defaults still say where its store is.
+pub(crate) fn read_config<T>(
+    node: &HostView,
+    path: &str,
+    parse: fn(&[u8], &Path) -> Result<T, ConfigError>,
+    warnings: &mut Vec<String>,
+) -> Option<T> {
+    match daemon_config::read(&node.host, Path::new(path), parse) {
+        Ok(v) => v,
+        Err(e) => {
+            warnings.push(causes::joined(&e));
+            None
+        }
+    }
+}
 
 /// A flag's value with the process as proof, else a default.
 pub(crate) fn flag_or(cmd: Option<&Cmdline>, names: &[&str], default: &str) -> Sourced<String> {

@@ -4,14 +4,16 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::chain::endpoint::{
-    CrictlInputs, DEFAULT_RUNTIME_ENDPOINTS, EndpointSetting, Resolution,
+    ConfigFileUse, CrictlInputs, DEFAULT_RUNTIME_ENDPOINTS, EndpointSetting, Resolution,
 };
 use crate::chain::follow::{Followed, follow_cri_on};
 use crate::chain::k3s::k3s_crictl;
 use crate::chain::others;
 use crate::host::defaults as d;
 use crate::host::view::HostView;
-use crate::model::chain::{API_VERSION, Chain, ConfigRef, EndpointRef, Hop, HopKind, Probe};
+use crate::model::chain::{
+    API_VERSION, Chain, ConfigRef, EndpointRef, Hop, HopKind, K3sCrictl, Probe,
+};
 use crate::model::evidence::{Evidence, Source};
 use crate::runtime::Connections;
 use crate::runtime::cri::CriClient;
@@ -88,28 +90,15 @@ pub async fn which(node: &HostView, inputs: &CrictlInputs, resolution: &Resoluti
     let on_chain: Vec<&Hop> = followed.hops.iter().chain(&image_hops).collect();
     let others = others::discover(node, &on_chain, &mut warnings).await;
     let k3s_crictl = k3s_crictl(node, inputs, runtime.url.as_deref(), &mut warnings);
-    if let Some(k) = &k3s_crictl {
-        if !k.same_as_crictl {
-            warnings.push(format!(
-                "`crictl` and `k3s crictl` reach different runtimes: crictl → {}, k3s crictl → {} (k3s sets CRI_CONFIG_FILE={}). Pin one endpoint in both configs",
-                runtime.url.as_deref().unwrap_or("nothing"),
-                k.runtime_endpoint.as_deref().unwrap_or("crictl's default list"),
-                k.config_file.as_deref().unwrap_or("-"),
-            ));
-        }
+    if let Some(k) = k3s_crictl.as_ref().filter(|k| !k.same_as_crictl) {
+        warnings.push(k3s_differs(k, &runtime));
     }
-    let config = &resolution.config;
     Chain {
         api_version: API_VERSION.into(),
         kind: "Chain".into(),
         runtime_endpoint: runtime,
         image_endpoint: image,
-        config: ConfigRef {
-            path: config.requested.display().to_string(),
-            source: config.requested_source,
-            loaded: config.loaded.as_ref().map(|p| p.display().to_string()),
-            note: config.note.clone(),
-        },
+        config: config_ref(&resolution.config),
         probes,
         hops: followed.hops,
         image_hops,
@@ -117,6 +106,28 @@ pub async fn which(node: &HostView, inputs: &CrictlInputs, resolution: &Resoluti
         others,
         k3s_crictl,
         warnings,
+    }
+}
+
+/// `crictl` and `k3s crictl` disagree: each one's endpoint, and the fix.
+fn k3s_differs(k: &K3sCrictl, runtime: &EndpointRef) -> String {
+    format!(
+        "`crictl` and `k3s crictl` reach different runtimes: crictl → {}, k3s crictl → {} (k3s sets CRI_CONFIG_FILE={}). Pin one endpoint in both configs",
+        runtime.url.as_deref().unwrap_or("nothing"),
+        k.runtime_endpoint
+            .as_deref()
+            .unwrap_or("crictl's default list"),
+        k.config_file.as_deref().unwrap_or("-"),
+    )
+}
+
+/// The config file crictl read, as the document shows it.
+fn config_ref(config: &ConfigFileUse) -> ConfigRef {
+    ConfigRef {
+        path: config.requested.display().to_string(),
+        source: config.requested_source,
+        loaded: config.loaded.as_ref().map(|p| p.display().to_string()),
+        note: config.note.clone(),
     }
 }
 
@@ -148,27 +159,7 @@ async fn settle(
             detail: setting.detail.clone(),
         };
     }
-    let mut chosen = None;
-    let mut dead_ms = 0.0;
-    for url in DEFAULT_RUNTIME_ENDPOINTS {
-        let started = Instant::now();
-        let result = probe(node, conns, url, call).await;
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let ok = result.is_ok();
-        if !probes.iter().any(|p: &Probe| p.endpoint == url) {
-            probes.push(Probe {
-                endpoint: url.to_string(),
-                ok,
-                elapsed_ms,
-                error: result.err(),
-            });
-        }
-        if ok {
-            chosen = Some(url);
-            break;
-        }
-        dead_ms += elapsed_ms;
-    }
+    let (chosen, dead_ms) = probe_defaults(node, conns, call, probes).await;
     let what = match call {
         ProbeCall::Version => "runtime-endpoint",
         ProbeCall::ImageFsInfo => "image-endpoint",
@@ -195,34 +186,66 @@ async fn settle(
                 ),
             }
         }
-        None => {
-            // Not root: a default socket is there but closed to this user.
-            // Pinning another endpoint would not help; the probe says what does.
-            let denied = probes
-                .iter()
-                .filter_map(|p| p.error.as_deref())
-                .find(|e| e.starts_with("permission denied"));
-            let (warning, detail) = match denied {
-                Some(e) => (
-                    format!(
-                        "no default endpoint answers this user, so crictl fails for its {what}: {e}"
-                    ),
-                    format!("none of crictl's default endpoints answered: {e}"),
-                ),
-                None => (
-                    format!(
-                        "no default endpoint answers, so crictl fails for its {what}: set one with crictl config --set {what}=unix:///path/to.sock"
-                    ),
-                    "none of crictl's default endpoints answered".into(),
-                ),
-            };
-            warnings.push(warning);
-            EndpointRef {
-                url: None,
-                source: Source::Default,
-                detail,
-            }
+        None => no_default(what, probes, warnings),
+    }
+}
+
+/// Probes crictl's default endpoints in order, recording each (once across
+/// both calls); returns the first that answered and the time spent on the
+/// dead ones before it.
+async fn probe_defaults(
+    node: &HostView,
+    conns: &Connections,
+    call: ProbeCall,
+    probes: &mut Vec<Probe>,
+) -> (Option<&'static str>, f64) {
+    let mut dead_ms = 0.0;
+    for url in DEFAULT_RUNTIME_ENDPOINTS {
+        let started = Instant::now();
+        let result = probe(node, conns, url, call).await;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let ok = result.is_ok();
+        if !probes.iter().any(|p: &Probe| p.endpoint == url) {
+            probes.push(Probe {
+                endpoint: url.to_string(),
+                ok,
+                elapsed_ms,
+                error: result.err(),
+            });
         }
+        if ok {
+            return (Some(url), dead_ms);
+        }
+        dead_ms += elapsed_ms;
+    }
+    (None, dead_ms)
+}
+
+/// No default endpoint answered: crictl fails every call on this side.
+fn no_default(what: &str, probes: &[Probe], warnings: &mut Vec<String>) -> EndpointRef {
+    // Not root: a default socket is there but closed to this user.
+    // Pinning another endpoint would not help; the probe says what does.
+    let denied = probes
+        .iter()
+        .filter_map(|p| p.error.as_deref())
+        .find(|e| e.starts_with("permission denied"));
+    let (warning, detail) = match denied {
+        Some(e) => (
+            format!("no default endpoint answers this user, so crictl fails for its {what}: {e}"),
+            format!("none of crictl's default endpoints answered: {e}"),
+        ),
+        None => (
+            format!(
+                "no default endpoint answers, so crictl fails for its {what}: set one with crictl config --set {what}=unix:///path/to.sock"
+            ),
+            "none of crictl's default endpoints answered".into(),
+        ),
+    };
+    warnings.push(warning);
+    EndpointRef {
+        url: None,
+        source: Source::Default,
+        detail,
     }
 }
 

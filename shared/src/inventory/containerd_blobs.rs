@@ -254,9 +254,28 @@ pub fn read_containerd_blobs(
     inv.gaps.push(format!(
         "{root}: read from disk without containerd: only packed blobs are counted; tags, namespaces and unpacked snapshots need the running containerd or a readable meta.db"
     ));
+    let content = read_content(host, root, &mut inv)?;
+    inv.images = images_of(root, &content, &inv.blobs, &mut inv.gaps);
+    Ok(inv)
+}
+
+/// The JSON blobs of a content store: manifests and indexes parsed, the
+/// rest (image configs, read on demand) kept as bytes.
+#[derive(Default)]
+struct Content {
+    docs: BTreeMap<String, Doc>,
+    configs: HashMap<String, Vec<u8>>,
+}
+
+/// Walks `blobs/<alg>/<hex>`: every blob's disk usage goes into `inv.blobs`,
+/// every verified JSON blob into the returned [`Content`].
+fn read_content(
+    host: &HostRoot,
+    root: &str,
+    inv: &mut StoreInventory,
+) -> Result<Content, InventoryError> {
     let blobs_dir = format!("{}/{CONTENT_DIR}/blobs", root.trim_end_matches('/'));
-    let mut docs: BTreeMap<String, Doc> = BTreeMap::new();
-    let mut configs: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut content = Content::default();
     let mut du = DiskUsage::new();
     for alg in list_dir(host, &blobs_dir)? {
         let alg_path = format!("{blobs_dir}/{alg}");
@@ -276,29 +295,56 @@ pub fn read_containerd_blobs(
                 Ok(on_disk) => drop(inv.blobs.insert(digest.clone(), on_disk)),
                 Err(gap) => inv.gaps.push(gap),
             }
-            let bytes = match read_small(&dir, &hex) {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => continue,
-                Err(e) => {
-                    inv.gaps.push(format!("cannot read {path}: {e}"));
-                    continue;
-                }
-            };
-            if !matches_digest(&digest, &bytes) {
-                inv.gaps.push(format!(
-                    "{path}: content does not match its digest (truncated or corrupt); not read"
-                ));
+            let Some(bytes) = read_json_blob(&dir, &hex, &digest, &path, &mut inv.gaps) else {
                 continue;
-            }
+            };
             match parse_doc(&bytes) {
-                Some(doc) => drop(docs.insert(digest, doc)),
-                None => drop(configs.insert(digest, bytes)),
+                Some(doc) => drop(content.docs.insert(digest, doc)),
+                None => drop(content.configs.insert(digest, bytes)),
             }
         }
     }
+    Ok(content)
+}
+
+/// A blob's bytes when it looks like JSON and matches its digest; a blob
+/// that cannot be read or does not verify is a gap, never trusted.
+fn read_json_blob(
+    dir: &HostDir,
+    hex: &str,
+    digest: &str,
+    path: &str,
+    gaps: &mut Vec<String>,
+) -> Option<Vec<u8>> {
+    let bytes = match read_small(dir, hex) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return None,
+        Err(e) => {
+            gaps.push(format!("cannot read {path}: {e}"));
+            return None;
+        }
+    };
+    if !matches_digest(digest, &bytes) {
+        gaps.push(format!(
+            "{path}: content does not match its digest (truncated or corrupt); not read"
+        ));
+        return None;
+    }
+    Some(bytes)
+}
+
+/// One image per config that a manifest names, with every blob it uses
+/// (the indexes above it included); a missing config skips the image, a
+/// missing layer marks it incomplete.
+fn images_of(
+    root: &str,
+    content: &Content,
+    blobs_on_disk: &BTreeMap<String, OnDisk>,
+    gaps: &mut Vec<String>,
+) -> Vec<Image> {
     // Which indexes reference each manifest (directly or through a nested index).
     let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (digest, doc) in &docs {
+    for (digest, doc) in &content.docs {
         if let Doc::Index(children) = doc {
             for child in children {
                 parents.entry(child.as_str()).or_default().push(digest);
@@ -306,7 +352,7 @@ pub fn read_containerd_blobs(
         }
     }
     let mut images: BTreeMap<String, Image> = BTreeMap::new();
-    for (manifest, doc) in &docs {
+    for (manifest, doc) in &content.docs {
         let Doc::Manifest {
             config: Some(config),
             layers,
@@ -314,22 +360,22 @@ pub fn read_containerd_blobs(
         else {
             continue;
         };
-        let Some(diff_ids) = configs.get(config).and_then(|b| parse_diff_ids(b)) else {
-            let why = if inv.blobs.contains_key(config) {
+        let Some(diff_ids) = content.configs.get(config).and_then(|b| parse_diff_ids(b)) else {
+            let why = if blobs_on_disk.contains_key(config) {
                 "is not an image config"
             } else {
                 "is missing"
             };
             let path = blob_host_path(root, config).unwrap_or_else(|| config.clone());
-            inv.gaps.push(format!(
+            gaps.push(format!(
                 "manifest {manifest}: config blob {config} ({path}) {why}; image skipped"
             ));
             continue;
         };
         let mut missing = Vec::new();
-        for layer in layers.iter().filter(|l| !inv.blobs.contains_key(*l)) {
+        for layer in layers.iter().filter(|l| !blobs_on_disk.contains_key(*l)) {
             let path = blob_host_path(root, layer).unwrap_or_else(|| layer.clone());
-            inv.gaps.push(format!(
+            gaps.push(format!(
                 "manifest {manifest}: layer blob {layer} ({path}) is missing from the content store (discarded after unpack, or a partial pull); the image is not counted as a duplicate or reclaimable"
             ));
             missing.push(format!("layer blob {path}: missing"));
@@ -344,8 +390,7 @@ pub fn read_containerd_blobs(
         push_unique(&mut image.blobs, blobs);
         push_unique(&mut image.missing, missing);
     }
-    inv.images = images.into_values().collect();
-    Ok(inv)
+    images.into_values().collect()
 }
 
 /// Every index above `manifest`, nearest first, each once (cycles are cut).

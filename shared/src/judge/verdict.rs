@@ -28,101 +28,18 @@ pub struct Judgement {
 
 /// Judges every image of a node. `stores[i]` is described by `inventories[i]`.
 pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
-    let groups = identity_groups(inventories);
+    // The images each store would lose if every removable copy went at once.
     let mut plan: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); stores.len()];
     let mut drafts = Vec::new();
-    for members in &groups {
-        let complete = |&(s, i): &(usize, usize)| inventories[s].images[i].missing.is_empty();
-        let holding = stores_of(members.iter());
-        // Only whole copies count: a copy missing a layer is no proof of a
-        // duplicate, and removing it frees an amount nobody can measure.
-        let whole = stores_of(members.iter().filter(|m| complete(m)));
-        let incomplete: Vec<usize> = holding
-            .iter()
-            .copied()
-            .filter(|s| !whole.contains(s))
-            .collect();
-        let (first_store, first_image) = members[0];
-        let image = &inventories[first_store].images[first_image];
-        let keep = pick_keep(stores, if whole.is_empty() { &holding } else { &whole });
-        let basis = if whole.is_empty() { vec![keep] } else { whole };
-        let (verdict, mut reason) = classify(stores, &basis, keep);
-        if let Some(why) = incomplete_note(stores, inventories, members, &incomplete) {
-            reason.push_str(&why);
-        }
-        let mut removals = Vec::new();
-        if verdict == Verdict::Duplicate {
-            let removable = |(s, i): &&(usize, usize)| *s != keep && complete(&(*s, *i));
-            for &(s, i) in members.iter().filter(removable) {
-                let copy = &inventories[s].images[i];
-                let pinned_by: Vec<String> = inventories[s]
-                    .containers
-                    .iter()
-                    .filter(|c| {
-                        c.image_id.as_deref() == Some(copy.id.as_str())
-                            && c.namespace == copy.namespace
-                    })
-                    .map(|c| c.name.clone())
-                    .collect();
-                if pinned_by.is_empty() {
-                    plan[s].insert(i);
-                }
-                let refs = if copy.tags.is_empty() {
-                    vec![copy.id.clone()]
-                } else {
-                    copy.tags.clone()
-                };
-                removals.push((
-                    s,
-                    i,
-                    Removal {
-                        store: stores[s].id.clone(),
-                        namespace: copy.namespace.clone(),
-                        refs,
-                        reclaimable_bytes: 0,
-                        pinned_by,
-                    },
-                ));
-            }
-        }
-        let tags: BTreeSet<String> = members
-            .iter()
-            .flat_map(|(s, i)| inventories[*s].images[*i].tags.clone())
-            .collect();
-        let digests: BTreeSet<String> = members
-            .iter()
-            .flat_map(|(s, i)| inventories[*s].images[*i].repo_digests.clone())
-            .collect();
-        drafts.push((
-            ImageFinding {
-                id: image.id.clone(),
-                tags: tags.into_iter().collect(),
-                verdict,
-                stores: holding.iter().map(|s| stores[*s].id.clone()).collect(),
-                reclaimable_bytes: 0,
-                reason,
-                diff_ids: image.diff_ids.clone(),
-                repo_digests: digests.into_iter().collect(),
-                removals: Vec::new(),
-                layers: layer_copies(stores, inventories, members),
-                incomplete_in: incomplete.iter().map(|s| stores[*s].id.clone()).collect(),
-            },
-            removals,
-        ));
+    for members in &identity_groups(inventories) {
+        drafts.push(draft(stores, inventories, members, &mut plan));
     }
 
     let usage = Usage::new(stores, inventories);
-    let mut images = Vec::new();
-    for (mut finding, removals) in drafts {
-        for (s, i, mut removal) in removals {
-            if removal.pinned_by.is_empty() {
-                removal.reclaimable_bytes = usage.freed(s, &BTreeSet::from([i]));
-            }
-            finding.reclaimable_bytes += removal.reclaimable_bytes;
-            finding.removals.push(removal);
-        }
-        images.push(finding);
-    }
+    let mut images: Vec<ImageFinding> = drafts
+        .into_iter()
+        .map(|(finding, removals)| price(finding, removals, &usage))
+        .collect();
     images.sort_by(|a, b| {
         b.verdict
             .cmp(&a.verdict)
@@ -131,6 +48,124 @@ pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
     });
 
     let reclaimable_bytes = usage.freed_all(&plan);
+    let (verdict, findings) = node_verdict(stores, inventories, &images);
+    Judgement {
+        images,
+        verdict,
+        reclaimable_bytes,
+        findings,
+    }
+}
+
+/// A removal not yet priced, with the (store, image) it removes.
+type DraftRemoval = (usize, usize, Removal);
+
+/// One identity group's finding, its removals still unpriced: freed bytes
+/// need every group's plan first. Unpinned removals join `plan`.
+fn draft(
+    stores: &[Store],
+    inventories: &[StoreInventory],
+    members: &[(usize, usize)],
+    plan: &mut [BTreeSet<usize>],
+) -> (ImageFinding, Vec<DraftRemoval>) {
+    let complete = |&(s, i): &(usize, usize)| inventories[s].images[i].missing.is_empty();
+    let holding = stores_of(members.iter());
+    // Only whole copies count: a copy missing a layer is no proof of a
+    // duplicate, and removing it frees an amount nobody can measure.
+    let whole = stores_of(members.iter().filter(|m| complete(m)));
+    let incomplete: Vec<usize> = holding
+        .iter()
+        .copied()
+        .filter(|s| !whole.contains(s))
+        .collect();
+    let (first_store, first_image) = members[0];
+    let image = &inventories[first_store].images[first_image];
+    let keep = pick_keep(stores, if whole.is_empty() { &holding } else { &whole });
+    let basis = if whole.is_empty() { vec![keep] } else { whole };
+    let (verdict, mut reason) = classify(stores, &basis, keep);
+    if let Some(why) = incomplete_note(stores, inventories, members, &incomplete) {
+        reason.push_str(&why);
+    }
+    let mut removals = Vec::new();
+    if verdict == Verdict::Duplicate {
+        let removable = |(s, i): &&(usize, usize)| *s != keep && complete(&(*s, *i));
+        for &(s, i) in members.iter().filter(removable) {
+            let removal = removal(&stores[s], &inventories[s], i);
+            if removal.pinned_by.is_empty() {
+                plan[s].insert(i);
+            }
+            removals.push((s, i, removal));
+        }
+    }
+    let tags: BTreeSet<String> = members
+        .iter()
+        .flat_map(|(s, i)| inventories[*s].images[*i].tags.clone())
+        .collect();
+    let digests: BTreeSet<String> = members
+        .iter()
+        .flat_map(|(s, i)| inventories[*s].images[*i].repo_digests.clone())
+        .collect();
+    let finding = ImageFinding {
+        id: image.id.clone(),
+        tags: tags.into_iter().collect(),
+        verdict,
+        stores: holding.iter().map(|s| stores[*s].id.clone()).collect(),
+        reclaimable_bytes: 0,
+        reason,
+        diff_ids: image.diff_ids.clone(),
+        repo_digests: digests.into_iter().collect(),
+        removals: Vec::new(),
+        layers: layer_copies(stores, inventories, members),
+        incomplete_in: incomplete.iter().map(|s| stores[*s].id.clone()).collect(),
+    };
+    (finding, removals)
+}
+
+/// Removing image `i` from `store`, by its tags (its id when untagged),
+/// with the containers that pin it; not yet priced.
+fn removal(store: &Store, inv: &StoreInventory, i: usize) -> Removal {
+    let copy = &inv.images[i];
+    let pinned_by: Vec<String> = inv
+        .containers
+        .iter()
+        .filter(|c| {
+            c.image_id.as_deref() == Some(copy.id.as_str()) && c.namespace == copy.namespace
+        })
+        .map(|c| c.name.clone())
+        .collect();
+    let refs = if copy.tags.is_empty() {
+        vec![copy.id.clone()]
+    } else {
+        copy.tags.clone()
+    };
+    Removal {
+        store: store.id.clone(),
+        namespace: copy.namespace.clone(),
+        refs,
+        reclaimable_bytes: 0,
+        pinned_by,
+    }
+}
+
+/// Prices each unpinned removal alone, and the finding as their sum.
+fn price(mut finding: ImageFinding, removals: Vec<DraftRemoval>, usage: &Usage) -> ImageFinding {
+    for (s, i, mut removal) in removals {
+        if removal.pinned_by.is_empty() {
+            removal.reclaimable_bytes = usage.freed(s, &BTreeSet::from([i]));
+        }
+        finding.reclaimable_bytes += removal.reclaimable_bytes;
+        finding.removals.push(removal);
+    }
+    finding
+}
+
+/// The node's verdict (its worst image, or orphan-store when a stopped
+/// runtime still holds images) and the store-level findings behind it.
+fn node_verdict(
+    stores: &[Store],
+    inventories: &[StoreInventory],
+    images: &[ImageFinding],
+) -> (Verdict, Vec<String>) {
     let mut findings = Vec::new();
     let mut verdict = images
         .iter()
@@ -150,12 +185,7 @@ pub fn judge(stores: &[Store], inventories: &[StoreInventory]) -> Judgement {
             ));
         }
     }
-    Judgement {
-        images,
-        verdict,
-        reclaimable_bytes,
-        findings,
-    }
+    (verdict, findings)
 }
 
 /// The distinct stores of some (store, image) pairs, in store order.

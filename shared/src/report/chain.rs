@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use comfy_table::Table;
 
 use super::{or_dash, sanitize, table};
-use crate::model::chain::{Chain, Hop};
+use crate::model::chain::{Chain, Hop, OtherRuntime};
 
 fn hop_table(hops: &[Hop]) -> Table {
     let mut t = table(&[
@@ -68,6 +68,54 @@ fn evidence_lines(out: &mut String, hops: &[Hop]) {
 /// The text view: endpoints, one line per hop, the store, the others.
 pub fn chain_text(chain: &Chain) -> String {
     let mut out = String::new();
+    endpoint_lines(&mut out, chain);
+    out.push('\n');
+    if chain.hops.is_empty() {
+        out.push_str("no hops: crictl reaches no runtime\n");
+    } else {
+        let _ = writeln!(out, "{}", hop_table(&chain.hops));
+    }
+    if !chain.image_hops.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nIMAGE ENDPOINT CHAIN\n{}",
+            hop_table(&chain.image_hops)
+        );
+    }
+    match &chain.store {
+        Some(s) => {
+            let ns = s
+                .namespace
+                .as_deref()
+                .map(|n| format!(", namespace {n}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "\nSTORE  {}  ({}{ns}, {:?})",
+                sanitize(&s.path),
+                s.runtime.as_str(),
+                s.confidence
+            );
+        }
+        None => out.push_str("\nSTORE  unknown\n"),
+    }
+    out.push_str("\nEVIDENCE\n");
+    evidence_lines(&mut out, &chain.hops);
+    if !chain.image_hops.is_empty() {
+        out.push_str("IMAGE ENDPOINT EVIDENCE\n");
+        evidence_lines(&mut out, &chain.image_hops);
+    }
+    out.push_str("\nOTHER RUNTIMES (not on crictl's chain)\n");
+    others_table(&mut out, &chain.others);
+    for w in &chain.warnings {
+        let _ = writeln!(out, "\nwarning: {}", sanitize(w));
+    }
+    out
+}
+
+/// What crictl resolved: both endpoints, its config file, k3s's own
+/// crictl, and each default endpoint probed.
+fn endpoint_lines(out: &mut String, chain: &Chain) {
     let endpoint = |e: &crate::model::chain::EndpointRef| {
         format!(
             "{}  ({}: {})",
@@ -113,65 +161,28 @@ pub fn chain_text(chain: &Chain) -> String {
             p.endpoint, p.elapsed_ms
         );
     }
-    out.push('\n');
-    if chain.hops.is_empty() {
-        out.push_str("no hops: crictl reaches no runtime\n");
-    } else {
-        let _ = writeln!(out, "{}", hop_table(&chain.hops));
-    }
-    if !chain.image_hops.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nIMAGE ENDPOINT CHAIN\n{}",
-            hop_table(&chain.image_hops)
-        );
-    }
-    match &chain.store {
-        Some(s) => {
-            let ns = s
-                .namespace
-                .as_deref()
-                .map(|n| format!(", namespace {n}"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "\nSTORE  {}  ({}{ns}, {:?})",
-                sanitize(&s.path),
-                s.runtime.as_str(),
-                s.confidence
-            );
-        }
-        None => out.push_str("\nSTORE  unknown\n"),
-    }
-    out.push_str("\nEVIDENCE\n");
-    evidence_lines(&mut out, &chain.hops);
-    if !chain.image_hops.is_empty() {
-        out.push_str("IMAGE ENDPOINT EVIDENCE\n");
-        evidence_lines(&mut out, &chain.image_hops);
-    }
-    out.push_str("\nOTHER RUNTIMES (not on crictl's chain)\n");
-    if chain.others.is_empty() {
+}
+
+/// The runtimes off crictl's chain, or `none`.
+fn others_table(out: &mut String, others: &[OtherRuntime]) {
+    if others.is_empty() {
         out.push_str("none\n");
-    } else {
-        let mut t = table(&["KIND", "ENDPOINT", "ROOT", "RUNNING", "PID", "NAMESPACES"]);
-        for o in &chain.others {
-            t.add_row(vec![
-                o.kind.as_str().to_string(),
-                or_dash(o.endpoint.as_deref()),
-                or_dash(o.root.as_deref()),
-                if o.running { "yes" } else { "no" }.to_string(),
-                o.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
-                if o.namespaces.is_empty() {
-                    "-".into()
-                } else {
-                    sanitize(&o.namespaces.join(","))
-                },
-            ]);
-        }
-        let _ = writeln!(out, "{t}");
+        return;
     }
-    for w in &chain.warnings {
-        let _ = writeln!(out, "\nwarning: {}", sanitize(w));
+    let mut t = table(&["KIND", "ENDPOINT", "ROOT", "RUNNING", "PID", "NAMESPACES"]);
+    for o in others {
+        t.add_row(vec![
+            o.kind.as_str().to_string(),
+            or_dash(o.endpoint.as_deref()),
+            or_dash(o.root.as_deref()),
+            if o.running { "yes" } else { "no" }.to_string(),
+            o.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+            if o.namespaces.is_empty() {
+                "-".into()
+            } else {
+                sanitize(&o.namespaces.join(","))
+            },
+        ]);
     }
-    out
+    let _ = writeln!(out, "{t}");
 }

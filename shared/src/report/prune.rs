@@ -9,30 +9,61 @@ fn signed(bytes: i64) -> String {
     format!("{sign}{}", human_bytes(bytes.unsigned_abs()))
 }
 
+/// A copy as people know it: its first tag, else its id.
+fn name(image: &str, tags: &[String]) -> String {
+    sanitize(tags.first().map_or(image, String::as_str))
+}
+
 pub fn prune_report_text(report: &PruneReport) -> String {
-    let name = |image: &str, tags: &[String]| sanitize(tags.first().map_or(image, String::as_str));
     let mut out = format!("NODE {}\n", sanitize(&report.node));
-    if !report.removed.is_empty() {
-        let mut t = table(&[
-            "REMOVED",
-            "STORE",
-            "NAMES",
-            "PREDICTED",
-            "MEASURED (du)",
-            "FREE SPACE (statfs)",
-        ]);
-        for r in &report.removed {
-            t.add_row(vec![
-                name(&r.image, &r.tags),
-                sanitize(&r.store),
-                r.names.len().to_string(),
-                human_bytes(r.predicted_bytes),
-                human_bytes(r.measured_bytes),
-                signed(r.free_bytes_delta),
-            ]);
-        }
-        out.push_str(&format!("\n{t}\n"));
+    removed_table(&mut out, report);
+    leftover_lines(&mut out, report);
+    kept_and_failed_tables(&mut out, report);
+    let totals = &report.totals;
+    out.push_str(&format!(
+        "\nTOTAL removed {}, kept {}, failed {}: predicted {}, measured {} (du), free space {}\n",
+        totals.removed,
+        totals.skipped,
+        totals.failed,
+        human_bytes(totals.predicted_bytes),
+        human_bytes(totals.measured_bytes),
+        signed(totals.free_bytes_delta)
+    ));
+    if report.interrupted {
+        out.push_str("INTERRUPTED: the copies after the current one were not started; run the prune again to continue\n");
     }
+    proof_lines(&mut out, report);
+    out
+}
+
+/// Each removed copy, its predicted bytes next to the measured ones.
+fn removed_table(out: &mut String, report: &PruneReport) {
+    if report.removed.is_empty() {
+        return;
+    }
+    let mut t = table(&[
+        "REMOVED",
+        "STORE",
+        "NAMES",
+        "PREDICTED",
+        "MEASURED (du)",
+        "FREE SPACE (statfs)",
+    ]);
+    for r in &report.removed {
+        t.add_row(vec![
+            name(&r.image, &r.tags),
+            sanitize(&r.store),
+            r.names.len().to_string(),
+            human_bytes(r.predicted_bytes),
+            human_bytes(r.measured_bytes),
+            signed(r.free_bytes_delta),
+        ]);
+    }
+    out.push_str(&format!("\n{t}\n"));
+}
+
+/// Each removed leftover store, with the checks that cleared it.
+fn leftover_lines(out: &mut String, report: &PruneReport) {
     for l in &report.leftover_stores {
         out.push_str(&format!(
             "\nLEFTOVER STORE {} removed: predicted {}, measured {} (du), free space {}\n",
@@ -45,6 +76,10 @@ pub fn prune_report_text(report: &PruneReport) -> String {
             out.push_str(&format!("  checked: {}\n", sanitize(check)));
         }
     }
+}
+
+/// The copies kept (and why), then those whose removal failed.
+fn kept_and_failed_tables(out: &mut String, report: &PruneReport) {
     if !report.skipped.is_empty() {
         let mut t = table(&["KEPT", "STORE", "REASON", "WHY"]);
         for s in &report.skipped {
@@ -70,42 +105,33 @@ pub fn prune_report_text(report: &PruneReport) -> String {
         }
         out.push_str(&format!("\n{t}\n"));
     }
-    let totals = &report.totals;
-    out.push_str(&format!(
-        "\nTOTAL removed {}, kept {}, failed {}: predicted {}, measured {} (du), free space {}\n",
-        totals.removed,
-        totals.skipped,
-        totals.failed,
-        human_bytes(totals.predicted_bytes),
-        human_bytes(totals.measured_bytes),
-        signed(totals.free_bytes_delta)
-    ));
-    if report.interrupted {
-        out.push_str("INTERRUPTED: the copies after the current one were not started; run the prune again to continue\n");
-    }
-    if let Some(proof) = &report.proof {
-        for k in &proof.kept {
-            let state = if k.missing_after.is_empty() {
-                "all present"
-            } else {
-                "MISSING"
-            };
-            out.push_str(&format!(
-                "PROOF kept copies in {}: {} image(s) {state}, their layers {} before, {} after; the store's du {} before, {} after\n",
-                sanitize(&k.store),
-                k.images.len(),
-                human_bytes(k.copy_bytes_before),
-                human_bytes(k.copy_bytes_after),
-                human_bytes(k.du_before),
-                human_bytes(k.du_after)
-            ));
-        }
+}
+
+/// The rescan's proof: the kept copies are whole, and what is reclaimable now.
+fn proof_lines(out: &mut String, report: &PruneReport) {
+    let Some(proof) = &report.proof else {
+        return;
+    };
+    for k in &proof.kept {
+        let state = if k.missing_after.is_empty() {
+            "all present"
+        } else {
+            "MISSING"
+        };
         out.push_str(&format!(
-            "PROOF rescan: reclaimable {} before, {} after; {} removed image(s) still duplicate\n",
-            human_bytes(proof.reclaimable_before),
-            human_bytes(proof.reclaimable_after),
-            proof.still_duplicate.len()
+            "PROOF kept copies in {}: {} image(s) {state}, their layers {} before, {} after; the store's du {} before, {} after\n",
+            sanitize(&k.store),
+            k.images.len(),
+            human_bytes(k.copy_bytes_before),
+            human_bytes(k.copy_bytes_after),
+            human_bytes(k.du_before),
+            human_bytes(k.du_after)
         ));
     }
-    out
+    out.push_str(&format!(
+        "PROOF rescan: reclaimable {} before, {} after; {} removed image(s) still duplicate\n",
+        human_bytes(proof.reclaimable_before),
+        human_bytes(proof.reclaimable_after),
+        proof.still_duplicate.len()
+    ));
 }

@@ -12,12 +12,12 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::Sim;
 use super::routes::ListParams;
 use super::status::ApiError;
-use super::store::{ChangeType, Kind};
+use super::store::{Change, ChangeType, Kind};
 
 struct Watcher {
     kind: Kind,
@@ -60,7 +60,7 @@ pub fn serve(
     drop_after: Option<usize>,
 ) -> Response {
     let (tx, rx) = mpsc::channel::<Bytes>(256);
-    let mut w = Watcher {
+    let w = Watcher {
         kind,
         ns,
         p,
@@ -68,68 +68,9 @@ pub fn serve(
         sent: 0,
         drop_after,
     };
-    let mut changes = sim.store.subscribe();
-    let mut closing = sim.closing();
-    tokio::spawn(async move {
-        let rv_param = w.p.resource_version.clone();
-        let initial = rv_param.is_empty() || rv_param == "0";
-        let mut cursor: u64 = if initial {
-            let (items, rv) = sim.store.list(w.kind, w.ns.as_deref());
-            for o in &items {
-                if w.p.matches(o) && !w.send("ADDED", o).await {
-                    return;
-                }
-            }
-            rv
-        } else {
-            match rv_param.parse::<u64>() {
-                Ok(rv) => rv,
-                Err(_) => {
-                    let st = ApiError::bad_request(format!("invalid resource version: {rv_param}"))
-                        .status();
-                    w.send("ERROR", &st).await;
-                    return;
-                }
-            }
-        };
-        let timeout = tokio::time::sleep(Duration::from_secs(w.p.timeout_seconds.unwrap_or(1800)));
-        tokio::pin!(timeout);
-        loop {
-            match sim.store.changes_since(cursor) {
-                Err(oldest) => {
-                    w.send("ERROR", &expired(cursor, oldest)).await;
-                    return;
-                }
-                Ok(list) => {
-                    for c in list {
-                        cursor = c.rv;
-                        if c.kind != w.kind || !w.in_scope(&c.object) {
-                            continue;
-                        }
-                        let now_in = w.p.matches(&c.object);
-                        let was_in = c.prev.as_ref().is_some_and(|p| w.p.matches(p));
-                        let typ = match (c.typ, was_in, now_in) {
-                            (ChangeType::Added, _, true) => "ADDED",
-                            (ChangeType::Modified, true, true) => "MODIFIED",
-                            (ChangeType::Modified, false, true) => "ADDED",
-                            (ChangeType::Modified, true, false) => "DELETED",
-                            (ChangeType::Deleted, true, _) => "DELETED",
-                            _ => continue,
-                        };
-                        if !w.send(typ, &c.object).await {
-                            return;
-                        }
-                    }
-                }
-            }
-            tokio::select! {
-                r = changes.changed() => if r.is_err() { return },
-                _ = &mut timeout => return,
-                _ = w.tx.closed() => return,
-                _ = closing.changed() => return,
-            }
-        }
-    });
+    let changes = sim.store.subscribe();
+    let closing = sim.closing();
+    tokio::spawn(watch(sim, w, changes, closing));
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await
@@ -146,4 +87,86 @@ pub fn serve(
         HeaderValue::from_static("no-cache, private"),
     );
     resp
+}
+
+/// Sends the watch's events until it times out, the client goes, the
+/// server closes, or its history is gone (410).
+async fn watch(
+    sim: Arc<Sim>,
+    mut w: Watcher,
+    mut changes: watch::Receiver<u64>,
+    mut closing: watch::Receiver<bool>,
+) {
+    let Some(mut cursor) = start(&sim, &mut w).await else {
+        return;
+    };
+    let timeout = tokio::time::sleep(Duration::from_secs(w.p.timeout_seconds.unwrap_or(1800)));
+    tokio::pin!(timeout);
+    loop {
+        match sim.store.changes_since(cursor) {
+            Err(oldest) => {
+                w.send("ERROR", &expired(cursor, oldest)).await;
+                return;
+            }
+            Ok(list) => {
+                for c in list {
+                    cursor = c.rv;
+                    let Some(typ) = event_type(&w, &c) else {
+                        continue;
+                    };
+                    if !w.send(typ, &c.object).await {
+                        return;
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            r = changes.changed() => if r.is_err() { return },
+            _ = &mut timeout => return,
+            _ = w.tx.closed() => return,
+            _ = closing.changed() => return,
+        }
+    }
+}
+
+/// The resourceVersion to watch from: with none (or "0"), the current list
+/// is sent as ADDED first. `None` when the watch has ended already.
+async fn start(sim: &Sim, w: &mut Watcher) -> Option<u64> {
+    let rv_param = w.p.resource_version.clone();
+    if rv_param.is_empty() || rv_param == "0" {
+        let (items, rv) = sim.store.list(w.kind, w.ns.as_deref());
+        for o in &items {
+            if w.p.matches(o) && !w.send("ADDED", o).await {
+                return None;
+            }
+        }
+        return Some(rv);
+    }
+    match rv_param.parse::<u64>() {
+        Ok(rv) => Some(rv),
+        Err(_) => {
+            let st =
+                ApiError::bad_request(format!("invalid resource version: {rv_param}")).status();
+            w.send("ERROR", &st).await;
+            None
+        }
+    }
+}
+
+/// The event a change is to this watch: an object entering its selection
+/// is ADDED, one leaving it DELETED; `None` when it does not concern it.
+fn event_type(w: &Watcher, c: &Change) -> Option<&'static str> {
+    if c.kind != w.kind || !w.in_scope(&c.object) {
+        return None;
+    }
+    let now_in = w.p.matches(&c.object);
+    let was_in = c.prev.as_ref().is_some_and(|p| w.p.matches(p));
+    Some(match (c.typ, was_in, now_in) {
+        (ChangeType::Added, _, true) => "ADDED",
+        (ChangeType::Modified, true, true) => "MODIFIED",
+        (ChangeType::Modified, false, true) => "ADDED",
+        (ChangeType::Modified, true, false) => "DELETED",
+        (ChangeType::Deleted, true, _) => "DELETED",
+        _ => return None,
+    })
 }

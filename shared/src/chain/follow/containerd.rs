@@ -4,8 +4,8 @@ use std::path::Path;
 
 use super::store;
 use crate::chain::k3s::K3sView;
-use crate::chain::setting::{flag_or, pick};
-use crate::host::daemon_config::{self, ContainerdToml};
+use crate::chain::setting::{flag_or, pick, read_config};
+use crate::host::daemon_config::ContainerdToml;
 use crate::host::defaults as d;
 use crate::host::process::Process;
 use crate::host::view::HostView;
@@ -31,54 +31,34 @@ pub(super) async fn ask_containerd(
     })
 }
 
+/// What is known of a containerd before its hop is filled: its socket, the
+/// process listening there, the namespace its client uses (and why), and
+/// the `api` answer (see [`ask_containerd`]).
+pub(super) struct SeenContainerd<'a> {
+    pub(super) socket: &'a Path,
+    pub(super) process: Option<&'a Process>,
+    pub(super) namespace: Sourced<String>,
+    pub(super) api: Option<Result<ContainerdInfo, RuntimeError>>,
+}
+
 /// Fills a containerd hop (version, root, namespace) from its process,
-/// config and `api` answer (see [`ask_containerd`]), and returns its store.
+/// config and API answer, and returns its store.
 pub(super) fn describe_containerd(
     node: &HostView,
     hop: &mut Hop,
-    socket: &Path,
-    process: Option<&Process>,
-    namespace: Sourced<String>,
-    api: Option<Result<ContainerdInfo, RuntimeError>>,
+    seen: SeenContainerd<'_>,
     warnings: &mut Vec<String>,
 ) -> Option<StoreRef> {
+    let SeenContainerd {
+        socket,
+        process,
+        namespace,
+        api,
+    } = seen;
     let cmd = process.map(|p| &p.cmdline);
     let config_path = flag_or(cmd, &["-c", "--config"], d::CONTAINERD_CONFIG);
-    let toml = match daemon_config::read(
-        &node.host,
-        Path::new(&config_path.value),
-        ContainerdToml::parse,
-    ) {
-        Ok(v) => v,
-        Err(e) => {
-            warnings.push(crate::model::causes::joined(&e));
-            None
-        }
-    };
-    let api = match api {
-        None => None,
-        Some(answer) => match answer {
-            Ok(i) => {
-                hop.prove(
-                    Source::Api,
-                    format!(
-                        "containerd Version {} ({}); namespaces [{}]",
-                        i.version,
-                        i.revision,
-                        i.namespaces.join(", ")
-                    ),
-                );
-                hop.version = Some(i.version.clone());
-                hop.api_version
-                    .get_or_insert_with(|| "containerd.services.v1".into());
-                Some(i)
-            }
-            Err(e) => {
-                hop.fail(e);
-                None
-            }
-        },
-    };
+    let toml = read_config(node, &config_path.value, ContainerdToml::parse, warnings);
+    let api = record_api(hop, api);
     let root = match api.as_ref().and_then(|i| i.root.clone()) {
         Some(r) => Sourced::new(
             r.display().to_string(),
@@ -99,25 +79,7 @@ pub(super) fn describe_containerd(
         root.source,
         format!("root {} ({})", root.value, root.detail),
     );
-    let mut ns_evidence = namespace.evidence();
-    if let Some(i) = &api {
-        if i.namespaces.contains(&namespace.value) {
-            ns_evidence = Evidence::new(
-                Source::Api,
-                format!(
-                    "namespace {} exists in this containerd ({})",
-                    namespace.value, namespace.detail
-                ),
-            );
-        } else {
-            warnings.push(format!(
-                "containerd at {} has no namespace {} yet (it has [{}])",
-                socket.display(),
-                namespace.value,
-                i.namespaces.join(", ")
-            ));
-        }
-    }
+    let ns_evidence = namespace_evidence(&namespace, api.as_ref(), socket, warnings);
     hop.namespace = Some(namespace.value.clone());
     hop.evidence.push(ns_evidence.clone());
     hop.confidence = confidence_of(&hop.evidence);
@@ -130,6 +92,66 @@ pub(super) fn describe_containerd(
         Some("overlayfs".into()),
         evidence,
     ))
+}
+
+/// Writes containerd's `Version` answer into the hop, or its error; the
+/// answer is kept for the root and namespaces it names.
+fn record_api(
+    hop: &mut Hop,
+    api: Option<Result<ContainerdInfo, RuntimeError>>,
+) -> Option<ContainerdInfo> {
+    match api? {
+        Ok(i) => {
+            hop.prove(
+                Source::Api,
+                format!(
+                    "containerd Version {} ({}); namespaces [{}]",
+                    i.version,
+                    i.revision,
+                    i.namespaces.join(", ")
+                ),
+            );
+            hop.version = Some(i.version.clone());
+            hop.api_version
+                .get_or_insert_with(|| "containerd.services.v1".into());
+            Some(i)
+        }
+        Err(e) => {
+            hop.fail(e);
+            None
+        }
+    }
+}
+
+/// The namespace as proven by the API when containerd has it; a namespace
+/// it lacks keeps its own evidence and earns a warning, as it may simply
+/// not have been created yet.
+fn namespace_evidence(
+    namespace: &Sourced<String>,
+    api: Option<&ContainerdInfo>,
+    socket: &Path,
+    warnings: &mut Vec<String>,
+) -> Evidence {
+    let Some(i) = api else {
+        return namespace.evidence();
+    };
+    if i.namespaces.contains(&namespace.value) {
+        Evidence::new(
+            Source::Api,
+            format!(
+                "namespace {} exists in this containerd ({})",
+                namespace.value, namespace.detail
+            ),
+        )
+    } else {
+        warnings.push(format!(
+            "containerd at {} has no namespace {} yet (it has [{}])",
+            socket.display(),
+            namespace.value,
+            i.namespaces.join(", ")
+        ));
+        namespace.evidence()
+    }
 }
 
 /// The root a containerd serving `socket` has by default: k3s's, rke2's,

@@ -2,16 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-use super::containerd::ask_containerd;
+use super::containerd::{SeenContainerd, ask_containerd};
 use super::{Followed, Next, describe_containerd, see_process, store};
 use crate::chain::k3s::K3sView;
-use crate::chain::setting::{flag_or, pick};
-use crate::host::daemon_config::{self, DaemonJson};
+use crate::chain::setting::{flag_or, pick, read_config};
+use crate::host::cmdline::Cmdline;
+use crate::host::daemon_config::DaemonJson;
 use crate::host::defaults as d;
 use crate::host::process::Process;
 use crate::host::view::HostView;
-use crate::model::chain::{Hop, HopKind};
+use crate::model::chain::{Hop, HopKind, StoreRef};
 use crate::model::evidence::{Evidence, Source, Sourced};
+use crate::runtime::containerd::ContainerdInfo;
 use crate::runtime::{Connections, RuntimeError, docker};
 
 /// What a cri-dockerd's process (or the defaults) says about it: where its
@@ -108,9 +110,9 @@ pub(super) fn cri_dockerd_next(node: &HostView, process: Option<&Process>) -> Cr
 /// so `docker info` and containerd's calls are asked at the same time.
 pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Next) -> Followed {
     let mut out = Followed::default();
+    let mut hop = Hop::new(HopKind::Dockerd, &next.url);
+    hop.prove(next.why.source, next.why.detail);
     let Some(path) = d::unix_path(&next.url).map(PathBuf::from) else {
-        let mut hop = Hop::new(HopKind::Dockerd, &next.url);
-        hop.prove(next.why.source, next.why.detail);
         hop.fail(format!(
             "docker endpoint {} is not a unix socket; imgdup only follows unix sockets",
             next.url
@@ -118,21 +120,97 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
         out.hops.push(hop);
         return out;
     };
-    let mut hop = Hop::new(HopKind::Dockerd, &next.url);
-    hop.prove(next.why.source, next.why.detail);
     let process = see_process(node, &mut hop, &path);
     let cmd = process.map(|p| &p.cmdline);
     let config_path = flag_or(cmd, &["--config-file"], d::DOCKER_CONFIG);
-    let daemon_json =
-        match daemon_config::read(&node.host, Path::new(&config_path.value), DaemonJson::parse) {
-            Ok(v) => v,
-            Err(e) => {
-                out.warnings.push(crate::model::causes::joined(&e));
-                None
-            }
-        };
+    let daemon_json = read_config(
+        node,
+        &config_path.value,
+        DaemonJson::parse,
+        &mut out.warnings,
+    );
     let json = daemon_json.as_ref();
-    let containerd_sock = match cmd
+    let containerd_sock = dockerd_containerd(node, cmd, json);
+    let sock = PathBuf::from(&containerd_sock.value);
+    let (info, containerd_api) = tokio::join!(
+        ask_docker(node, conns, &path),
+        ask_containerd(node, conns, &sock)
+    );
+
+    let info = record_info(&mut hop, info);
+    let (root, driver) = root_and_driver(info.as_ref(), cmd, json, &config_path.value);
+    hop.root = Some(root.value.clone());
+    hop.driver = driver.clone();
+
+    let namespace = pick(
+        cmd,
+        &["--containerd-namespace"],
+        json.and_then(|j| j.containerd_namespace.as_deref()),
+        &config_path.value,
+        "containerd-namespace",
+        d::DOCKER_NAMESPACE,
+    );
+
+    let containerd_store = info
+        .as_ref()
+        .map(|i| i.uses_containerd_image_store())
+        .or_else(|| json.and_then(DaemonJson::containerd_snapshotter))
+        .unwrap_or(false);
+    if !containerd_store {
+        if let Some(driver) = &driver {
+            out.store = Some(graph_driver_store(node, &root, driver, info.as_ref()));
+        }
+    } else {
+        hop.prove(Source::Api, "docker info DriverStatus driver-type io.containerd.snapshotter.v1: images live in containerd (containerd image store)");
+    }
+    out.hops.push(hop);
+
+    let (next_hop, store) = containerd_hop(
+        node,
+        &containerd_sock,
+        namespace,
+        containerd_api,
+        &mut out.warnings,
+    );
+    if containerd_store {
+        out.store = store;
+    }
+    out.hops.push(next_hop);
+    out
+}
+
+/// The hop of the containerd dockerd runs on, and its store (the image
+/// store only when dockerd uses containerd's).
+fn containerd_hop(
+    node: &HostView,
+    socket: &Sourced<String>,
+    namespace: Sourced<String>,
+    api: Option<Result<ContainerdInfo, RuntimeError>>,
+    warnings: &mut Vec<String>,
+) -> (Hop, Option<StoreRef>) {
+    let sock = Path::new(&socket.value);
+    let mut hop = Hop::new(HopKind::Containerd, d::unix_url(&socket.value));
+    hop.prove(socket.source, socket.detail.clone());
+    let process = see_process(node, &mut hop, sock);
+    let seen = SeenContainerd {
+        socket: sock,
+        process,
+        namespace,
+        api,
+    };
+    let store = describe_containerd(node, &mut hop, seen, warnings);
+    (hop, store)
+}
+
+/// The containerd dockerd runs on: `--containerd`, then daemon.json's
+/// `containerd`, then the system one if its socket exists, else the one
+/// dockerd starts itself.
+fn dockerd_containerd(
+    node: &HostView,
+    cmd: Option<&Cmdline>,
+    json: Option<&DaemonJson>,
+) -> Sourced<String> {
+    match cmd
         .and_then(|c| c.value(&["--containerd"]))
         .map(|v| (v, Source::ProcessCmdline))
         .or_else(|| {
@@ -156,16 +234,17 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
                 d::CONTAINERD_SOCKET
             ),
         ),
-    };
-    let sock = PathBuf::from(&containerd_sock.value);
-    let (info, containerd_api) = tokio::join!(
-        ask_docker(node, conns, &path),
-        ask_containerd(node, conns, &sock)
-    );
+    }
+}
 
-    let info = match info {
-        None => None,
-        Some(Ok(i)) => {
+/// Writes `docker info` into the hop, or its error; the answer is kept for
+/// the root, driver and image store it names.
+fn record_info(
+    hop: &mut Hop,
+    info: Option<Result<docker::DockerInfo, RuntimeError>>,
+) -> Option<docker::DockerInfo> {
+    match info? {
+        Ok(i) => {
             hop.prove(
                 Source::Api,
                 format!(
@@ -177,12 +256,22 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
             hop.api_version = Some(i.api_version.clone());
             Some(i)
         }
-        Some(Err(e)) => {
+        Err(e) => {
             hop.fail(e);
             None
         }
-    };
-    let root = match &info {
+    }
+}
+
+/// dockerd's data root and storage driver: `docker info`'s, else its
+/// flags, daemon.json and defaults.
+fn root_and_driver(
+    info: Option<&docker::DockerInfo>,
+    cmd: Option<&Cmdline>,
+    json: Option<&DaemonJson>,
+    config_path: &str,
+) -> (Sourced<String>, Option<String>) {
+    let root = match info {
         Some(i) if !i.root_dir.is_empty() => {
             Sourced::new(i.root_dir.clone(), Source::Api, "docker info DockerRootDir")
         }
@@ -190,77 +279,44 @@ pub(super) async fn follow_docker(node: &HostView, conns: &Connections, next: Ne
             cmd,
             &["--data-root", "-g", "--graph"],
             json.and_then(DaemonJson::data_root),
-            &config_path.value,
+            config_path,
             "data-root",
             d::DOCKER_ROOT,
         ),
     };
-    hop.root = Some(root.value.clone());
     let driver = info
-        .as_ref()
         .map(|i| i.driver.clone())
         .filter(|v| !v.is_empty())
         .or_else(|| cmd.and_then(|c| c.value(&["--storage-driver", "-s"])));
-    hop.driver = driver.clone();
+    (root, driver)
+}
 
-    let namespace = pick(
-        cmd,
-        &["--containerd-namespace"],
-        json.and_then(|j| j.containerd_namespace.as_deref()),
-        &config_path.value,
-        "containerd-namespace",
-        d::DOCKER_NAMESPACE,
-    );
-
-    let containerd_store = info
-        .as_ref()
-        .map(|i| i.uses_containerd_image_store())
-        .or_else(|| json.and_then(DaemonJson::containerd_snapshotter))
-        .unwrap_or(false);
-    if !containerd_store {
-        if let Some(driver) = &driver {
-            let path = format!("{}/{}", root.value.trim_end_matches('/'), driver);
-            let mut evidence = vec![root.evidence()];
-            if let Some(i) = &info {
-                evidence.push(Evidence::new(
-                    Source::Api,
-                    format!(
-                        "docker info Driver {} (graph driver: layers under the data root)",
-                        i.driver
-                    ),
-                ));
-            }
-            out.store = Some(store(
-                node,
-                &path,
-                HopKind::Dockerd,
-                None,
-                Some(driver.clone()),
-                evidence,
-            ));
-        }
-    } else {
-        hop.prove(Source::Api, "docker info DriverStatus driver-type io.containerd.snapshotter.v1: images live in containerd (containerd image store)");
+/// A graph driver keeps the layers in `<data root>/<driver>`.
+fn graph_driver_store(
+    node: &HostView,
+    root: &Sourced<String>,
+    driver: &str,
+    info: Option<&docker::DockerInfo>,
+) -> StoreRef {
+    let path = format!("{}/{}", root.value.trim_end_matches('/'), driver);
+    let mut evidence = vec![root.evidence()];
+    if let Some(i) = info {
+        evidence.push(Evidence::new(
+            Source::Api,
+            format!(
+                "docker info Driver {} (graph driver: layers under the data root)",
+                i.driver
+            ),
+        ));
     }
-    out.hops.push(hop);
-
-    let mut next_hop = Hop::new(HopKind::Containerd, d::unix_url(&containerd_sock.value));
-    next_hop.prove(containerd_sock.source, containerd_sock.detail.clone());
-    let process = see_process(node, &mut next_hop, &sock);
-    let store = describe_containerd(
+    store(
         node,
-        &mut next_hop,
-        &sock,
-        process,
-        namespace,
-        containerd_api,
-        &mut out.warnings,
-    );
-    if containerd_store {
-        out.store = store;
-    }
-    out.hops.push(next_hop);
-    out
+        &path,
+        HopKind::Dockerd,
+        None,
+        Some(driver.to_string()),
+        evidence,
+    )
 }
 
 /// `docker info` on the dockerd at `socket`; `None` offline.

@@ -26,7 +26,7 @@ use crate::runtime::containerd::ContainerdInfo;
 use crate::runtime::cri::{CriClient, CriVersion};
 use crate::runtime::{Connections, RuntimeError};
 
-use self::containerd::{ask_containerd, describe_containerd};
+use self::containerd::{SeenContainerd, ask_containerd, describe_containerd};
 use self::docker::{CriDockerd, cri_dockerd_next, follow_docker};
 
 /// The hops behind one endpoint and the store they end in.
@@ -87,26 +87,96 @@ pub async fn follow_cri_on(
     let mut hop = Hop::new(HopKind::Unknown, url);
     hop.prove(why.source, why.detail);
     let process = see_process(node, &mut hop, &path);
-    let (answers, ahead) = if node.offline {
-        (None, Ahead::Nothing)
-    } else {
-        let cri = cri_answers(node, conns, &path);
-        match cri_kind(None, process, &path) {
-            HopKind::CriDockerd => {
-                let cri_dockerd = cri_dockerd_next(node, process);
-                let leg = follow_docker(node, conns, cri_dockerd.next.clone());
-                let (answers, leg) = tokio::join!(cri, leg);
-                (Some(answers), Ahead::Docker(cri_dockerd, leg))
-            }
-            HopKind::Containerd => {
-                let (answers, api) = tokio::join!(cri, ask_containerd(node, conns, &path));
-                (Some(answers), Ahead::Containerd(api))
-            }
-            _ => (Some(cri.await), Ahead::Nothing),
+    let (answers, ahead) = ask_cri_and_ahead(node, conns, &path, process).await;
+    let (api_name, mountpoints) = record_cri(&mut hop, answers);
+    hop.kind = cri_kind(api_name.as_deref(), process, &path);
+    match hop.kind {
+        HopKind::CriDockerd => {
+            let (cri_dockerd, leg) = match ahead {
+                Ahead::Docker(cri_dockerd, leg) => (cri_dockerd, leg),
+                _ => follow_cri_dockerd(node, conns, process).await,
+            };
+            cri_dockerd.describe(&mut hop);
+            out.hops.push(hop);
+            out.take(leg);
         }
-    };
-    let mut mountpoints = Vec::new();
-    let mut api_name = None;
+        HopKind::Containerd => {
+            let api = match ahead {
+                Ahead::Containerd(api) => api,
+                _ => ask_containerd(node, conns, &path).await,
+            };
+            let namespace = Sourced::new(
+                d::CRI_NAMESPACE.to_string(),
+                Source::Default,
+                "the CRI plugin keeps Kubernetes images in namespace k8s.io",
+            );
+            let seen = SeenContainerd {
+                socket: &path,
+                process,
+                namespace,
+                api,
+            };
+            out.store = describe_containerd(node, &mut hop, seen, &mut out.warnings);
+            out.hops.push(hop);
+        }
+        HopKind::CriO => {
+            out.store = Some(crio_store(node, &mut hop, mountpoints));
+            out.hops.push(hop);
+        }
+        HopKind::Dockerd => {
+            hop.fail(format!("{url} is Docker's own API socket, not a CRI endpoint: crictl cannot use it. Point crictl at cri-dockerd (e.g. unix:///run/cri-dockerd.sock) instead"));
+            out.hops.push(hop);
+        }
+        HopKind::K3s | HopKind::Unknown => {
+            if hop.error.is_none() {
+                hop.fail("cannot tell which runtime serves this socket: no known process listens on it and the API gave no runtime name");
+            }
+            out.hops.push(hop);
+        }
+    }
+    out
+}
+
+/// The CRI answers (`None` offline), and, while they are on their way, the
+/// hop behind the CRI server that its process and path suggest.
+async fn ask_cri_and_ahead(
+    node: &HostView,
+    conns: &Connections,
+    path: &Path,
+    process: Option<&Process>,
+) -> (Option<CriAnswers>, Ahead) {
+    if node.offline {
+        return (None, Ahead::Nothing);
+    }
+    let cri = cri_answers(node, conns, path);
+    match cri_kind(None, process, path) {
+        HopKind::CriDockerd => {
+            let (answers, (cri_dockerd, leg)) =
+                tokio::join!(cri, follow_cri_dockerd(node, conns, process));
+            (Some(answers), Ahead::Docker(cri_dockerd, leg))
+        }
+        HopKind::Containerd => {
+            let (answers, api) = tokio::join!(cri, ask_containerd(node, conns, path));
+            (Some(answers), Ahead::Containerd(api))
+        }
+        _ => (Some(cri.await), Ahead::Nothing),
+    }
+}
+
+/// Where a cri-dockerd forwards to, and the Docker leg behind it.
+async fn follow_cri_dockerd(
+    node: &HostView,
+    conns: &Connections,
+    process: Option<&Process>,
+) -> (CriDockerd, Followed) {
+    let cri_dockerd = cri_dockerd_next(node, process);
+    let leg = follow_docker(node, conns, cri_dockerd.next.clone()).await;
+    (cri_dockerd, leg)
+}
+
+/// Writes the CRI answers into the hop, or their error; returns the
+/// runtime name (which decides the hop's kind) and the image mountpoints.
+fn record_cri(hop: &mut Hop, answers: Option<CriAnswers>) -> (Option<String>, Vec<String>) {
     match answers {
         Some(Ok((v, mounts))) => {
             hop.prove(
@@ -124,77 +194,31 @@ pub async fn follow_cri_on(
             }
             hop.version = Some(v.runtime_version);
             hop.api_version = Some(v.runtime_api_version);
-            api_name = Some(v.runtime_name);
-            mountpoints = mounts;
+            (Some(v.runtime_name), mounts)
         }
-        Some(Err(e)) => hop.fail(e),
-        None => {}
+        Some(Err(e)) => {
+            hop.fail(e);
+            (None, Vec::new())
+        }
+        None => (None, Vec::new()),
     }
-    hop.kind = cri_kind(api_name.as_deref(), process, &path);
-    match hop.kind {
-        HopKind::CriDockerd => {
-            let (cri_dockerd, leg) = match ahead {
-                Ahead::Docker(cri_dockerd, leg) => (cri_dockerd, leg),
-                _ => {
-                    let cri_dockerd = cri_dockerd_next(node, process);
-                    let leg = follow_docker(node, conns, cri_dockerd.next.clone()).await;
-                    (cri_dockerd, leg)
-                }
-            };
-            cri_dockerd.describe(&mut hop);
-            out.hops.push(hop);
-            out.take(leg);
-        }
-        HopKind::Containerd => {
-            let api = match ahead {
-                Ahead::Containerd(api) => api,
-                _ => ask_containerd(node, conns, &path).await,
-            };
-            let ns = Sourced::new(
-                d::CRI_NAMESPACE.to_string(),
-                Source::Default,
-                "the CRI plugin keeps Kubernetes images in namespace k8s.io",
-            );
-            out.store =
-                describe_containerd(node, &mut hop, &path, process, ns, api, &mut out.warnings);
-            out.hops.push(hop);
-        }
-        HopKind::CriO => {
-            let root = mountpoints
-                .first()
-                .cloned()
-                .unwrap_or_else(|| d::CRIO_STORAGE_ROOT.to_string());
-            hop.root = Some(root.clone());
-            out.store = Some(store(
-                node,
-                &root,
-                HopKind::CriO,
-                None,
-                None,
-                hop.evidence.clone(),
-            ));
-            out.hops.push(hop);
-        }
-        HopKind::Dockerd => {
-            hop.fail(format!("{url} is Docker's own API socket, not a CRI endpoint: crictl cannot use it. Point crictl at cri-dockerd (e.g. unix:///run/cri-dockerd.sock) instead"));
-            out.hops.push(hop);
-        }
-        HopKind::K3s | HopKind::Unknown => {
-            if hop.error.is_none() {
-                hop.fail("cannot tell which runtime serves this socket: no known process listens on it and the API gave no runtime name");
-            }
-            out.hops.push(hop);
-        }
-    }
-    out
+}
+
+/// CRI-O's store: the first image mountpoint it reports, else its default root.
+fn crio_store(node: &HostView, hop: &mut Hop, mountpoints: Vec<String>) -> StoreRef {
+    let root = mountpoints
+        .first()
+        .cloned()
+        .unwrap_or_else(|| d::CRIO_STORAGE_ROOT.to_string());
+    hop.root = Some(root.clone());
+    store(node, &root, HopKind::CriO, None, None, hop.evidence.clone())
 }
 
 /// The CRI server's `Version` and `ImageFsInfo` mountpoints.
-async fn cri_answers(
-    node: &HostView,
-    conns: &Connections,
-    path: &Path,
-) -> Result<(CriVersion, Vec<String>), RuntimeError> {
+type CriAnswers = Result<(CriVersion, Vec<String>), RuntimeError>;
+
+/// Asks the CRI server for its [`CriAnswers`].
+async fn cri_answers(node: &HostView, conns: &Connections, path: &Path) -> CriAnswers {
     let channel = conns.grpc(&node.host, path, node.timeout).await?;
     CriClient::on(channel, path, node.timeout)
         .version_and_mountpoints()

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::report::{SkipReason, Skipped};
 use crate::inventory::chain_ids;
 use crate::model::chain::HopKind;
-use crate::model::image_finding::{ImageFinding, Verdict};
+use crate::model::image_finding::{ImageFinding, Removal, Verdict};
 use crate::model::node_report::NodeReport;
 use crate::model::store::{Store, StoreRuntime};
 
@@ -110,9 +110,48 @@ impl Excludes {
 pub fn job(report: &NodeReport, excludes: &Excludes) -> PruneJob {
     let store = |id: &str| report.stores.iter().find(|s| s.id == id);
     let mut targets = Vec::new();
+    let mut skipped = incomplete_copies(report);
+    for finding in report
+        .images
+        .iter()
+        .filter(|f| f.verdict == Verdict::Duplicate)
+    {
+        // The kept copy: held, whole, and not planned for removal.
+        let keep = finding.stores.iter().find(|id| {
+            !finding.incomplete_in.contains(id) && !finding.removals.iter().any(|r| &r.store == *id)
+        });
+        let Some(keep) = keep.and_then(|id| store(id)) else {
+            continue;
+        };
+        for removal in &finding.removals {
+            let Some(copy) = store(&removal.store) else {
+                continue;
+            };
+            match why_kept(finding, removal, copy, excludes) {
+                Some((reason, detail, containers)) => skipped.push(Skipped {
+                    image: finding.id.clone(),
+                    tags: finding.tags.clone(),
+                    store: copy.id.clone(),
+                    reason,
+                    detail,
+                    containers,
+                }),
+                None => targets.push(target(finding, removal, copy, keep)),
+            }
+        }
+    }
+    PruneJob {
+        node: report.node.clone(),
+        targets,
+        skipped,
+        cri_sockets: cri_sockets(report),
+    }
+}
+
+/// A damaged copy is never removed, whatever the image's verdict: with it
+/// the image may not even count as a duplicate any more.
+fn incomplete_copies(report: &NodeReport) -> Vec<Skipped> {
     let mut skipped = Vec::new();
-    // A damaged copy is never removed, whatever the image's verdict: with it
-    // the image may not even count as a duplicate any more.
     for finding in report.images.iter().filter(|f| !f.incomplete_in.is_empty()) {
         for id in &finding.incomplete_in {
             skipped.push(Skipped {
@@ -125,77 +164,62 @@ pub fn job(report: &NodeReport, excludes: &Excludes) -> PruneJob {
             });
         }
     }
-    for finding in report
-        .images
-        .iter()
-        .filter(|f| f.verdict == Verdict::Duplicate)
-    {
-        let skip = |store: &str, reason, detail: String, containers: Vec<String>| Skipped {
-            image: finding.id.clone(),
-            tags: finding.tags.clone(),
-            store: store.to_string(),
-            reason,
-            detail,
-            containers,
-        };
-        // The kept copy: held, whole, and not planned for removal.
-        let keep = finding.stores.iter().find(|id| {
-            !finding.incomplete_in.contains(id) && !finding.removals.iter().any(|r| &r.store == *id)
-        });
-        let Some(keep) = keep.and_then(|id| store(id)) else {
-            continue;
-        };
-        for removal in &finding.removals {
-            let Some(copy) = store(&removal.store) else {
-                continue;
-            };
-            if !removal.pinned_by.is_empty() {
-                // Named as the guards name them: `namespace/id` in containerd.
-                let containers: Vec<String> = removal
-                    .pinned_by
-                    .iter()
-                    .map(|c| match &removal.namespace {
-                        Some(ns) => format!("{ns}/{c}"),
-                        None => c.clone(),
-                    })
-                    .collect();
-                let detail = format!(
-                    "used by container(s) {} in {}",
-                    containers.join(", "),
-                    copy.id
-                );
-                skipped.push(skip(&copy.id, SkipReason::InUse, detail, containers));
-            } else if let Some(pattern) = excludes.matching(finding) {
-                let detail = format!("matches --exclude {pattern}");
-                skipped.push(skip(&copy.id, SkipReason::Excluded, detail, Vec::new()));
-            } else if !copy.live {
-                let detail = format!(
-                    "{}'s runtime is not running, so no API can remove one image safely; once nothing needs it, remove the whole store with --remove-leftover-store {}",
-                    copy.id, copy.path
-                );
-                skipped.push(skip(&copy.id, SkipReason::OfflineStore, detail, Vec::new()));
-            } else {
-                let mut names = removal.refs.clone();
-                if copy.runtime == StoreRuntime::Containerd {
-                    names.extend(finding.repo_digests.iter().cloned());
-                }
-                targets.push(Target {
-                    image: finding.id.clone(),
-                    tags: finding.tags.clone(),
-                    store: StoreAccess::of(copy),
-                    names,
-                    predicted_bytes: removal.reclaimable_bytes,
-                    keep: StoreAccess::of(keep),
-                    chain_ids: chain_ids(&finding.diff_ids),
-                });
-            }
-        }
+    skipped
+}
+
+/// Why a planned removal stays (the reason, its detail, the containers
+/// using the copy), or `None` when it may go.
+fn why_kept(
+    finding: &ImageFinding,
+    removal: &Removal,
+    copy: &Store,
+    excludes: &Excludes,
+) -> Option<(SkipReason, String, Vec<String>)> {
+    if !removal.pinned_by.is_empty() {
+        // Named as the guards name them: `namespace/id` in containerd.
+        let containers: Vec<String> = removal
+            .pinned_by
+            .iter()
+            .map(|c| match &removal.namespace {
+                Some(ns) => format!("{ns}/{c}"),
+                None => c.clone(),
+            })
+            .collect();
+        let detail = format!(
+            "used by container(s) {} in {}",
+            containers.join(", "),
+            copy.id
+        );
+        Some((SkipReason::InUse, detail, containers))
+    } else if let Some(pattern) = excludes.matching(finding) {
+        let detail = format!("matches --exclude {pattern}");
+        Some((SkipReason::Excluded, detail, Vec::new()))
+    } else if !copy.live {
+        let detail = format!(
+            "{}'s runtime is not running, so no API can remove one image safely; once nothing needs it, remove the whole store with --remove-leftover-store {}",
+            copy.id, copy.path
+        );
+        Some((SkipReason::OfflineStore, detail, Vec::new()))
+    } else {
+        None
     }
-    PruneJob {
-        node: report.node.clone(),
-        targets,
-        skipped,
-        cri_sockets: cri_sockets(report),
+}
+
+/// Removing `copy` of the image, by its names (containerd also keeps the
+/// image under its repo digests), checked against the `keep` copy.
+fn target(finding: &ImageFinding, removal: &Removal, copy: &Store, keep: &Store) -> Target {
+    let mut names = removal.refs.clone();
+    if copy.runtime == StoreRuntime::Containerd {
+        names.extend(finding.repo_digests.iter().cloned());
+    }
+    Target {
+        image: finding.id.clone(),
+        tags: finding.tags.clone(),
+        store: StoreAccess::of(copy),
+        names,
+        predicted_bytes: removal.reclaimable_bytes,
+        keep: StoreAccess::of(keep),
+        chain_ids: chain_ids(&finding.diff_ids),
     }
 }
 
@@ -253,7 +277,6 @@ impl PruneJob {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::image_finding::Removal;
 
     fn finding(tags: &[&str]) -> ImageFinding {
         ImageFinding {

@@ -12,10 +12,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{Ctl, status};
-use crate::apiserver::Sim;
 use crate::apiserver::nodes::node_ip;
 use crate::apiserver::objects::{hex_id, now};
 use crate::apiserver::store::{Key, Kind};
+use crate::apiserver::{NodeRuntime, Sim};
 
 enum Wake {
     Delete(Duration),
@@ -218,19 +218,32 @@ pub(super) async fn run_pod(
     if node.cfg.faults.image_pull {
         return pull_failure(&cx, &mut ctl, &images, deadline).await;
     }
+    run_containers(&cx, &mut ctl, &node, &images, deadline).await
+}
 
+/// Runs the pod's containers as the node's fake says (for so long, then
+/// that exit code and output), or until it is deleted or its deadline
+/// passes; then writes how they ended.
+async fn run_containers(
+    cx: &Ctx,
+    ctl: &mut mpsc::UnboundedReceiver<Ctl>,
+    node: &NodeRuntime,
+    images: &[(String, String)],
+    deadline: Option<Instant>,
+) {
+    let sim = &cx.sim;
     let started = now();
     cx.update(|p| {
-        for (name, image) in &images {
+        for (name, image) in images {
             let image_id = format!("{image}@sha256:{}", hex_id(64));
             let container_id = format!("containerd://{}", hex_id(64));
             status::running(p, name, &started, &container_id, &image_id);
         }
     });
-    sim.node_started_pod(&node);
+    sim.node_started_pod(node);
     let fake = &node.cfg.fake;
     let end = Instant::now() + Duration::from_secs_f64(fake.seconds.max(0.0));
-    let wake = wait(&mut ctl, deadline, Some(end)).await;
+    let wake = wait(ctl, deadline, Some(end)).await;
     let (exit_code, output) = match wake {
         Wake::Timer => (
             fake.exit_code,
@@ -244,16 +257,16 @@ pub(super) async fn run_pod(
         Wake::Delete(_) | Wake::Deadline => (143, String::new()),
         // A deleted node's kubelet reports nothing more: PodGC alone
         // writes the pod's final status.
-        Wake::NodeGone => return cx.pod_gc(&mut ctl).await,
+        Wake::NodeGone => return cx.pod_gc(ctl).await,
         Wake::Shutdown | Wake::Closed => return,
     };
-    for (name, _) in &images {
+    for (name, _) in images {
         if let Some(log) = sim.kubelet.logs(&cx.uid, name) {
             log.close(output.clone());
         }
     }
     cx.update(|p| {
-        for (name, _) in &images {
+        for (name, _) in images {
             status::terminated(p, name, exit_code, &started);
         }
         status::settle_phase(p);
@@ -262,8 +275,8 @@ pub(super) async fn run_pod(
         Wake::Delete(_) => cx.remove(),
         Wake::Deadline => {
             cx.deadline_exceeded();
-            cx.idle(&mut ctl, true).await
+            cx.idle(ctl, true).await
         }
-        _ => cx.idle(&mut ctl, true).await,
+        _ => cx.idle(ctl, true).await,
     }
 }

@@ -129,39 +129,56 @@ pub(super) fn overlay_dirs(m: &Mount) -> Vec<(String, String)> {
     dirs
 }
 
+/// Where the root lies in the filesystem holding it: that mount's id, its
+/// device, and the root's path inside it.
+type Holder = (u64, String, PathBuf);
+
+/// Proves nothing mounts, overlays or bind-mounts the root at `path`, in
+/// any mount namespace; says what was checked.
 pub(super) fn unmounted(node: &HostView, path: &str) -> Result<String, LeftoverError> {
+    let target = Path::new(path);
+    let tables = mount_tables(node, path)?;
+    let inside = holder(target, &tables[0].1);
+    let mut seen = 0;
+    for (node_paths, mounts) in &tables {
+        for m in mounts {
+            seen += 1;
+            if let Some(what) = use_of(node, target, *node_paths, m, inside.as_ref()) {
+                return Err(LeftoverError::Mounted {
+                    path: path.into(),
+                    id: m.id,
+                    mountpoint: m.mountpoint.display().to_string(),
+                    what,
+                });
+            }
+        }
+    }
+    Ok(format!(
+        "nothing is mounted under {path}, and no overlay or bind mount uses it ({seen} mounts in {} mount namespaces read)",
+        tables.len()
+    ))
+}
+
+/// The mount table of the node (pid 1's, first) and of every other mount
+/// namespace, each read through one of its processes, with whether its
+/// paths are the node's (the same root as pid 1).
+fn mount_tables(node: &HostView, path: &str) -> Result<Vec<(bool, Vec<Mount>)>, LeftoverError> {
     let proc_root = node.procs.proc_root();
     let read = |pid: u32| {
         let file = proc_root.join(pid.to_string()).join("mountinfo");
         read_capped_lossy(&file, MAX_MOUNTINFO).map(|t| parse(&t))
     };
-    let target = Path::new(path);
-    let mounted = |m: &Mount, what: String| LeftoverError::Mounted {
+    let unreadable = |pid: u32, e: std::io::Error| LeftoverError::Unreadable {
         path: path.into(),
-        id: m.id,
-        mountpoint: m.mountpoint.display().to_string(),
-        what,
-    };
-    let node_mounts = read(1).map_err(|e| LeftoverError::Unreadable {
-        path: path.into(),
-        what: format!("{}/1/mountinfo", proc_root.display()),
+        what: format!("{}/{pid}/mountinfo", proc_root.display()),
         error: e.to_string(),
-    })?;
-    // The filesystem holding the root, and the root's path inside it, as
-    // the mount above it shows it (a mount at the root itself hides it).
-    let holder = node_mounts
-        .iter()
-        .filter(|m| at_or_under(target, &m.mountpoint) && m.mountpoint != target)
-        .max_by_key(|m| m.mountpoint.components().count());
-    let inside = holder.map(|m| {
-        let rest = target.strip_prefix(&m.mountpoint).unwrap_or(target);
-        (m.id, m.dev.clone(), m.root.join(rest))
-    });
+    };
+    let node_mounts = read(1).map_err(|e| unreadable(1, e))?;
     let link =
         |pid: u32, name: &str| std::fs::read_link(proc_root.join(pid.to_string()).join(name)).ok();
     let node_root = link(1, "root");
     let mut namespaces = HashSet::new();
-    let mut tables = vec![(true, node_mounts.clone())];
+    let mut tables = vec![(true, node_mounts)];
     namespaces.insert(link(1, "ns/mnt"));
     for p in node.procs.all() {
         let Some(ns) = link(p.pid, "ns/mnt") else {
@@ -172,56 +189,59 @@ pub(super) fn unmounted(node: &HostView, path: &str) -> Result<String, LeftoverE
             match read(p.pid) {
                 Ok(mounts) => tables.push((same_root, mounts)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(LeftoverError::Unreadable {
-                        path: path.into(),
-                        what: format!("{}/{}/mountinfo", proc_root.display(), p.pid),
-                        error: e.to_string(),
-                    });
-                }
+                Err(e) => return Err(unreadable(p.pid, e)),
             }
         }
     }
-    let mut seen = 0;
-    for (node_paths, mounts) in &tables {
-        for m in mounts {
-            seen += 1;
-            if *node_paths && at_or_under(&m.mountpoint, target) {
-                let itself = inside.as_ref().is_some_and(|(_, dev, root)| {
-                    m.mountpoint == target && m.dev == *dev && m.root == *root
-                });
-                let what = if itself {
-                    "it is bind-mounted onto itself (dockerd does that to its root and undoes it on a clean shutdown; this one was left behind)".to_string()
-                } else {
-                    format!("{} {} is mounted under it", m.fstype, m.source)
-                };
-                return Err(mounted(m, what));
-            }
-            for (key, dir) in overlay_dirs(m) {
-                let canonical = node.canonical(&dir);
-                if at_or_under(Path::new(&dir), target)
-                    || at_or_under(Path::new(&canonical), target)
-                {
-                    return Err(mounted(
-                        m,
-                        format!("an overlay mount has {key}={dir} inside it"),
-                    ));
-                }
-            }
-            if let Some((holder_id, dev, root)) = &inside {
-                let is_holder = *node_paths && m.id == *holder_id;
-                if !is_holder && m.dev == *dev && at_or_under(&m.root, root) {
-                    let part = target.join(m.root.strip_prefix(root).unwrap_or(Path::new("")));
-                    let what = format!("a bind mount shows {} of it elsewhere", part.display());
-                    return Err(mounted(m, what));
-                }
-            }
+    Ok(tables)
+}
+
+/// The filesystem holding the root, and the root's path inside it, as the
+/// mount above it shows it (a mount at the root itself hides it).
+fn holder(target: &Path, node_mounts: &[Mount]) -> Option<Holder> {
+    let m = node_mounts
+        .iter()
+        .filter(|m| at_or_under(target, &m.mountpoint) && m.mountpoint != target)
+        .max_by_key(|m| m.mountpoint.components().count())?;
+    let rest = target.strip_prefix(&m.mountpoint).unwrap_or(target);
+    Some((m.id, m.dev.clone(), m.root.join(rest)))
+}
+
+/// How mount `m` uses the root, if it does: mounted under it, an overlay
+/// layer inside it, or a bind mount of a part of it.
+fn use_of(
+    node: &HostView,
+    target: &Path,
+    node_paths: bool,
+    m: &Mount,
+    inside: Option<&Holder>,
+) -> Option<String> {
+    if node_paths && at_or_under(&m.mountpoint, target) {
+        let itself = inside.is_some_and(|(_, dev, root)| {
+            m.mountpoint == target && m.dev == *dev && m.root == *root
+        });
+        return Some(if itself {
+            "it is bind-mounted onto itself (dockerd does that to its root and undoes it on a clean shutdown; this one was left behind)".to_string()
+        } else {
+            format!("{} {} is mounted under it", m.fstype, m.source)
+        });
+    }
+    for (key, dir) in overlay_dirs(m) {
+        let canonical = node.canonical(&dir);
+        if at_or_under(Path::new(&dir), target) || at_or_under(Path::new(&canonical), target) {
+            return Some(format!("an overlay mount has {key}={dir} inside it"));
         }
     }
-    Ok(format!(
-        "nothing is mounted under {path}, and no overlay or bind mount uses it ({seen} mounts in {} mount namespaces read)",
-        tables.len()
-    ))
+    let (holder_id, dev, root) = inside?;
+    let is_holder = node_paths && m.id == *holder_id;
+    if !is_holder && m.dev == *dev && at_or_under(&m.root, root) {
+        let part = target.join(m.root.strip_prefix(root).unwrap_or(Path::new("")));
+        return Some(format!(
+            "a bind mount shows {} of it elsewhere",
+            part.display()
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
