@@ -3,11 +3,9 @@
 //! copies to remove, then scan those nodes again for the proof.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use imgdup::cluster::calls::Calls;
 use imgdup::cluster::pod::AgentMode;
 use imgdup::cluster::preflight;
 use imgdup::cluster::prune_pod::PruneOrder;
@@ -21,9 +19,10 @@ use imgdup::report;
 
 use super::{confirm, question};
 use crate::cli::{AgentArgs, ConnectArgs, PlanOutput, PruneArgs};
-use crate::cluster::{fanout_config, progress_bar, scan_nodes, select_nodes};
+use crate::cluster::{progress_bar, scan_nodes, select_nodes};
 use crate::connect;
 use crate::exit::Exit;
+use crate::session::Session;
 
 /// The largest plan handed to a prune pod in its arguments: the pod object
 /// must stay well under etcd's 1.5 MiB request limit.
@@ -48,11 +47,13 @@ async fn prune_cluster(
     excludes: Excludes,
     conn: &ConnectArgs,
 ) -> Result<(String, Exit)> {
-    let calls = Arc::new(Calls::default());
-    let (client, namespace) = connect::client(conn, &calls).await?;
-    preflight::check_access(&client, preflight::needs(&namespace), &calls).await?;
+    let session = Session::open(conn).await?;
+    let Session { client, calls, .. } = &session;
+    session
+        .check_access(preflight::needs(&session.namespace), None)
+        .await?;
     let (mut unknown, targets) =
-        select_nodes(&client, &calls, &args.nodes, args.selector.as_deref(), None).await?;
+        select_nodes(client, calls, &args.nodes, args.selector.as_deref(), None).await?;
     let agent = AgentArgs {
         image: args.pods.image.clone(),
         timeout: args.flags.timeout.unwrap_or(AGENT_TIMEOUT),
@@ -60,16 +61,11 @@ async fn prune_cluster(
         keep_pods: args.pods.keep_pods,
         agent_binary: None,
     };
-    let scan_cfg = fanout_config(
-        &agent,
-        namespace.clone(),
-        args.pods.concurrency,
-        AgentMode::Scan,
-    );
+    let scan_cfg = session.fanout_config(&agent, args.pods.concurrency, AgentMode::Scan);
     if let Some(first) = targets.first() {
-        preflight::check_admission(&client, &namespace, &scan_cfg.pod(first), &calls).await?;
+        session.check_admission(&scan_cfg.pod(first)).await?;
     }
-    let before = match scan_nodes(&client, targets, &scan_cfg, &calls).await {
+    let before = match scan_nodes(client, targets, &scan_cfg, calls).await {
         Ok(reports) => reports,
         Err(stop) => return Ok((String::new(), stop)),
     };
@@ -95,12 +91,7 @@ async fn prune_cluster(
             (r, job)
         })
         .collect();
-    let mut prune_cfg = fanout_config(
-        &agent,
-        namespace.clone(),
-        args.pods.concurrency,
-        AgentMode::Scan,
-    );
+    let mut prune_cfg = session.fanout_config(&agent, args.pods.concurrency, AgentMode::Scan);
     for (_, job) in jobs.iter().filter(|(_, j)| !j.targets.is_empty()) {
         let json = serde_json::to_string(job)?;
         if json.len() > MAX_JOB_BYTES {
@@ -135,7 +126,7 @@ async fn prune_cluster(
     }
     let mut pruned: Vec<PruneReport> = Vec::new();
     if let Some(first) = nodes.first() {
-        preflight::check_admission(&client, &namespace, &prune_cfg.pod(first), &calls).await?;
+        session.check_admission(&prune_cfg.pod(first)).await?;
         let progress = progress_bar(nodes.len());
         let work = run::run_agents(
             client.clone(),
@@ -148,14 +139,14 @@ async fn prune_cluster(
         let stopping = || {
             progress.abandon_with_message("stopping: each prune pod finishes the removal under way")
         };
-        pruned = match connect::unless_stopped(work, &client, &prune_cfg, &calls, stopping).await {
+        pruned = match connect::unless_stopped(work, client, &prune_cfg, calls, stopping).await {
             Ok(done) => done,
             Err(stop) => return Ok((String::new(), stop)),
         };
         progress.finish_and_clear();
         let mut rescan_cfg = scan_cfg.clone();
         rescan_cfg.run_id = connect::run_id();
-        let after = match scan_nodes(&client, nodes, &rescan_cfg, &calls).await {
+        let after = match scan_nodes(client, nodes, &rescan_cfg, calls).await {
             Ok(after) => after,
             Err(stop) => return Ok((String::new(), stop)),
         };
