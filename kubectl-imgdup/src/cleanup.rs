@@ -41,7 +41,7 @@ async fn cleanup(args: CleanupArgs, conn: &ConnectArgs) -> Result<(String, Exit)
         .collect();
     session.check_access(needs, None).await?;
     let api: Api<Pod> = if scoped {
-        Api::namespaced(client.clone(), &namespace)
+        Api::namespaced(client.clone(), namespace)
     } else {
         Api::all(client.clone())
     };

@@ -136,7 +136,7 @@ async fn collect(args: &TopArgs, conn: &ConnectArgs) -> Result<Result<TopReport,
             detail: None,
         })
         .collect();
-    let (served, mut rest) = from_daemonset(&client, &namespace, targets, &calls).await;
+    let (served, mut rest) = from_daemonset(client, namespace, targets, calls).await;
     nodes.extend(served);
 
     let cfg = session.fanout_config(&args.agent, args.concurrency, AgentMode::Scan);
@@ -146,7 +146,7 @@ async fn collect(args: &TopArgs, conn: &ConnectArgs) -> Result<Result<TopReport,
             .await?;
         session.check_admission(&cfg.pod(first)).await?;
         let names = rest.keys().cloned().collect();
-        let scanned = match cluster::scan_nodes(&client, names, &cfg, &calls).await {
+        let scanned = match cluster::scan_nodes(client, names, &cfg, calls).await {
             Ok(scanned) => scanned,
             Err(stop) => return Ok(Err(stop)),
         };
