@@ -1,13 +1,10 @@
-//! Flags, parsed in two stages: clap's raw `Args`, then a validated `Config`
-//! before any I/O.
+//! Flags: clap's raw `Args`, then the node's [`HostFlags`] and the output.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use imgdup::chain::endpoint::{self, CrictlInputs};
-use imgdup::host::root::HostRoot;
+use imgdup::host::view::HostFlags;
 
 /// Show which runtime, daemon chain and on-disk store crictl really talks to.
 ///
@@ -62,41 +59,19 @@ pub enum Output {
     Yaml,
 }
 
-/// Everything the run needs, checked.
-pub struct Config {
-    pub host: HostRoot,
-    pub proc_dir: PathBuf,
-    pub inputs: CrictlInputs,
-    pub output: Output,
-    pub offline: bool,
-}
-
 impl Args {
-    pub fn into_config(self) -> Result<Config> {
-        let host_root = std::fs::canonicalize(&self.host_root).with_context(|| {
-            format!(
-                "--host-root {}: no such directory",
-                self.host_root.display()
-            )
-        })?;
-        let host = HostRoot::new(host_root);
-        let proc_dir = self.proc_dir.unwrap_or_else(|| host.root().join("proc"));
-        let crictl_dir = endpoint::find_crictl_dir(&host);
-        let inputs = CrictlInputs {
-            runtime_flag: self.runtime_endpoint,
-            image_flag: self.image_endpoint,
-            config_flag: self.config,
-            timeout_flag: self.timeout,
-            crictl_dir,
-            ..Default::default()
-        }
-        .with_process_env();
-        Ok(Config {
-            host,
-            proc_dir,
-            inputs,
-            output: self.output,
+    /// The node's flags and the output format; the node is opened by
+    /// [`HostView::open`](imgdup::host::view::HostView::open).
+    pub fn into_config(self) -> (HostFlags, Output) {
+        let flags = HostFlags {
+            host_root: self.host_root,
+            proc_dir: self.proc_dir,
+            runtime_endpoint: self.runtime_endpoint,
+            image_endpoint: self.image_endpoint,
+            crictl_config: self.config,
+            timeout: self.timeout,
             offline: self.offline,
-        })
+        };
+        (flags, self.output)
     }
 }

@@ -7,10 +7,10 @@ mod man;
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Parser;
-use imgdup::chain::{endpoint, which};
-use imgdup::host::{process::ProcessTable, view::HostView};
+use imgdup::chain::which;
+use imgdup::host::view::{HostView, OpenError, OpenedHost};
 use imgdup::report;
 
 fn main() -> ExitCode {
@@ -31,17 +31,22 @@ fn main() -> ExitCode {
             Err(_) => ExitCode::FAILURE,
         };
     }
-    let config = match args.into_config() {
-        Ok(c) => c,
+    let (flags, output) = args.into_config();
+    // A --host-root that is not there is a usage error (2), as it was
+    // before anything is read; the rest fail the run (1).
+    let opened = match HostView::open(flags) {
+        Ok(o) => o,
         Err(e) => {
-            eprintln!(
-                "crictl-which: {}",
-                imgdup::model::causes::joined(e.as_ref())
-            );
-            return ExitCode::from(2);
+            let usage = matches!(e, OpenError::HostRoot { .. });
+            eprintln!("crictl-which: {}", imgdup::model::causes::joined(&e));
+            return if usage {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            };
         }
     };
-    match run(config) {
+    match run(opened, output) {
         Ok(code) => code,
         Err(e)
             if e.downcast_ref::<std::io::Error>()
@@ -59,25 +64,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(config: cli::Config) -> Result<ExitCode> {
-    let resolution = endpoint::resolve(&config.inputs, &config.host)?;
-    let procs = ProcessTable::scan(&config.proc_dir).with_context(|| {
-        format!(
-            "cannot read processes from {}; pass --proc",
-            config.proc_dir.display()
-        )
-    })?;
-    let node = HostView {
-        host: config.host,
-        procs,
-        timeout: resolution.timeout,
-        offline: config.offline,
-    };
+fn run(opened: OpenedHost, output: cli::Output) -> Result<ExitCode> {
+    let OpenedHost {
+        view: node,
+        inputs,
+        resolution,
+    } = opened;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let chain = runtime.block_on(which::which(&node, &config.inputs, &resolution));
-    let text = match config.output {
+    let chain = runtime.block_on(which::which(&node, &inputs, &resolution));
+    let text = match output {
         cli::Output::Text => report::chain_text(&chain),
         cli::Output::Json => report::to_json(&chain)?,
         cli::Output::Yaml => report::to_yaml(&chain)?,

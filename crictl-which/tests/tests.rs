@@ -7,4 +7,5 @@ mod completions;
 mod host_root_escape;
 mod lab_chains;
 mod man_page;
+mod open_errors;
 mod real_crictl;

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
-use imgdup::cluster::calls::{Calls, Verb};
+use imgdup::cluster::calls::Verb;
 use imgdup::cluster::pod::{MANAGED_BY, MANAGED_BY_LABEL};
 use imgdup::cluster::preflight;
 use imgdup::report::sanitize;
@@ -15,14 +15,19 @@ use kube::api::{DeleteParams, ListParams};
 use crate::cli::{CleanupArgs, ConnectArgs};
 use crate::connect;
 use crate::exit::Exit;
+use crate::session::Session;
 
 pub fn run(args: CleanupArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     connect::runtime()?.block_on(cleanup(args, conn))
 }
 
 async fn cleanup(args: CleanupArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
-    let calls = std::sync::Arc::new(Calls::default());
-    let (client, namespace) = connect::client(conn, &calls).await?;
+    let session = Session::open(conn).await?;
+    let Session {
+        client,
+        namespace,
+        calls,
+    } = &session;
     // Every namespace unless -n names one: leftovers are wherever a run put them.
     let scoped = conn.namespace.is_some();
     let needs = preflight::cleanup_needs()
@@ -34,9 +39,9 @@ async fn cleanup(args: CleanupArgs, conn: &ConnectArgs) -> Result<(String, Exit)
             need
         })
         .collect();
-    preflight::check_access(&client, needs, &calls).await?;
+    session.check_access(needs, None).await?;
     let api: Api<Pod> = if scoped {
-        Api::namespaced(client.clone(), &namespace)
+        Api::namespaced(client.clone(), namespace)
     } else {
         Api::all(client.clone())
     };

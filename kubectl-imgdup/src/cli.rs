@@ -3,12 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgdup::chain::endpoint::{self, CrictlInputs};
-use imgdup::host::process::ProcessTable;
-use imgdup::host::root::HostRoot;
-use imgdup::host::view::HostView;
+use imgdup::host::view::{HostFlags, HostView};
 
 /// Find container images stored twice on Kubernetes nodes, prove it from the
 /// runtimes themselves, and show the bytes you get back.
@@ -331,42 +329,21 @@ impl LocalScan {
 
 impl ScanFlags {
     pub fn into_scan(self) -> Result<Scan> {
-        let root = std::fs::canonicalize(&self.host_root).with_context(|| {
-            format!(
-                "--host-root {}: no such directory",
-                self.host_root.display()
-            )
-        })?;
-        let host = HostRoot::new(root);
-        let proc_dir = self.proc_dir.unwrap_or_else(|| host.root().join("proc"));
-        let inputs = CrictlInputs {
-            runtime_flag: self.runtime_endpoint,
-            image_flag: self.image_endpoint,
-            config_flag: self.crictl_config,
-            timeout_flag: self.timeout,
-            crictl_dir: endpoint::find_crictl_dir(&host),
-            ..Default::default()
-        }
-        .with_process_env();
-        let resolution = endpoint::resolve(&inputs, &host)?;
-        let procs = ProcessTable::scan(&proc_dir).with_context(|| {
-            format!(
-                "cannot read processes from {}; pass --proc",
-                proc_dir.display()
-            )
-        })?;
-        let node = HostView {
-            host,
-            procs,
-            timeout: resolution.timeout,
+        let opened = HostView::open(HostFlags {
+            host_root: self.host_root,
+            proc_dir: self.proc_dir,
+            runtime_endpoint: self.runtime_endpoint,
+            image_endpoint: self.image_endpoint,
+            crictl_config: self.crictl_config,
+            timeout: self.timeout,
             offline: false,
-        };
-        let node_name = self.node_name.unwrap_or_else(|| node.name());
+        })?;
+        let node_name = self.node_name.unwrap_or_else(|| opened.view.name());
         Ok(Scan {
-            node,
+            node: opened.view,
             node_name,
-            inputs,
-            resolution,
+            inputs: opened.inputs,
+            resolution: opened.resolution,
         })
     }
 }

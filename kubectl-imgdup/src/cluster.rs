@@ -21,6 +21,7 @@ use crate::cli::{AgentArgs, ClusterArgs, ConnectArgs, Output};
 use crate::connect;
 use crate::contexts;
 use crate::exit::Exit;
+use crate::session::Session;
 
 pub fn run(args: ClusterArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     if args.dry_run {
@@ -71,35 +72,31 @@ pub async fn collect(
     conn: &ConnectArgs,
 ) -> Result<Result<ClusterReport, Exit>> {
     let binary = airgap::binary(&args.agent)?;
-    let calls = Arc::new(Calls::default());
-    let (client, namespace) = connect::client(conn, &calls).await?;
-    let needs = airgap::needs(preflight::needs(&namespace), binary.as_ref(), &namespace);
-    preflight::check_access(&client, needs, &calls).await?;
+    let session = Session::open(conn).await?;
+    let Session { client, calls, .. } = &session;
+    session
+        .check_access(preflight::needs(&session.namespace), binary.as_ref())
+        .await?;
 
     let (mut reports, targets) = select_nodes(
-        &client,
-        &calls,
+        client,
+        calls,
         &args.nodes,
         args.selector.as_deref(),
         binary.as_ref(),
     )
     .await?;
-    let cfg = fanout_config(
-        &args.agent,
-        namespace.clone(),
-        args.concurrency,
-        AgentMode::Scan,
-    );
+    let cfg = session.fanout_config(&args.agent, args.concurrency, AgentMode::Scan);
     if let Some(first) = targets.first() {
-        preflight::check_admission(&client, &namespace, &cfg.pod(first), &calls).await?;
+        session.check_admission(&cfg.pod(first)).await?;
     }
     let workloads = targets::findings_by_node(
-        &targets::list_all_pods(&client, &calls)
+        &targets::list_all_pods(client, calls)
             .await
             .context("cannot list pods")?,
     );
 
-    let scanned = match scan_nodes(&client, targets, &cfg, &calls).await {
+    let scanned = match scan_nodes(client, targets, &cfg, calls).await {
         Ok(scanned) => scanned,
         Err(stop) => return Ok(Err(stop)),
     };

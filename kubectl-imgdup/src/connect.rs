@@ -1,56 +1,22 @@
-//! What every cluster command shares: the kubeconfig (as kubectl loads it),
-//! the runtime, a run id, and the signals that must end a run cleanly.
+//! What every cluster command shares: the kubeconfig (as kubectl loads it;
+//! the client is [`crate::session::Session`]), the runtime, a run id, and
+//! the signals that must end a run cleanly.
 
 use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
-use imgdup::cluster::calls::{Calls, counting_client};
+use imgdup::cluster::calls::Calls;
 use imgdup::cluster::preflight::PreflightError;
 use imgdup::cluster::retry::CallError;
 use imgdup::cluster::run::{self, FanoutConfig};
 use k8s_openapi::api::core::v1::Pod;
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Api, Client, Config};
+use kube::config::Kubeconfig;
+use kube::{Api, Client};
 
 use crate::cli::ConnectArgs;
 use crate::connect_error::{Cause, chain_once, classify, describe, describe_cause};
 use crate::exit::Exit;
-
-/// The client and the namespace for agent pods: `-n`, else the context's,
-/// else `default` — kubectl's rules, `KUBECONFIG` with several files included.
-/// The client counts its watch connections in `calls`. A kubeconfig that
-/// cannot be used is named with the fix; a client that cannot be built (an
-/// exec credential plugin that fails) is named with its server and context.
-pub async fn client(args: &ConnectArgs, calls: &Arc<Calls>) -> Result<(Client, String)> {
-    let loaded = Loaded::read(args.kubeconfig.as_deref(), args.context.as_deref())?;
-    let options = KubeConfigOptions {
-        context: Some(loaded.context.clone()),
-        ..Default::default()
-    };
-    let mut config = Config::from_custom_kubeconfig(loaded.kubeconfig.clone(), &options)
-        .await
-        .map_err(|e| {
-            anyhow!(
-                "cannot use context {:?} of the kubeconfig {}: {}; fix it there (kubectl config view)",
-                loaded.context,
-                loaded.source,
-                chain_once(&e)
-            )
-        })?;
-    config.connect_timeout = Some(args.connect_timeout);
-    let namespace = args
-        .namespace
-        .clone()
-        .unwrap_or_else(|| config.default_namespace.clone());
-    let server = loaded
-        .server()
-        .unwrap_or_else(|| config.cluster_url.to_string());
-    let client =
-        counting_client(config, calls.clone()).map_err(|e| loaded.client_error(&e, &server))?;
-    Ok((client, namespace))
-}
 
 /// The kubeconfig in effect, where it came from, and the context chosen.
 pub struct Loaded {

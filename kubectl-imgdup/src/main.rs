@@ -14,6 +14,7 @@ mod man;
 mod node;
 mod prune;
 mod serve;
+mod session;
 mod top;
 mod which;
 

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
@@ -22,6 +21,7 @@ use imgdup::report;
 use crate::cli::{AgentArgs, ConnectArgs};
 use crate::contexts::{self, ContextsArgs};
 use crate::exit::Exit;
+use crate::session::Session;
 use crate::{airgap, cluster, connect};
 
 /// `kubectl imgdup top [NODE...]`.
@@ -114,11 +114,15 @@ fn exit_of(top: &TopReport) -> Exit {
 /// `Ok(Err(exit))` is a run stopped by a signal, its pods deleted.
 async fn collect(args: &TopArgs, conn: &ConnectArgs) -> Result<Result<TopReport, Exit>> {
     let binary = airgap::binary(&args.agent)?;
-    let calls = Arc::new(Calls::default());
-    let (client, namespace) = connect::client(conn, &calls).await?;
+    let session = Session::open(conn).await?;
+    let Session {
+        client,
+        namespace,
+        calls,
+    } = &session;
     let (unknown, targets) = cluster::select_nodes(
-        &client,
-        &calls,
+        client,
+        calls,
         &args.nodes,
         args.selector.as_deref(),
         binary.as_ref(),
@@ -132,21 +136,17 @@ async fn collect(args: &TopArgs, conn: &ConnectArgs) -> Result<Result<TopReport,
             detail: None,
         })
         .collect();
-    let (served, mut rest) = from_daemonset(&client, &namespace, targets, &calls).await;
+    let (served, mut rest) = from_daemonset(client, namespace, targets, calls).await;
     nodes.extend(served);
 
-    let cfg = cluster::fanout_config(
-        &args.agent,
-        namespace.clone(),
-        args.concurrency,
-        AgentMode::Scan,
-    );
+    let cfg = session.fanout_config(&args.agent, args.concurrency, AgentMode::Scan);
     if let Some(first) = rest.keys().next() {
-        let needs = airgap::needs(fanout_needs(&namespace), binary.as_ref(), &namespace);
-        preflight::check_access(&client, needs, &calls).await?;
-        preflight::check_admission(&client, &namespace, &cfg.pod(first), &calls).await?;
+        session
+            .check_access(fanout_needs(namespace), binary.as_ref())
+            .await?;
+        session.check_admission(&cfg.pod(first)).await?;
         let names = rest.keys().cloned().collect();
-        let scanned = match cluster::scan_nodes(&client, names, &cfg, &calls).await {
+        let scanned = match cluster::scan_nodes(client, names, &cfg, calls).await {
             Ok(scanned) => scanned,
             Err(stop) => return Ok(Err(stop)),
         };

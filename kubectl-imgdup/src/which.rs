@@ -1,10 +1,8 @@
 //! `kubectl imgdup which NODE`: crictl's chain on one node, hop by hop, read
 //! on that node by one agent pod (`agent --chain`), like `crictl-which` there.
 
-use std::sync::Arc;
-
 use anyhow::{Context, Result, bail};
-use imgdup::cluster::calls::{Calls, Verb};
+use imgdup::cluster::calls::Verb;
 use imgdup::cluster::pod::AgentMode;
 use imgdup::cluster::{preflight, run};
 use imgdup::model::chain::Chain;
@@ -14,9 +12,9 @@ use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 
 use crate::cli::{ChainOutput, ConnectArgs, WhichArgs};
-use crate::cluster::fanout_config;
 use crate::connect;
 use crate::exit::Exit;
+use crate::session::Session;
 
 pub fn run(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     connect::runtime()?.block_on(which(args, conn))
@@ -24,14 +22,11 @@ pub fn run(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
 
 async fn which(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     let binary = crate::airgap::binary(&args.agent)?;
-    let calls = Arc::new(Calls::default());
-    let (client, namespace) = connect::client(conn, &calls).await?;
-    let needs = crate::airgap::needs(
-        preflight::which_needs(&namespace),
-        binary.as_ref(),
-        &namespace,
-    );
-    preflight::check_access(&client, needs, &calls).await?;
+    let session = Session::open(conn).await?;
+    let Session { client, calls, .. } = &session;
+    session
+        .check_access(preflight::which_needs(&session.namespace), binary.as_ref())
+        .await?;
     let nodes: Api<Node> = Api::all(client.clone());
     let node = match calls.run(Verb::Get, None, |_| nodes.get(&args.node)).await {
         Ok(node) => node,
@@ -46,8 +41,8 @@ async fn which(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     if let Some(reason) = crate::airgap::skip_reason(binary.as_ref(), &node) {
         bail!("node {} cannot be scanned: {reason}", args.node);
     }
-    let cfg = fanout_config(&args.agent, namespace.clone(), 1, AgentMode::Which);
-    preflight::check_admission(&client, &namespace, &cfg.pod(&args.node), &calls).await?;
+    let cfg = session.fanout_config(&args.agent, 1, AgentMode::Which);
+    session.check_admission(&cfg.pod(&args.node)).await?;
     let parse = |_: &str, output: run::AgentOutput| {
         output.and_then(|text| {
             serde_json::from_str::<Chain>(&text)
@@ -62,7 +57,7 @@ async fn which(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
         parse,
         |_| {},
     );
-    let mut results = match connect::unless_stopped(agents, &client, &cfg, &calls, || {}).await {
+    let mut results = match connect::unless_stopped(agents, client, &cfg, calls, || {}).await {
         Ok(results) => results,
         Err(stop) => return Ok((String::new(), stop)),
     };

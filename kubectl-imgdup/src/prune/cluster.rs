@@ -3,11 +3,9 @@
 //! copies to remove, then scan those nodes again for the proof.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use imgdup::cluster::calls::Calls;
 use imgdup::cluster::pod::AgentMode;
 use imgdup::cluster::preflight;
 use imgdup::cluster::prune_pod::PruneOrder;
@@ -22,9 +20,10 @@ use imgdup::report;
 
 use super::{confirm, question};
 use crate::cli::{AgentArgs, ConnectArgs, PlanOutput, PruneArgs};
-use crate::cluster::{fanout_config, progress_bar, scan_nodes, select_nodes};
+use crate::cluster::{progress_bar, scan_nodes, select_nodes};
 use crate::connect;
 use crate::exit::Exit;
+use crate::session::Session;
 
 /// The largest plan handed to a prune pod in its arguments: the pod object
 /// must stay well under etcd's 1.5 MiB request limit.
@@ -49,22 +48,19 @@ async fn prune_cluster(
     excludes: Excludes,
     conn: &ConnectArgs,
 ) -> Result<(String, Exit)> {
-    let calls = Arc::new(Calls::default());
-    let (client, namespace) = connect::client(conn, &calls).await?;
-    preflight::check_access(&client, preflight::needs(&namespace), &calls).await?;
+    let session = Session::open(conn).await?;
+    let Session { client, calls, .. } = &session;
+    session
+        .check_access(preflight::needs(&session.namespace), None)
+        .await?;
     let (mut unknown, targets) =
-        select_nodes(&client, &calls, &args.nodes, args.selector.as_deref(), None).await?;
+        select_nodes(client, calls, &args.nodes, args.selector.as_deref(), None).await?;
     let agent = agent_args(&args);
-    let scan_cfg = fanout_config(
-        &agent,
-        namespace.clone(),
-        args.pods.concurrency,
-        AgentMode::Scan,
-    );
+    let scan_cfg = session.fanout_config(&agent, args.pods.concurrency, AgentMode::Scan);
     if let Some(first) = targets.first() {
-        preflight::check_admission(&client, &namespace, &scan_cfg.pod(first), &calls).await?;
+        session.check_admission(&scan_cfg.pod(first)).await?;
     }
-    let before = match scan_nodes(&client, targets, &scan_cfg, &calls).await {
+    let before = match scan_nodes(client, targets, &scan_cfg, calls).await {
         Ok(reports) => reports,
         Err(stop) => return Ok((String::new(), stop)),
     };
@@ -77,12 +73,7 @@ async fn prune_cluster(
     );
     warn_left_alone(&unknown);
     let jobs = jobs_of(before, &excludes);
-    let mut prune_cfg = fanout_config(
-        &agent,
-        namespace.clone(),
-        args.pods.concurrency,
-        AgentMode::Scan,
-    );
+    let mut prune_cfg = session.fanout_config(&agent, args.pods.concurrency, AgentMode::Scan);
     add_orders(&mut prune_cfg, &jobs)?;
     let plan = plan_text(&jobs, &prune_cfg, args.output, args.dry_run)?;
     if args.dry_run {
@@ -91,12 +82,7 @@ async fn prune_cluster(
     if !args.yes && !confirmed(&plan, &jobs, prune_cfg.prune.len())? {
         return Ok((String::new(), Exit::Ok));
     }
-    let agents = Agents {
-        client: &client,
-        calls: &calls,
-        namespace: &namespace,
-    };
-    let mut pruned = match prune_and_rescan(agents, &prune_cfg, &scan_cfg, &jobs).await? {
+    let mut pruned = match prune_and_rescan(&session, &prune_cfg, &scan_cfg, &jobs).await? {
         Ok(pruned) => pruned,
         Err(stop) => return Ok((String::new(), stop)),
     };
@@ -180,33 +166,21 @@ fn confirmed(plan: &str, jobs: &[(NodeReport, PruneJob)], nodes: usize) -> Resul
     Ok(copies != 0 && confirm(&question(copies, &[], bytes, Some(nodes)))?)
 }
 
-/// Where the agent pods run, and the calls they are counted in.
-#[derive(Clone, Copy)]
-struct Agents<'a> {
-    client: &'a kube::Client,
-    calls: &'a Arc<Calls>,
-    namespace: &'a str,
-}
-
 /// Runs one prune pod per node in `prune_cfg`, then scans those nodes again
 /// so each report says what the removal really freed. `Err(exit)` when
 /// stopped (Ctrl-C) on the way.
 async fn prune_and_rescan(
-    agents: Agents<'_>,
+    session: &Session,
     prune_cfg: &FanoutConfig,
     scan_cfg: &FanoutConfig,
     jobs: &[(NodeReport, PruneJob)],
 ) -> Result<Result<Vec<PruneReport>, Exit>> {
-    let Agents {
-        client,
-        calls,
-        namespace,
-    } = agents;
+    let Session { client, calls, .. } = session;
     let nodes: Vec<String> = prune_cfg.prune.keys().cloned().collect();
     let Some(first) = nodes.first() else {
         return Ok(Ok(Vec::new()));
     };
-    preflight::check_admission(client, namespace, &prune_cfg.pod(first), calls).await?;
+    session.check_admission(&prune_cfg.pod(first)).await?;
     let progress = progress_bar(nodes.len());
     let work = run::run_agents(
         client.clone(),

@@ -66,13 +66,28 @@ pub async fn read_containerd_api(
         };
         read_namespace(&api, &mut inv).await?;
     }
-    let mut du = DiskUsage::new();
     let mut digests = BTreeSet::new();
     for image in &inv.images {
         digests.extend(image.blobs.iter().cloned());
     }
-    for digest in digests {
-        match blob_on_disk(&mut du, host, root, &digest, None) {
+    // One stat per blob is disk work: on a blocking thread, so the other
+    // stores' API reads go on meanwhile.
+    let (host, blob_root) = (host.clone(), root.to_string());
+    let measure = move || {
+        let mut du = DiskUsage::new();
+        digests
+            .into_iter()
+            .map(|digest| {
+                let on_disk = blob_on_disk(&mut du, &host, &blob_root, &digest, None);
+                (digest, on_disk)
+            })
+            .collect::<Vec<_>>()
+    };
+    let measured = tokio::task::spawn_blocking(measure)
+        .await
+        .map_err(|e| InventoryError::Panicked(root.to_string(), e.to_string()))?;
+    for (digest, on_disk) in measured {
+        match on_disk {
             Ok(on_disk) => drop(inv.blobs.insert(digest, on_disk)),
             Err(gap) => inv.gaps.push(gap),
         }

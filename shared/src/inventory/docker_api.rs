@@ -53,7 +53,14 @@ pub async fn read_docker_api(
         ));
         None
     } else {
-        match read_files(host, Path::new(&info.root_dir), Some(&info.driver)) {
+        // The layer files and their du are disk work: on a blocking thread,
+        // so the other stores' API reads go on meanwhile.
+        let (host, root, driver) = (host.clone(), info.root_dir.clone(), info.driver.clone());
+        let read = move || read_files(&host, Path::new(&root), Some(&driver));
+        let read = tokio::task::spawn_blocking(read)
+            .await
+            .map_err(|e| InventoryError::Panicked(info.root_dir.clone(), e.to_string()))?;
+        match read {
             Ok(files) => Some(files),
             Err(e) => {
                 gaps.push(format!(

@@ -3,7 +3,9 @@
 //!
 //! The caller's thread starts alone. Once it has listed [`SPAWN_AFTER`]
 //! directories and more are waiting, helpers join it (see [`MIN_THREADS`])
-//! and all take directories from one shared stack. Taking
+//! and all take directories from one shared stack. The helpers of all walks
+//! share one budget ([`HELPERS`]): the layer reads run a walk on every rayon
+//! worker, and each starting its own set multiplied the threads by up to 16. Taking
 //! the newest first keeps the walk depth-first, so the stack stays small and
 //! each thread holds one directory handle at a time. A layer directory of a
 //! few entries (the node scan walks thousands of them) never starts a thread.
@@ -20,6 +22,7 @@ use std::ffi::OsStr;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags};
@@ -52,6 +55,39 @@ fn threads() -> usize {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         (2 * cpus).clamp(MIN_THREADS, MAX_THREADS)
     })
+}
+
+/// Helper threads running now, in every walk of the process together; at
+/// most [`threads`] − 1, so a scan's walks never hold more threads than one
+/// big walk does.
+static HELPERS: AtomicUsize = AtomicUsize::new(0);
+
+/// The most helpers ever seen running at once (the tests check the cap).
+#[cfg(test)]
+static PEAK_HELPERS: AtomicUsize = AtomicUsize::new(0);
+
+/// One helper's place in [`HELPERS`], given back when the helper ends.
+struct HelperSlot;
+
+impl HelperSlot {
+    /// Up to `want` slots, as many as the budget has free.
+    fn take(want: usize) -> Vec<HelperSlot> {
+        let cap = threads() - 1;
+        let mut got = 0;
+        let _ = HELPERS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
+            got = want.min(cap.saturating_sub(running));
+            Some(running + got)
+        });
+        #[cfg(test)]
+        PEAK_HELPERS.fetch_max(HELPERS.load(Ordering::Acquire), Ordering::AcqRel);
+        (0..got).map(|_| HelperSlot).collect()
+    }
+}
+
+impl Drop for HelperSlot {
+    fn drop(&mut self) {
+        HELPERS.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// One walk below a top directory that has been counted already.
@@ -99,10 +135,14 @@ impl<'a> Walk<'a> {
     /// Bytes below `top` (not `top`'s own), each new inode once.
     pub(super) fn run(self, top: &Path) -> io::Result<u64> {
         self.lock().dirs.push(top.to_path_buf());
+        let this = &self;
         std::thread::scope(|scope| {
             let mut spawn = || {
-                for _ in 1..threads() {
-                    scope.spawn(|| self.work(None));
+                for slot in HelperSlot::take(threads() - 1) {
+                    scope.spawn(move || {
+                        let _slot = slot;
+                        this.work(None)
+                    });
                 }
             };
             self.work(Some(&mut spawn));
@@ -255,6 +295,7 @@ impl<'a> Walk<'a> {
 #[cfg(test)]
 mod tests {
     use super::super::{DiskUsage, disk_bytes};
+    use super::{Ordering, PEAK_HELPERS, threads};
     use std::fs;
     use std::path::Path;
     use std::process::Command;
@@ -291,6 +332,42 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(disk_bytes(dir.path()).unwrap(), gnu_du(dir.path()));
         }
+    }
+
+    /// Eight walks at once on a pool of eight, the layer reads' shape:
+    /// helpers start, but all walks together never run more than one big
+    /// walk's share; each walk still matches GNU du.
+    #[test]
+    fn concurrent_walks_share_one_helper_budget() {
+        use rayon::prelude::*;
+        let dirs: Vec<_> = (0..8)
+            .map(|_| {
+                let dir = tempfile::tempdir().unwrap();
+                wide_tree(dir.path());
+                dir
+            })
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(8)
+            .build()
+            .unwrap();
+        let sums: Vec<u64> = pool.install(|| {
+            dirs.par_iter()
+                .map(|d| disk_bytes(d.path()).unwrap())
+                .collect()
+        });
+        for (dir, sum) in dirs.iter().zip(sums) {
+            assert_eq!(sum, gnu_du(dir.path()));
+        }
+        let (peak, cap) = (PEAK_HELPERS.load(Ordering::Acquire), threads() - 1);
+        assert!(
+            peak >= 1,
+            "no helper started: the trees are too small to test the cap"
+        );
+        assert!(
+            peak <= cap,
+            "{peak} helpers ran at once; the budget is {cap}"
+        );
     }
 
     #[test]

@@ -14,7 +14,6 @@ use std::path::Path;
 
 use super::measure;
 use super::report::LeftoverRemoved;
-use crate::host::process::ProcessTable;
 use crate::host::root::is_loop;
 use crate::host::view::HostView;
 use crate::model::node_report::NodeReport;
@@ -187,18 +186,11 @@ pub async fn check(
         ids.join(", ")
     )];
     // The processes as they are now, not as they were at the scan.
-    let procs =
-        ProcessTable::scan(node.procs.proc_root()).map_err(|e| LeftoverError::Unreadable {
-            path: path.clone(),
-            what: format!("processes in {}", node.procs.proc_root().display()),
-            error: e.to_string(),
-        })?;
-    let now = HostView {
-        host: node.host.clone(),
-        procs,
-        timeout: node.timeout,
-        offline: node.offline,
-    };
+    let now = node.rescanned().map_err(|e| LeftoverError::Unreadable {
+        path: path.clone(),
+        what: format!("processes in {}", node.procs.proc_root().display()),
+        error: e.to_string(),
+    })?;
     let runtimes: Vec<_> = stores.iter().map(|s| s.runtime).collect();
     let roots = runtimes::running_roots(&now);
     checks.push(runtimes::not_running(&path, &runtimes, &roots)?);
