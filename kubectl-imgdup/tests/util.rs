@@ -59,7 +59,9 @@ pub fn store<'a>(report: &'a Value, runtime: &str, path: &str) -> &'a Value {
 /// The static release build of kubectl-imgdup (scripts/build-static: its own
 /// target dir, so the first run compiles and later runs only relink).
 pub fn static_binary() -> PathBuf {
-    let out = TestCommand::new(testkit::lab::repo_root().join("scripts/build-static")).run();
+    let out = TestCommand::new(testkit::lab::repo_root().join("scripts/build-static"))
+        .timeout(std::time::Duration::from_secs(3600))
+        .run();
     assert_exit(&out, 0);
     let dir = stdout(&out).lines().last().unwrap_or_default().to_string();
     PathBuf::from(dir).join("kubectl-imgdup")

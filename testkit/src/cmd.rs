@@ -7,7 +7,7 @@
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
 use std::ops::Deref;
-use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ const CRICTL_ENV: [&str; 3] = [
 
 /// Long enough for the slowest test command (a prune on a lab node), short
 /// enough that a hang ends the run with the command named.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+const TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A program to run, with a clean crictl environment.
 #[derive(Debug, Clone)]
@@ -32,7 +32,6 @@ pub struct TestCommand {
     program: OsString,
     args: Vec<OsString>,
     envs: Vec<(OsString, Option<OsString>)>,
-    dir: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     scenario: Option<(Lab, String)>,
     timeout: Duration,
@@ -44,10 +43,9 @@ impl TestCommand {
             program: program.as_ref().to_owned(),
             args: Vec::new(),
             envs: Vec::new(),
-            dir: None,
             stdin: None,
             scenario: None,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: TIMEOUT,
         }
     }
 
@@ -79,17 +77,13 @@ impl TestCommand {
         self
     }
 
-    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
-        self.dir = Some(dir.as_ref().to_path_buf());
-        self
-    }
-
     /// Bytes for the program's stdin (otherwise it reads an empty stdin).
     pub fn stdin(&mut self, input: impl Into<Vec<u8>>) -> &mut Self {
         self.stdin = Some(input.into());
         self
     }
 
+    /// For a run known to take longer than the default (a release build).
     pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = timeout;
         self
@@ -103,7 +97,7 @@ impl TestCommand {
     }
 
     /// The command line, for messages.
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         let mut words = vec![self.program.to_string_lossy().into_owned()];
         words.extend(self.args.iter().map(|a| a.to_string_lossy().into_owned()));
         match &self.scenario {
@@ -133,15 +127,15 @@ impl TestCommand {
                 None => c.env_remove(key),
             };
         }
-        if let Some(dir) = &self.dir {
-            c.current_dir(dir);
-        }
         c
     }
 
     /// Spawns the program with `stdin` fed and both streams captured.
     pub fn spawn(&self) -> Child {
-        let mut c = self.command();
+        self.spawn_with(self.command())
+    }
+
+    fn spawn_with(&self, mut c: Command) -> Child {
         c.stdin(if self.stdin.is_some() {
             Stdio::piped()
         } else {
@@ -163,7 +157,11 @@ impl TestCommand {
     /// test, naming the command, if it runs past the timeout.
     pub fn run(&self) -> TestOutput {
         let started = Instant::now();
-        let mut child = self.spawn();
+        let mut c = self.command();
+        // A group of its own, so a timeout ends what it started too (the
+        // cargo under a build script, the program under `lab exec`).
+        c.process_group(0);
+        let mut child = self.spawn_with(c);
         let drain = |pipe: Option<Box<dyn Read + Send>>| {
             std::thread::spawn(move || {
                 let mut bytes = Vec::new();
@@ -178,6 +176,8 @@ impl TestCommand {
         let status = match child.wait_timeout(self.timeout) {
             Ok(Some(status)) => status,
             Ok(None) => {
+                let group = format!("-{}", child.id());
+                let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!(
@@ -263,4 +263,73 @@ pub fn assert_exit(out: &Output, code: i32) {
         stdout(out),
         stderr(out)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_crictl_environment_is_cleared_unless_a_test_sets_it() {
+        let mut c = TestCommand::new("env");
+        c.env("IMAGE_SERVICE_ENDPOINT", "unix:///set.sock");
+        let envs: Vec<_> = c
+            .command()
+            .get_envs()
+            .map(|(k, v)| (k.to_owned(), v.map(OsStr::to_owned)))
+            .collect();
+        for key in ["CONTAINER_RUNTIME_ENDPOINT", "CRI_CONFIG_FILE"] {
+            assert!(
+                envs.contains(&(key.into(), None)),
+                "{key} not removed: {envs:?}"
+            );
+        }
+        let out = c.run();
+        out.assert_exit(0);
+        assert!(
+            out.stdout()
+                .contains("IMAGE_SERVICE_ENDPOINT=unix:///set.sock\n")
+        );
+    }
+
+    #[test]
+    fn stdin_is_fed_and_both_streams_come_back() {
+        let out = TestCommand::new("sh")
+            .args(["-c", "cat; echo oops >&2; exit 3"])
+            .stdin("hello")
+            .run();
+        out.assert_exit(3);
+        assert_eq!(
+            (out.stdout().as_str(), out.stderr().as_str()),
+            ("hello", "oops\n")
+        );
+    }
+
+    #[test]
+    fn a_hung_command_is_killed_with_what_it_started_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let pids = dir.path().join("pids");
+        let script = format!("sleep 60 & echo $! >{}; wait", pids.display());
+        let started = Instant::now();
+        let failed = std::panic::catch_unwind(|| {
+            TestCommand::new("sh")
+                .args(["-c", &script])
+                .timeout(Duration::from_millis(500))
+                .run()
+        })
+        .expect_err("the run must fail");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let said = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            said.contains("`sh -c") && said.contains("still ran after 500ms"),
+            "{said}"
+        );
+        let sleeper = std::fs::read_to_string(&pids).unwrap();
+        let gone = (0..50).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            std::fs::read_to_string(format!("/proc/{}/stat", sleeper.trim()))
+                .map_or(true, |s| s.contains(") Z "))
+        });
+        assert!(gone, "the background sleep {} survived", sleeper.trim());
+    }
 }

@@ -205,7 +205,7 @@ impl Scenario {
 }
 
 /// Parses `KEY=VALUE` lines; values may be double-quoted.
-pub fn parse_state(text: &str) -> HashMap<String, String> {
+fn parse_state(text: &str) -> HashMap<String, String> {
     text.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
