@@ -12,12 +12,12 @@ fn a_socket_file_with_no_listener_is_refused_fast() {
     let host = HostDir::new();
     bad_socket::dead(&host, "/run/dead.sock");
     pointing_at(&host, "/run/dead.sock");
-    let (out, took) = timed(
-        cmd()
-            .arg("--host-root")
-            .arg(host.root())
-            .args(["--proc", "/proc"]),
-    );
+    let out = cmd()
+        .arg("--host-root")
+        .arg(host.root())
+        .args(["--proc", "/proc"])
+        .run();
+    let took = out.elapsed;
     assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("nothing listens on /run/dead.sock"),
@@ -32,12 +32,11 @@ fn a_socket_file_with_no_listener_is_refused_fast() {
 fn a_missing_socket_names_the_path() {
     let host = HostDir::new();
     pointing_at(&host, "/run/k3s/containerd/containerd.sock");
-    let (out, _) = timed(
-        cmd()
-            .arg("--host-root")
-            .arg(host.root())
-            .args(["--proc", "/proc", "-o", "json"]),
-    );
+    let out = cmd()
+        .arg("--host-root")
+        .arg(host.root())
+        .args(["--proc", "/proc", "-o", "json"])
+        .run();
     assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("socket /run/k3s/containerd/containerd.sock does not exist"),
@@ -53,12 +52,12 @@ fn a_daemon_that_accepts_but_never_answers_times_out() {
     let host = HostDir::new();
     bad_socket::hanging(&host, "/run/hang.sock");
     pointing_at(&host, "/run/hang.sock");
-    let (out, took) = timed(cmd().arg("--host-root").arg(host.root()).args([
-        "--proc",
-        "/proc",
-        "--timeout",
-        "300ms",
-    ]));
+    let out = cmd()
+        .arg("--host-root")
+        .arg(host.root())
+        .args(["--proc", "/proc", "--timeout", "300ms"])
+        .run();
+    let took = out.elapsed;
     assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("no answer from /run/hang.sock within 300ms"),
@@ -73,12 +72,12 @@ fn a_socket_the_caller_may_not_open_says_permission_denied() {
     let host = HostDir::new();
     pointing_at(&host, "/run/secure/c.sock");
     let _listener = bad_socket::forbidden(&host, "/run/secure/c.sock");
-    let (out, took) = timed(
-        bad_socket::as_nobody(&bin())
-            .arg("--host-root")
-            .arg(host.root())
-            .args(["--proc", "/proc"]),
-    );
+    let out = bad_socket::as_nobody(&bin())
+        .arg("--host-root")
+        .arg(host.root())
+        .args(["--proc", "/proc"])
+        .run();
+    let took = out.elapsed;
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(
@@ -93,12 +92,11 @@ fn a_socket_the_caller_may_not_open_says_permission_denied() {
 fn an_explicit_broken_config_fails_like_crictl() {
     let host = HostDir::new();
     host.write("/etc/my.yaml", "runtime-endpoint: [oops\n");
-    let (out, _) = timed(cmd().arg("--host-root").arg(host.root()).args([
-        "--proc",
-        "/proc",
-        "--config",
-        "/etc/my.yaml",
-    ]));
+    let out = cmd()
+        .arg("--host-root")
+        .arg(host.root())
+        .args(["--proc", "/proc", "--config", "/etc/my.yaml"])
+        .run();
     assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("crictl config file /etc/my.yaml")
@@ -111,12 +109,11 @@ fn an_explicit_broken_config_fails_like_crictl() {
 #[test]
 fn an_unknown_url_scheme_is_a_clear_error() {
     let host = HostDir::new();
-    let (out, _) = timed(cmd().arg("--host-root").arg(host.root()).args([
-        "--proc",
-        "/proc",
-        "-r",
-        "http://localhost:1234",
-    ]));
+    let out = cmd()
+        .arg("--host-root")
+        .arg(host.root())
+        .args(["--proc", "/proc", "-r", "http://localhost:1234"])
+        .run();
     assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("protocol \"http\" not supported"),
@@ -127,8 +124,8 @@ fn an_unknown_url_scheme_is_a_clear_error() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let (out, _) = timed(cmd().args(["-o", "xml"]));
+    let out = cmd().args(["-o", "xml"]).run();
     assert_exit(&out, 2);
-    let (out, _) = timed(cmd().args(["--host-root", "/does/not/exist"]));
+    let out = cmd().args(["--host-root", "/does/not/exist"]).run();
     assert_exit(&out, 2);
 }

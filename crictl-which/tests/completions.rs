@@ -4,7 +4,7 @@ use crate::util::*;
 
 #[test]
 fn checked_in_completions_are_fresh() {
-    testkit::cmd::assert_completions_fresh("crictl-which", |shell| {
+    testkit::fresh::assert_completions_fresh("crictl-which", |shell| {
         let mut c = cmd();
         c.args(["--completions", shell]);
         c

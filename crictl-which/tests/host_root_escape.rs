@@ -5,18 +5,17 @@
 use crate::util::*;
 
 fn run(host: &HostDir) -> (std::process::Output, serde_json::Value) {
-    let (out, _) = timed(
-        cmd()
-            .arg("--host-root")
-            .arg(host.root())
-            .arg("--proc")
-            .arg(host.empty_proc())
-            .args(["--offline", "-o", "json"]),
-    );
+    let out = cmd()
+        .arg("--host-root")
+        .arg(host.root())
+        .arg("--proc")
+        .arg(host.empty_proc())
+        .args(["--offline", "-o", "json"])
+        .run();
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     let chain = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&out), stderr(&out)));
-    (out, chain)
+    (out.into(), chain)
 }
 
 #[test]

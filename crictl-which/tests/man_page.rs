@@ -5,12 +5,12 @@ use crate::util::*;
 
 #[test]
 fn checked_in_man_page_is_fresh() {
-    let out = cmd().arg("--man").output().unwrap();
+    let out = cmd().arg("--man").run();
     testkit::cmd::assert_exit(&out, 0);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("crictl-which.1"), &out.stdout).unwrap();
-    testkit::cmd::assert_man_fresh("crictl-which", dir.path());
-    let page = String::from_utf8(out.stdout).unwrap();
+    testkit::fresh::assert_man_fresh("crictl-which", dir.path());
+    let page = String::from_utf8(out.output.stdout).unwrap();
     assert!(page.starts_with(".ie \\n(.g .ds Aq"), "roff");
     assert!(page.contains("\\-\\-runtime\\-endpoint") && page.contains(".SH EXAMPLES"));
     assert!(!page.contains("\\-\\-man"), "the hidden flags stay hidden");
@@ -19,9 +19,9 @@ fn checked_in_man_page_is_fresh() {
 #[test]
 fn help_ends_with_examples() {
     for flag in ["--help", "-h"] {
-        let out = cmd().arg(flag).output().unwrap();
+        let out = cmd().arg(flag).run();
         testkit::cmd::assert_exit(&out, 0);
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = String::from_utf8(out.output.stdout).unwrap();
         let examples = text.split("Examples:").nth(1).expect("examples");
         let runs = examples
             .lines()

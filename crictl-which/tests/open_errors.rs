@@ -8,16 +8,16 @@ use crate::util::*;
 fn a_missing_host_root_is_a_usage_error_naming_it() {
     let host = HostDir::new();
     let missing = host.path("/no/such/root");
-    let out = cmd().arg("--host-root").arg(&missing).output().unwrap();
-    assert_exit(&out, 2);
+    let out = cmd().arg("--host-root").arg(&missing).run();
+    out.assert_exit(2);
     assert_eq!(
-        stderr(&out).trim(),
+        out.stderr().trim(),
         format!(
             "crictl-which: --host-root {}: no such directory: No such file or directory (os error 2)",
             missing.display()
         )
     );
-    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert!(out.stdout().is_empty(), "{}", out.stdout());
 }
 
 #[test]
@@ -29,11 +29,10 @@ fn an_unreadable_proc_says_pass_proc() {
         .arg(host.root())
         .arg("--proc")
         .arg(&missing)
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+        .run();
+    out.assert_exit(1);
     assert_eq!(
-        stderr(&out).trim(),
+        out.stderr().trim(),
         format!(
             "crictl-which: cannot read processes from {}; pass --proc: No such file or directory (os error 2)",
             missing.display()
@@ -51,10 +50,9 @@ fn a_broken_crictl_config_fails_before_the_processes_are_read() {
         .arg(host.root())
         .arg("--proc")
         .arg(host.path("/no/proc"))
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
-    let err = stderr(&out);
+        .run();
+    out.assert_exit(1);
+    let err = out.stderr();
     assert!(
         err.starts_with("crictl-which: crictl config file /etc/crictl.yaml: ")
             && err.contains("fix the file, or unset CRI_CONFIG_FILE"),

@@ -8,7 +8,6 @@
 //! bytes to reclaim and the comparison is not of two empty reports.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -19,19 +18,16 @@ struct Instance(Scenario);
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        let _ = Command::new(testkit::lab::lab_script())
-            .args(["down", &self.0.name])
-            .output();
+        let _ = self.0.lab.command().args(["down", &self.0.name]).output();
     }
 }
 
 /// The pod `kubectl imgdup` would create on `node` (`--dry-run -o yaml`).
 fn agent_pod(node: &str) -> Value {
-    let out = Command::new(bin())
+    let out = cmd()
         .args(["--dry-run", node, "-o", "yaml"])
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .output()
-        .unwrap();
+        .run();
     assert_exit(&out, 0);
     let text = stdout(&out);
     let pods: Vec<&str> = text

@@ -8,7 +8,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use testkit::apiserver::SimApiServer;
 use testkit::apiserver::config::FaultRule;
@@ -38,14 +38,8 @@ pub(crate) fn kubeconfig(dir: &Path, server: &str, cluster_extra: &str, user: &s
 }
 
 pub(crate) fn plugin(kubeconfig: &Path, args: &[&str]) -> (Output, Duration) {
-    let started = Instant::now();
-    let out = Command::new(bin())
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()
-        .unwrap();
-    (out, started.elapsed())
+    let out = cmd().arg("--kubeconfig").arg(kubeconfig).args(args).run();
+    (out.output, out.elapsed)
 }
 
 /// The one line on stderr of a failed run (exit 1), with `parts` in it.
@@ -72,12 +66,11 @@ pub(crate) fn every_command_says(kubeconfig: &Path, parts: &[&str], within: Dura
         assert!(took < within, "{args:?} took {took:?}");
         first.get_or_insert(line);
     }
-    let out = Command::new(bin())
+    let out = cmd()
         .args(["__complete", "--", "--kubeconfig"])
         .arg(kubeconfig)
         .args(["which", ""])
-        .output()
-        .unwrap();
+        .run();
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), ":4\n", "{}", stderr(&out));
     for p in parts {
@@ -245,12 +238,11 @@ fn a_failing_exec_plugin_is_named_with_its_command_and_stderr_line() {
 fn no_kubeconfig_an_empty_context_and_an_unknown_one_name_the_file_and_the_fix() {
     let home = tempfile::tempdir().unwrap();
     for args in COMMANDS {
-        let out = Command::new(bin())
+        let out = cmd()
             .args(*args)
             .env("HOME", home.path())
             .env_remove("KUBECONFIG")
-            .output()
-            .unwrap();
+            .run();
         one_line(
             &out,
             &[

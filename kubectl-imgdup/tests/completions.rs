@@ -4,8 +4,8 @@ use crate::util::*;
 
 #[test]
 fn checked_in_completions_are_fresh() {
-    testkit::cmd::assert_completions_fresh("kubectl-imgdup", |shell| {
-        let mut c = std::process::Command::new(bin());
+    testkit::fresh::assert_completions_fresh("kubectl-imgdup", |shell| {
+        let mut c = cmd();
         c.args(["completion", shell]);
         c
     });

@@ -108,13 +108,8 @@ fn alpha(dir: &Path) -> SimApiServer {
 }
 
 fn plugin(kubeconfig: &Path, args: &[&str]) -> (std::process::Output, Duration) {
-    let started = std::time::Instant::now();
-    let out = std::process::Command::new(bin())
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .output()
-        .unwrap();
-    (out, started.elapsed())
+    let out = cmd().env("KUBECONFIG", kubeconfig).args(args).run();
+    (out.output, out.elapsed)
 }
 
 fn context<'a>(doc: &'a Value, name: &str) -> &'a Value {

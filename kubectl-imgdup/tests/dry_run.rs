@@ -5,7 +5,7 @@ use crate::util::*;
 
 #[test]
 fn dry_run_prints_one_safe_pod_per_node_without_a_cluster() {
-    let out = std::process::Command::new(bin())
+    let out = cmd()
         .args([
             "--dry-run",
             "worker-1",
@@ -16,8 +16,7 @@ fn dry_run_prints_one_safe_pod_per_node_without_a_cluster() {
             "yaml",
         ])
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .output()
-        .unwrap();
+        .run();
     assert_exit(&out, 0);
     let text = stdout(&out);
     let pods: Vec<serde_json::Value> = text
@@ -46,10 +45,7 @@ fn dry_run_prints_one_safe_pod_per_node_without_a_cluster() {
 
 #[test]
 fn dry_run_needs_node_names() {
-    let out = std::process::Command::new(bin())
-        .args(["--dry-run"])
-        .output()
-        .unwrap();
+    let out = cmd().args(["--dry-run"]).run();
     assert_exit(&out, 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--dry-run needs the NODE names"));
 }
@@ -58,27 +54,25 @@ fn dry_run_needs_node_names() {
 
 #[test]
 fn a_binary_that_is_not_elf_is_refused_before_any_cluster_call() {
-    let out = std::process::Command::new(bin())
+    let out = cmd()
         .args(["--image", "busybox:1.36", "--agent-binary"])
         .arg(testkit::lab::repo_root().join("kubectl_complete-imgdup"))
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .output()
-        .unwrap();
+        .run();
     assert_exit(&out, 1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not an ELF executable"), "{err}");
     // --agent-binary names the shell image with --image.
-    let out = std::process::Command::new(bin())
+    let out = cmd()
         .args(["--dry-run", "n1", "--agent-binary"])
         .arg(bin())
-        .output()
-        .unwrap();
+        .run();
     assert_exit(&out, 2);
 }
 
 #[test]
 fn dry_run_prints_the_shell_pod_with_one_writable_empty_dir() {
-    let out = std::process::Command::new(bin())
+    let out = cmd()
         .args([
             "--dry-run",
             "worker-1",
@@ -90,8 +84,7 @@ fn dry_run_prints_the_shell_pod_with_one_writable_empty_dir() {
         .arg("--agent-binary")
         .arg(bin())
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .output()
-        .unwrap();
+        .run();
     assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(text.contains("# air-gapped: once Running,"), "{text}");
@@ -112,7 +105,7 @@ fn dry_run_prints_the_shell_pod_with_one_writable_empty_dir() {
 /// unprivileged pod: it says so and where to run it, before any request.
 #[test]
 fn a_cluster_prune_refuses_a_leftover_store_before_contacting_anything() {
-    let out = std::process::Command::new(bin())
+    let out = cmd()
         .args([
             "prune",
             "--remove-leftover-store",
@@ -120,8 +113,7 @@ fn a_cluster_prune_refuses_a_leftover_store_before_contacting_anything() {
             "--yes",
         ])
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .output()
-        .unwrap();
+        .run();
     assert_exit(&out, 1);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(

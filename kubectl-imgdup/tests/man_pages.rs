@@ -6,13 +6,9 @@ use crate::util::*;
 #[test]
 fn checked_in_man_pages_are_fresh() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(bin())
-        .arg("man")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = cmd().arg("man").arg(dir.path()).run();
     assert_exit(&out, 0);
-    testkit::cmd::assert_man_fresh("kubectl-imgdup", dir.path());
+    testkit::fresh::assert_man_fresh("kubectl-imgdup", dir.path());
     let man = testkit::lab::repo_root().join("man");
     for page in [
         "kubectl-imgdup.1",
@@ -34,10 +30,7 @@ fn checked_in_man_pages_are_fresh() {
 /// plugin (2–4 of them), and `-h` shows them too.
 #[test]
 fn every_subcommand_help_has_examples() {
-    let top = std::process::Command::new(bin())
-        .arg("--help")
-        .output()
-        .unwrap();
+    let top = cmd().arg("--help").run();
     assert_exit(&top, 0);
     let mut commands = vec![vec![]];
     let help = stdout(&top);
@@ -55,11 +48,7 @@ fn every_subcommand_help_has_examples() {
     assert!(commands.len() >= 4, "{help}");
     for args in commands {
         for flag in ["--help", "-h"] {
-            let out = std::process::Command::new(bin())
-                .args(&args)
-                .arg(flag)
-                .output()
-                .unwrap();
+            let out = cmd().args(&args).arg(flag).run();
             assert_exit(&out, 0);
             let text = stdout(&out);
             let examples = text

@@ -2,7 +2,7 @@
 //! copy it protects (and says why), and nothing outside the plan moves.
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -40,8 +40,11 @@ pub fn on_terminal(
     for a in args {
         line.push_str(&format!(" '{a}'"));
     }
-    let mut child = Command::new("script")
+    // The lab command runs in script(1)'s terminal, so it comes as a line.
+    let mut child = TestCommand::new("script")
         .args(["-qfec", &line, "/dev/null"])
+        .command()
+        .env("IMGDUP_LAB_DIR", lab.lab.dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -23,11 +23,11 @@ impl<'a> Serve<'a> {
     pub fn start(lab: &'a Scenario, port: u16, extra: &[&str]) -> Self {
         let log = tempfile::NamedTempFile::new().unwrap();
         let listen = format!("127.0.0.1:{port}");
-        let child = Command::new(testkit::lab::lab_script())
-            .args(["exec", &lab.name, "--"])
-            .arg(bin())
+        let child = lab
+            .command(bin())
             .args(["serve", "--listen", &listen, "--node-name", &lab.name])
             .args(extra)
+            .command()
             .stdout(Stdio::null())
             .stderr(log.reopen().unwrap())
             .spawn()
@@ -276,13 +276,7 @@ fn serve_rescans_on_its_interval_with_no_image_labels_by_default() {
 
 #[test]
 fn serve_with_a_bad_listen_address_or_interval_names_the_flag_and_the_fix() {
-    let run = |args: &[&str]| {
-        Command::new(bin())
-            .arg("serve")
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| cmd().arg("serve").args(args).run();
     let out = run(&["--listen", "9847"]);
     assert_exit(&out, 1);
     assert!(

@@ -6,7 +6,7 @@
 //! cluster's are the five lab nodes with real kubelets.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -43,16 +43,14 @@ impl Target {
     }
 
     /// The plugin itself (not through kubectl, so that signals reach it).
-    fn plugin(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(bin());
+    fn plugin(&self, args: &[&str]) -> TestCommand {
+        let mut cmd = cmd();
         cmd.arg("--kubeconfig").arg(self.kubeconfig()).args(args);
         cmd
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        self.plugin(args)
-            .output()
-            .expect("cannot run kubectl-imgdup")
+        self.plugin(args).run().into()
     }
 
     fn our_pods(&self) -> usize {
@@ -122,12 +120,7 @@ fn signal(pid: u32, sig: &str) {
 fn sigint_and_sigterm_mid_run_delete_every_pod_before_exiting() {
     on_both(fake_lab_nodes(60.0), |target| {
         for (sig, code) in [("-INT", 130), ("-TERM", 143)] {
-            let mut child = target
-                .plugin(&["-n", "imgdup", "-o", "json"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
+            let mut child = target.plugin(&["-n", "imgdup", "-o", "json"]).spawn();
             wait_for(Duration::from_secs(30), "an agent pod", || {
                 target.our_pods() > 0
             });

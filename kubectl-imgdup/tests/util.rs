@@ -1,23 +1,28 @@
 //! The harness: run kubectl-imgdup inside a lab node and read its documents.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
-pub use testkit::cmd::{assert_exit, stdout};
+pub use testkit::cmd::{TestCommand, assert_exit, stdout};
 pub use testkit::lab::Scenario;
 
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_kubectl-imgdup"))
 }
 
+/// kubectl-imgdup, with the clean crictl environment of every test command.
+pub fn cmd() -> TestCommand {
+    TestCommand::new(bin())
+}
+
 /// `kubectl imgdup node --local -o json ARGS` inside the scenario.
 pub fn node_report(lab: &Scenario, args: &[&str]) -> Value {
-    let mut all = vec!["node", "--local", "-o", "json", "--node-name", &lab.name];
-    all.extend_from_slice(args);
-    let out = lab.exec(&bin(), &all);
-    assert_exit(&out, 0);
-    json(&out)
+    lab.command(bin())
+        .args(["node", "--local", "-o", "json", "--node-name", &lab.name])
+        .args(args)
+        .run()
+        .assert_exit(0)
+        .json()
 }
 
 /// A command's stdout as JSON, or a failure that shows what it printed.
@@ -54,9 +59,9 @@ pub fn store<'a>(report: &'a Value, runtime: &str, path: &str) -> &'a Value {
 /// The static release build of kubectl-imgdup (scripts/build-static: its own
 /// target dir, so the first run compiles and later runs only relink).
 pub fn static_binary() -> PathBuf {
-    let out = Command::new(testkit::lab::repo_root().join("scripts/build-static"))
-        .output()
-        .expect("cannot run scripts/build-static");
+    let out = TestCommand::new(testkit::lab::repo_root().join("scripts/build-static"))
+        .timeout(std::time::Duration::from_secs(3600))
+        .run();
     assert_exit(&out, 0);
     let dir = stdout(&out).lines().last().unwrap_or_default().to_string();
     PathBuf::from(dir).join("kubectl-imgdup")
@@ -111,20 +116,12 @@ pub fn kubectl_stdin(
     args: &[&str],
     input: &str,
 ) -> std::process::Output {
-    use std::io::Write as _;
-    use std::process::Stdio;
-    let mut kubectl = Command::new("kubectl")
+    TestCommand::new("kubectl")
         .args(args)
         .env("KUBECONFIG", kubeconfig)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot run kubectl");
-    let mut stdin = kubectl.stdin.take().unwrap();
-    stdin.write_all(input.as_bytes()).unwrap();
-    drop(stdin);
-    kubectl.wait_with_output().unwrap()
+        .stdin(input)
+        .run()
+        .into()
 }
 
 /// Helpers for runs against the simulated API server, whose nodes are all
@@ -132,8 +129,8 @@ pub fn kubectl_stdin(
 pub mod sim {
     use std::collections::BTreeMap;
     use std::path::Path;
-    use std::process::{Command, Output};
-    use std::time::{Duration, Instant};
+    use std::process::Output;
+    use std::time::Duration;
 
     use serde_json::Value;
     use testkit::apiserver::SimApiServer;
@@ -196,14 +193,12 @@ pub mod sim {
 
     /// Runs the plugin against `server` and times it.
     pub fn run(server: &SimApiServer, args: &[&str]) -> (Output, Duration) {
-        let started = Instant::now();
-        let out = Command::new(super::bin())
+        let out = super::cmd()
             .arg("--kubeconfig")
             .arg(&server.kubeconfig)
             .args(args)
-            .output()
-            .unwrap();
-        (out, started.elapsed())
+            .run();
+        (out.output, out.elapsed)
     }
 
     /// `node -> "verdict reason"` from a ClusterReport on stdout.
@@ -240,26 +235,21 @@ pub fn node_on(
     host: &testkit::host_dir::HostDir,
     args: &[&str],
 ) -> (std::process::Output, std::time::Duration) {
-    let started = std::time::Instant::now();
-    let out = std::process::Command::new(bin())
+    let out = cmd()
         .args(["node", "--local", "--node-name", "n1", "--host-root"])
         .arg(host.root())
         .arg("--proc")
         .arg(host.empty_proc())
         .args(args)
-        .env_remove("CONTAINER_RUNTIME_ENDPOINT")
-        .env_remove("IMAGE_SERVICE_ENDPOINT")
-        .env_remove("CRI_CONFIG_FILE")
-        .output()
-        .expect("cannot run kubectl-imgdup");
-    (out, started.elapsed())
+        .run();
+    (out.output, out.elapsed)
 }
 
 /// Allocated bytes under a lab node's path, measured from outside the node
 /// with GNU `du -sxB1`.
 pub fn du_bytes(lab: &Scenario, host_path: &str) -> u64 {
     let local = format!("{}{host_path}", lab.get("ROOT"));
-    let out = Command::new("du").args(["-sxB1", &local]).output().unwrap();
+    let out = TestCommand::new("du").args(["-sxB1", &local]).run();
     assert_exit(&out, 0);
     stdout(&out)
         .split_whitespace()
@@ -305,6 +295,6 @@ pub fn ctr(lab: &Scenario, daemon: &str, ns: &str, args: &str) -> std::process::
 /// Imports the lab's test image `name` (`$LAB/images/<name>.tar`) into
 /// `daemon`'s namespace `ns`.
 pub fn ctr_import(lab: &Scenario, daemon: &str, ns: &str, name: &str) {
-    let tar = testkit::lab::lab_dir().join(format!("images/{name}.tar"));
+    let tar = lab.lab.dir().join(format!("images/{name}.tar"));
     ctr(lab, daemon, ns, &format!("images import {}", tar.display()));
 }

@@ -5,6 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::process::Command;
 
+use crate::cmd::TestCommand;
 use crate::host_dir::HostDir;
 
 /// Points crictl at `socket` (a host path) with a 1 s timeout.
@@ -86,8 +87,8 @@ fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 /// `program` run as nobody, like an operator without sudo (root ignores
 /// socket permissions).
-pub fn as_nobody(program: &std::path::Path) -> Command {
-    let mut c = Command::new("setpriv");
+pub fn as_nobody(program: &std::path::Path) -> TestCommand {
+    let mut c = TestCommand::new("setpriv");
     c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(program);
     c

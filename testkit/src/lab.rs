@@ -1,5 +1,6 @@
-//! The Rust side of the lab: bring a scenario up (idempotently, through
-//! `testkit/lab/lab`), read its `state.env`, and run commands inside it.
+//! The Rust side of the lab: a [`Lab`] (one lab dir) brings scenarios up
+//! (idempotently, through `testkit/lab/lab`); a [`Scenario`] is one running
+//! node, its `state.env`, and [`TestCommand`]s run inside it.
 //!
 //! Tests never skip: when the daemons are missing the harness fails with
 //! the command that installs them.
@@ -8,6 +9,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+
+use crate::cmd::TestCommand;
 
 /// The repository root (testkit's parent directory).
 pub fn repo_root() -> PathBuf {
@@ -22,16 +25,86 @@ pub fn lab_script() -> PathBuf {
     repo_root().join("testkit/lab/lab")
 }
 
-/// Where the lab keeps its scenarios (`IMGDUP_LAB_DIR`, default /tmp/imgdup-lab).
-pub fn lab_dir() -> PathBuf {
-    std::env::var_os("IMGDUP_LAB_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/imgdup-lab"))
+/// One lab: a directory of scenarios (`IMGDUP_LAB_DIR`) and the lab
+/// command that manages them. The plain lab and the real cluster's lab
+/// (`<dir>-cluster`) are two of these, so nothing mixes their nodes up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lab {
+    dir: PathBuf,
 }
 
-/// A running simulated node.
+impl Lab {
+    /// The lab of this test process: `IMGDUP_LAB_DIR`, default /tmp/imgdup-lab.
+    pub fn from_env() -> Self {
+        let dir = std::env::var_os("IMGDUP_LAB_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/tmp/imgdup-lab"));
+        Self { dir }
+    }
+
+    /// A lab kept in `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The lab command, pointed at this lab.
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(lab_script());
+        c.env("IMGDUP_LAB_DIR", &self.dir);
+        c
+    }
+
+    /// `lab ARGS`, which must succeed.
+    #[track_caller]
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self
+            .command()
+            .args(args)
+            .output()
+            .expect("cannot run testkit/lab/lab");
+        assert!(
+            out.status.success(),
+            "lab {} failed (lab dir {}):\n{}\n{}",
+            args.join(" "),
+            self.dir.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Brings scenario `name` up if it is not up yet (the lab serializes
+    /// concurrent callers) and reads its `state.env`.
+    pub fn up(&self, name: &str) -> Scenario {
+        require_daemons();
+        build_standins();
+        self.run(&["up", name]);
+        let path = self.dir.join(name).join("state.env");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Scenario {
+            lab: self.clone(),
+            name: name.to_string(),
+            state: parse_state(&text),
+        }
+    }
+
+    /// A new instance of `name`, torn down first if an earlier run left one:
+    /// for tests that change their node (`two-containerds.proof`).
+    pub fn fresh(&self, name: &str) -> Scenario {
+        let _ = self.command().args(["down", name]).output();
+        self.up(name)
+    }
+}
+
+/// A running simulated node of a [`Lab`].
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    pub lab: Lab,
     pub name: String,
     pub state: HashMap<String, String>,
 }
@@ -83,48 +156,26 @@ fn require_daemons() {
 }
 
 impl Scenario {
-    /// Brings `name` up if it is not up yet (the lab serializes concurrent callers).
+    /// Scenario `name` of this process's lab, brought up if it is not.
     pub fn up(name: &str) -> Self {
-        require_daemons();
-        build_standins();
-        let out = Command::new(lab_script())
-            .args(["up", name])
-            .output()
-            .expect("cannot run testkit/lab/lab");
-        assert!(
-            out.status.success(),
-            "lab up {name} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let path = lab_dir().join(name).join("state.env");
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        Self {
-            name: name.to_string(),
-            state: parse_state(&text),
-        }
+        Lab::from_env().up(name)
     }
 
-    /// A new instance, torn down first if an earlier run left one: for tests
-    /// that change their node (`two-containerds.proof`).
+    /// A new instance of scenario `name` of this process's lab ([`Lab::fresh`]).
     pub fn fresh(name: &str) -> Self {
-        let _ = Command::new(lab_script()).args(["down", name]).output();
-        Self::up(name)
+        Lab::from_env().fresh(name)
     }
 
     /// Stops this scenario (for instances a test changed, like `two-containerds.proof`).
     pub fn down(&self) {
-        let out = Command::new(lab_script())
-            .args(["down", &self.name])
-            .output()
-            .expect("cannot run lab down");
-        assert!(
-            out.status.success(),
-            "lab down {} failed: {}",
-            self.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.lab.run(&["down", &self.name]);
+    }
+
+    /// `program` to run inside this scenario's namespaces.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> TestCommand {
+        let mut c = TestCommand::new(program);
+        c.in_scenario(&self.lab, &self.name);
+        c
     }
 
     /// Runs a shell command line inside the scenario.
@@ -149,20 +200,12 @@ impl Scenario {
 
     /// Runs a program inside the scenario's namespaces.
     pub fn exec(&self, program: &Path, args: &[&str]) -> Output {
-        Command::new(lab_script())
-            .args(["exec", &self.name, "--"])
-            .arg(program)
-            .args(args)
-            .env_remove("CONTAINER_RUNTIME_ENDPOINT")
-            .env_remove("IMAGE_SERVICE_ENDPOINT")
-            .env_remove("CRI_CONFIG_FILE")
-            .output()
-            .expect("cannot run lab exec")
+        self.command(program).args(args).run().into()
     }
 }
 
 /// Parses `KEY=VALUE` lines; values may be double-quoted.
-pub fn parse_state(text: &str) -> HashMap<String, String> {
+fn parse_state(text: &str) -> HashMap<String, String> {
     text.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))

@@ -6,7 +6,9 @@
 
 pub mod apiserver;
 pub mod bad_socket;
+pub mod build;
 pub mod cmd;
+pub mod fresh;
 pub mod gen_store;
 pub mod host_dir;
 pub mod lab;

@@ -7,23 +7,24 @@
 //! of the plain lab must not see. `scripts/test` brings it down at the end.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
-use crate::lab::{lab_dir, lab_script};
+use crate::cmd::TestCommand;
+use crate::lab::Lab;
 
-/// The running cluster: its lab dir and admin kubeconfig.
+/// The running cluster: its lab and admin kubeconfig.
 #[derive(Debug, Clone)]
 pub struct RealCluster {
-    pub lab_dir: PathBuf,
+    pub lab: Lab,
     pub kubeconfig: PathBuf,
 }
 
-/// The lab dir the cluster uses.
-pub fn cluster_lab_dir() -> PathBuf {
-    let mut dir = lab_dir().into_os_string();
+/// The lab the cluster uses: this process's lab dir plus `-cluster`.
+pub fn cluster_lab() -> Lab {
+    let mut dir = Lab::from_env().dir().as_os_str().to_owned();
     dir.push("-cluster");
-    PathBuf::from(dir)
+    Lab::at(dir)
 }
 
 impl RealCluster {
@@ -32,17 +33,17 @@ impl RealCluster {
     pub fn up() -> &'static Self {
         static UP: OnceLock<RealCluster> = OnceLock::new();
         UP.get_or_init(|| {
-            let lab_dir = cluster_lab_dir();
-            let out = Command::new(lab_script())
+            let lab = cluster_lab();
+            let out = lab
+                .command()
                 .args(["cluster", "up"])
-                .env("IMGDUP_LAB_DIR", &lab_dir)
                 .output()
                 .expect("cannot run testkit/lab/lab cluster up");
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(
                 out.status.success(),
                 "lab cluster up failed (logs in {}/cluster/logs):\n{text}\n{}",
-                lab_dir.display(),
+                lab.dir().display(),
                 String::from_utf8_lossy(&out.stderr)
             );
             let kubeconfig = text
@@ -50,10 +51,7 @@ impl RealCluster {
                 .find_map(|l| l.strip_prefix("KUBECONFIG="))
                 .map(PathBuf::from)
                 .unwrap_or_else(|| panic!("lab cluster up printed no KUBECONFIG= line:\n{text}"));
-            RealCluster {
-                lab_dir,
-                kubeconfig,
-            }
+            RealCluster { lab, kubeconfig }
         })
     }
 
@@ -63,32 +61,27 @@ impl RealCluster {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut paths = vec![path_first.to_path_buf()];
         paths.extend(std::env::split_paths(&path));
-        Command::new("kubectl")
+        TestCommand::new("kubectl")
             .args(args)
             .env("KUBECONFIG", &self.kubeconfig)
             .env("PATH", std::env::join_paths(paths).expect("PATH"))
-            .output()
-            .expect("cannot run kubectl")
+            .run()
+            .into()
     }
 
     /// Runs a program inside one of the cluster's nodes (`lab exec`).
     pub fn exec(&self, node: &str, program: &Path, args: &[&str]) -> Output {
-        Command::new(lab_script())
-            .args(["exec", node, "--"])
-            .arg(program)
+        TestCommand::new(program)
             .args(args)
-            .env("IMGDUP_LAB_DIR", &self.lab_dir)
-            .env_remove("CONTAINER_RUNTIME_ENDPOINT")
-            .env_remove("IMAGE_SERVICE_ENDPOINT")
-            .env_remove("CRI_CONFIG_FILE")
-            .output()
-            .expect("cannot run lab exec")
+            .in_scenario(&self.lab, node)
+            .run()
+            .into()
     }
 
     /// The apiserver's audit log: one JSON event per line, people only
     /// (no kubelet, controller or service account).
     pub fn audit_log(&self) -> PathBuf {
-        self.lab_dir.join("cluster/logs/audit.log")
+        self.lab.dir().join("cluster/logs/audit.log")
     }
 
     /// A kubeconfig for user `name` in `groups`: a client certificate the
@@ -114,20 +107,7 @@ impl RealCluster {
     }
 
     fn lab_cluster(&self, args: &[&str]) -> Output {
-        let out = Command::new(lab_script())
-            .arg("cluster")
-            .args(args)
-            .env("IMGDUP_LAB_DIR", &self.lab_dir)
-            .output()
-            .expect("cannot run testkit/lab/lab cluster");
-        assert!(
-            out.status.success(),
-            "lab cluster {} failed:\n{}\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        self.lab.run(&[&["cluster"], args].concat())
     }
 
     /// Imports a `docker save` archive into every node's kubelet runtime.

@@ -2,14 +2,12 @@
 //! file and flags, the lines it prints, kubectl through the kubeconfig it
 //! writes, the request counters over HTTP, and a clean exit on SIGTERM.
 
-mod apiserver_support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use apiserver_support::http;
+use crate::apiserver_support::http;
 
 const BIN: &str = env!("CARGO_BIN_EXE_imgdup-sim-apiserver");
 

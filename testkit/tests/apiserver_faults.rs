@@ -3,11 +3,9 @@
 //! latency, dropped watches, 410 on a re-watch, pods no kubelet acts on,
 //! failing image pulls, a node deleted mid-run, activeDeadlineSeconds.
 
-mod apiserver_support;
-
 use std::time::{Duration, Instant};
 
-use apiserver_support::{Cluster, http, http_full, pod};
+use crate::apiserver_support::{Cluster, http, http_full, pod};
 use serde_json::{Value, json};
 
 fn waiting_reason(p: &Value) -> String {

@@ -3,12 +3,10 @@
 //! SelfSubjectAccessReview), its error types, kube-runtime's watcher over
 //! dropped watches, and a 1000-node scale run with the request counts.
 
-mod apiserver_support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use apiserver_support::{Cluster, pod};
+use crate::apiserver_support::{Cluster, pod};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,

@@ -4,11 +4,9 @@
 //! `delete`) use it: discovery fallback, protobuf pod creation, field
 //! selectors and logs.
 
-mod apiserver_support;
-
 use std::time::Duration;
 
-use apiserver_support::{Cluster, pod};
+use crate::apiserver_support::{Cluster, pod};
 use serde_json::json;
 
 /// Not on the real cluster: it checks the simulator for the benchmark's thousand nodes, which only it can hold.

@@ -4,11 +4,10 @@
 //! generator made.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use testkit::cmd::{assert_exit, stderr, stdout};
+use testkit::cmd::{TestCommand, assert_exit, stderr, stdout};
 use testkit::gen_store::{Options, Summary, generate};
 
 const GEN: &str = env!("CARGO_BIN_EXE_imgdup-gen-store");
@@ -25,23 +24,8 @@ fn options(out: &Path, images: usize) -> Options {
     }
 }
 
-/// `kubectl-imgdup` from the same target dir and profile as this test. A
-/// test cannot name another package's binary, so cargo builds it here.
 fn kubectl_imgdup() -> PathBuf {
-    let bin = Path::new(GEN).with_file_name("kubectl-imgdup");
-    let release = bin.parent().and_then(Path::file_name) == Some("release".as_ref());
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "-q", "-p", "kubectl-imgdup"])
-        .current_dir(testkit::lab::repo_root());
-    if release {
-        build.arg("--release");
-    }
-    let status = build.status().expect("cannot run cargo");
-    assert!(status.success(), "building kubectl-imgdup failed");
-    assert!(bin.is_file(), "{} was not built", bin.display());
-    bin
+    testkit::build::sibling_bin(Path::new(GEN), "kubectl-imgdup", "kubectl-imgdup")
 }
 
 fn store<'a>(report: &'a Value, id: &str) -> &'a Value {
@@ -60,14 +44,13 @@ fn node_scan_finds_exactly_the_generated_duplicates() {
     assert_eq!(made.duplicates, 60);
     assert_eq!(made.containerd_images, 60 + made.containerd_only);
 
-    let out = Command::new(kubectl_imgdup())
+    let out = TestCommand::new(kubectl_imgdup())
         .args(["node", "--local", "--host-root"])
         .arg(&root)
         .arg("--proc")
         .arg(root.join("proc"))
         .args(["-o", "json"])
-        .output()
-        .unwrap();
+        .run();
     assert_exit(&out, 0);
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -169,11 +152,7 @@ fn same_seed_same_bytes_and_layers_are_tars() {
         .map(|e| e.unwrap().path())
         .find(|p| std::fs::read(p).unwrap().first() != Some(&b'{'))
         .expect("a layer blob");
-    let out = Command::new("tar")
-        .arg("-tvf")
-        .arg(&layer)
-        .output()
-        .unwrap();
+    let out = TestCommand::new("tar").arg("-tvf").arg(&layer).run();
     assert_exit(&out, 0);
     assert!(stdout(&out).contains(" 4096 "), "{}", stdout(&out));
 }
@@ -182,11 +161,10 @@ fn same_seed_same_bytes_and_layers_are_tars() {
 fn cli_prints_a_summary_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let run = || {
-        Command::new(GEN)
+        TestCommand::new(GEN)
             .args(["--images", "20", "--seed", "7", "--out"])
             .arg(dir.path())
-            .output()
-            .unwrap()
+            .run()
     };
     let out = run();
     assert_exit(&out, 0);

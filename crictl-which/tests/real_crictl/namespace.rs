@@ -110,7 +110,7 @@ impl Case {
             }
         }
         line("cd \"$C\"".into());
-        line("unset CONTAINER_RUNTIME_ENDPOINT IMAGE_SERVICE_ENDPOINT CRI_CONFIG_FILE".into());
+        // No crictl variable is set here: `node.lab.exec` cleared them.
         for (k, v) in &self.env {
             line(format!("export {k}={}", q(&fill(v))));
         }

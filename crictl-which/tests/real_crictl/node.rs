@@ -5,8 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -135,24 +133,5 @@ pub(super) fn canonical_run(path: &str) -> String {
 
 /// kubectl-imgdup, built next to crictl-which (it maps a store to its images).
 fn kubectl_imgdup() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args([
-                    "build",
-                    "-q",
-                    "-p",
-                    "kubectl-imgdup",
-                    "--bin",
-                    "kubectl-imgdup",
-                ])
-                .current_dir(testkit::lab::repo_root())
-                .status()
-                .expect("cannot run cargo");
-            assert!(status.success(), "building kubectl-imgdup failed");
-            bin().with_file_name("kubectl-imgdup")
-        })
-        .clone()
+    testkit::build::sibling_bin(&bin(), "kubectl-imgdup", "kubectl-imgdup")
 }

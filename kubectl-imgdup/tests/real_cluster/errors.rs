@@ -3,7 +3,6 @@
 //! timeout, TLS and exec plugins need no server: `cluster_errors.rs`.)
 
 use std::path::Path;
-use std::process::Command;
 
 use testkit::cmd::stderr;
 use testkit::real_cluster::RealCluster;
@@ -34,12 +33,7 @@ fn a_bogus_token_and_a_user_without_rights_name_the_server_the_context_and_the_f
     let path = dir.path().join("bogus");
     std::fs::write(&path, serde_yaml::to_string(&bogus).unwrap()).unwrap();
     for args in [&["cleanup"][..], &["which", "dood"], &[]] {
-        let out = Command::new(bin())
-            .arg("--kubeconfig")
-            .arg(&path)
-            .args(args)
-            .output()
-            .unwrap();
+        let out = cmd().arg("--kubeconfig").arg(&path).args(args).run();
         assert_exit(&out, 1);
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
@@ -58,11 +52,7 @@ fn a_bogus_token_and_a_user_without_rights_name_the_server_the_context_and_the_f
     // listed, under the server and the context it was refused on.
     let kc = cluster.user("imgdup-no-rights", &[]);
     let (server, context) = target(&yaml(&kc));
-    let out = Command::new(bin())
-        .arg("--kubeconfig")
-        .arg(&kc)
-        .output()
-        .unwrap();
+    let out = cmd().arg("--kubeconfig").arg(&kc).run();
     assert_exit(&out, 1);
     let err = stderr(&out);
     let first = err.lines().next().unwrap_or_default();

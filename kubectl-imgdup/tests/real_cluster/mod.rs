@@ -73,7 +73,7 @@ fn cluster_with_agent() -> &'static RealCluster {
             &["--binary", binary.to_str().unwrap()],
         );
         assert_exit(&out, 0);
-        let tar = cluster.lab_dir.join("agent-image.tar");
+        let tar = cluster.lab.dir().join("agent-image.tar");
         let out = cluster.exec(
             "k3s-docker",
             Path::new("docker"),

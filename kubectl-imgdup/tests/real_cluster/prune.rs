@@ -13,7 +13,7 @@ struct Restore<'a>(&'a Lab);
 
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
-        let tar = self.0.cluster.lab_dir.join("images/app-a.tar");
+        let tar = self.0.cluster.lab.dir().join("images/app-a.tar");
         let tar = tar.to_str().unwrap();
         let import = [
             "-a",

@@ -45,12 +45,11 @@ pub(super) fn top_rows(top: &Value) -> BTreeMap<String, (u64, u64, u64)> {
 }
 
 fn render(saved: &std::path::Path, format: &str) -> String {
-    let out = std::process::Command::new(bin())
+    let out = cmd()
         .args(["top", "--from-report"])
         .arg(saved)
         .args(["-o", format])
-        .output()
-        .unwrap();
+        .run();
     assert_exit(&out, 0);
     stdout(&out)
 }

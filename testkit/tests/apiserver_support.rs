@@ -1,8 +1,6 @@
-//! Shared by the `apiserver_*` tests: a simulated cluster in-process with a
+//! Shared by the `apiserver_*` modules: a simulated cluster in-process with a
 //! temp kubeconfig, real kubectl against it, raw HTTP requests, and the
 //! end-of-test check (no pod left).
-
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
