@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use imgdup::host::view::HostFlags;
+use imgdup::chain::open::HostFlags;
 
 /// Show which runtime, daemon chain and on-disk store crictl really talks to.
 ///

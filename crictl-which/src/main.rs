@@ -9,8 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
+use imgdup::chain::open::{OpenError, OpenedHost};
 use imgdup::chain::which;
-use imgdup::host::view::{HostView, OpenError, OpenedHost};
+use imgdup::host::view::HostView;
 use imgdup::report;
 
 fn main() -> ExitCode {

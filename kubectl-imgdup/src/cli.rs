@@ -6,7 +6,8 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imgdup::chain::endpoint::{self, CrictlInputs};
-use imgdup::host::view::{HostFlags, HostView};
+use imgdup::chain::open::HostFlags;
+use imgdup::host::view::HostView;
 
 /// Find container images stored twice on Kubernetes nodes, prove it from the
 /// runtimes themselves, and show the bytes you get back.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use imgdup::cluster::calls::{Calls, Verb};
+use imgdup::cluster::fanout_config::FanoutConfig;
 use imgdup::cluster::pod::AgentMode;
 use imgdup::cluster::{preflight, run, targets};
 use imgdup::model::cluster_report::ClusterReport;
@@ -140,7 +141,7 @@ pub fn exit_of(cluster: &ClusterReport, args: &ClusterArgs) -> Exit {
 pub async fn scan_nodes(
     client: &kube::Client,
     nodes: Vec<String>,
-    cfg: &run::FanoutConfig,
+    cfg: &FanoutConfig,
     calls: &Arc<Calls>,
 ) -> Result<Vec<NodeReport>, Exit> {
     let progress = progress_bar(nodes.len());
@@ -212,8 +213,8 @@ pub fn fanout_config(
     namespace: String,
     concurrency: usize,
     mode: AgentMode,
-) -> run::FanoutConfig {
-    run::FanoutConfig {
+) -> FanoutConfig {
+    FanoutConfig {
         namespace,
         image: agent.image.clone(),
         run_id: connect::run_id(),

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
 use imgdup::cluster::calls::Calls;
+use imgdup::cluster::fanout_config::FanoutConfig;
 use imgdup::cluster::preflight::PreflightError;
 use imgdup::cluster::retry::CallError;
-use imgdup::cluster::run::{self, FanoutConfig};
+use imgdup::cluster::run;
 use k8s_openapi::api::core::v1::Pod;
 use kube::config::Kubeconfig;
 use kube::{Api, Client};

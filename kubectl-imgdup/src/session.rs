@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
 use imgdup::cluster::calls::{Calls, counting_client};
+use imgdup::cluster::fanout_config::FanoutConfig;
 use imgdup::cluster::pod::AgentMode;
 use imgdup::cluster::preflight::{self, Need};
-use imgdup::cluster::run::FanoutConfig;
 use imgdup::cluster::upload::AgentBinary;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use imgdup::cluster::calls::Verb;
+use imgdup::cluster::fanout_config::AgentOutput;
 use imgdup::cluster::pod::AgentMode;
 use imgdup::cluster::{preflight, run};
 use imgdup::model::chain::Chain;
@@ -43,7 +44,7 @@ async fn which(args: WhichArgs, conn: &ConnectArgs) -> Result<(String, Exit)> {
     }
     let cfg = session.fanout_config(&args.agent, 1, AgentMode::Which);
     session.check_admission(&cfg.pod(&args.node)).await?;
-    let parse = |_: &str, output: run::AgentOutput| {
+    let parse = |_: &str, output: AgentOutput| {
         output.and_then(|text| {
             serde_json::from_str::<Chain>(&text)
                 .map_err(|e| UnknownReason::NotAChain(e.to_string()))

@@ -81,8 +81,9 @@ pub async fn scan(
     }
     let mut stores = Vec::new();
     let mut inventories = Vec::new();
-    // Stores are read at once: a big node's Docker and containerd stores
-    // each take a while, and neither waits on the other.
+    // Stores are read together: each one's API calls and its disk work (on
+    // a blocking thread) overlap with the others', so a big Docker store
+    // does not hold up the containerd one.
     let reads = futures::future::join_all(planned.into_iter().map(|p| read(node, p))).await;
     for (store, inventory) in reads.into_iter().flatten() {
         stores.push(store);

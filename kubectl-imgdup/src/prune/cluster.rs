@@ -6,10 +6,11 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use imgdup::cluster::fanout_config::{AgentOutput, FanoutConfig};
 use imgdup::cluster::pod::AgentMode;
 use imgdup::cluster::preflight;
 use imgdup::cluster::prune_pod::PruneOrder;
-use imgdup::cluster::run::{self, AgentOutput, FanoutConfig};
+use imgdup::cluster::run;
 use imgdup::judge::prune::report::{ClusterPruneReport, Failed, PruneReport};
 use imgdup::judge::prune::{Excludes, PruneJob, execute, script};
 use imgdup::model::chain::API_VERSION;

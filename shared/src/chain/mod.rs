@@ -8,6 +8,7 @@ pub mod endpoint;
 pub(crate) mod follow;
 pub(crate) mod k3s;
 pub(crate) mod kubelet;
+pub mod open;
 pub(crate) mod others;
 pub(crate) mod running_roots;
 mod setting;

@@ -6,6 +6,7 @@
 //! Built only with the `cluster` feature: crictl-which needs none of it.
 
 pub mod calls;
+pub mod fanout_config;
 pub mod node_health;
 pub mod pod;
 pub mod pod_status;

@@ -13,54 +13,16 @@ use kube::{Api, Client};
 use tokio::sync::broadcast;
 
 use super::calls::{Calls, Verb};
-use super::pod::{AgentMode, AgentPod, RUN_ID_LABEL};
+use super::fanout_config::{AgentOutput, FanoutConfig, MAX_LOG_BYTES};
+use super::pod::RUN_ID_LABEL;
 use super::pod_status::{failure, pending_reason, phase};
 use super::retry::CallError;
 use crate::model::node_report::NodeReport;
 use crate::model::unknown_reason::{UnknownReason, last_lines};
 
-/// How a run behaves.
-#[derive(Debug, Clone)]
-pub struct FanoutConfig {
-    pub namespace: String,
-    pub image: String,
-    pub run_id: String,
-    pub concurrency: usize,
-    /// The agent's scan deadline.
-    pub timeout: Duration,
-    /// How long a pod may stay Pending before the node is `unknown`.
-    pub pending_timeout: Duration,
-    /// Debugging only: leave the pods for inspection.
-    pub keep_pods: bool,
-    pub mode: AgentMode,
-    /// Air-gapped: upload this agent binary into a shell pod (`upload.rs`).
-    pub agent_binary: Option<std::path::PathBuf>,
-    /// A prune run: each node's approved plan (its pod is a prune pod).
-    pub prune: std::collections::BTreeMap<String, super::prune_pod::PruneOrder>,
-}
-
+// Here rather than beside the struct: the air-gapped form comes from
+// `upload`, which reads `FanoutConfig` itself.
 impl FanoutConfig {
-    pub fn agent_pod(&self, node: &str) -> AgentPod {
-        AgentPod {
-            node: node.to_string(),
-            namespace: self.namespace.clone(),
-            image: self.image.clone(),
-            run_id: self.run_id.clone(),
-            timeout: self.timeout,
-            mode: self.mode,
-        }
-    }
-
-    /// Seconds a deleted pod gets before it is killed: none for a scan,
-    /// the prune pod's grace period for a prune.
-    pub fn stop_grace(&self) -> u32 {
-        if self.prune.is_empty() {
-            0
-        } else {
-            super::prune_pod::grace_seconds(self.timeout)
-        }
-    }
-
     /// The pod to create on `node`: the agent pod, or its air-gapped form.
     pub fn pod(&self, node: &str) -> Pod {
         let mut pod = self.agent_pod(node).build();
@@ -73,14 +35,6 @@ impl FanoutConfig {
         }
     }
 }
-
-/// The largest pod log read: a report is a few hundred KiB even on big
-/// nodes; a runaway agent must not run the plugin out of memory.
-pub const MAX_LOG_BYTES: usize = 16 << 20;
-
-/// One node's agent: what it printed, or why there is nothing (a docs/contract.md §4
-/// `unknown` reason).
-pub type AgentOutput = Result<String, UnknownReason>;
 
 /// A pod change seen by the run's watch.
 #[derive(Debug, Clone)]

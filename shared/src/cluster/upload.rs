@@ -26,9 +26,9 @@ use kube::api::AttachParams;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use super::calls::{Calls, Verb};
+use super::fanout_config::{AgentOutput, FanoutConfig, MAX_LOG_BYTES};
 use super::pod::{AGENT_PATH, DEADLINE_MARGIN};
 use super::preflight::Need;
-use super::run::{AgentOutput, FanoutConfig, MAX_LOG_BYTES};
 use crate::model::unknown_reason::{UnknownReason, last_lines};
 
 /// The writable emptyDir the binary is uploaded into.
