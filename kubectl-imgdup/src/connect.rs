@@ -80,17 +80,19 @@ impl Loaded {
         }
     }
 
-    /// The command of the context's exec credential plugin, if it has one.
-    fn exec_command(&self) -> Option<String> {
-        let user = &self
-            .kubeconfig
+    /// The chosen context's entry in the kubeconfig.
+    fn named_context(&self) -> Option<&kube::config::Context> {
+        self.kubeconfig
             .contexts
             .iter()
             .find(|c| c.name == self.context)?
             .context
-            .as_ref()?
-            .user;
-        let user = user.as_deref()?;
+            .as_ref()
+    }
+
+    /// The command of the context's exec credential plugin, if it has one.
+    fn exec_command(&self) -> Option<String> {
+        let user = self.named_context()?.user.as_deref()?;
         let auth = self.kubeconfig.auth_infos.iter().find(|a| a.name == user)?;
         let command = auth.auth_info.as_ref()?.exec.as_ref()?.command.clone()?;
         Some(imgdup::report::sanitize(&command))
@@ -98,14 +100,7 @@ impl Loaded {
 
     /// The context's server URL, as written in the kubeconfig.
     pub fn server(&self) -> Option<String> {
-        let cluster = &self
-            .kubeconfig
-            .contexts
-            .iter()
-            .find(|c| c.name == self.context)?
-            .context
-            .as_ref()?
-            .cluster;
+        let cluster = &self.named_context()?.cluster;
         self.kubeconfig
             .clusters
             .iter()
