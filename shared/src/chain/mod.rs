@@ -1,6 +1,7 @@
 //! Following crictl's endpoint to the store (in: the host; out: a [`crate::model::chain::Chain`]).
 //!
-//! crictl's own precedence picks the endpoint ([`endpoint`]); [`follow`]
+//! [`open`] opens the node from the command line's flags and resolves
+//! crictl's endpoint there, by crictl's own precedence ([`endpoint`]); [`follow`]
 //! walks the daemons behind it; [`others`] lists the runtimes off the chain.
 
 pub(crate) mod claimed_socket;
