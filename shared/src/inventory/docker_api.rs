@@ -81,9 +81,9 @@ pub async fn read_docker_api(
         ..Default::default()
     };
     if let Some(files) = files {
-        check_layers(&mut api.images, &files, &mut gaps);
+        check_layers(&mut api.images, &files.layerdb, &mut gaps);
         gaps.splice(0..0, files.gaps);
-        inventory.layers = files.layers;
+        inventory.layers = files.layerdb.layers;
     }
     if moby {
         for image in &mut api.images {
@@ -286,7 +286,7 @@ fn compare_graph(image: &Image, graph: &Graph, files: &StoreFiles, gaps: &mut Ve
         ));
     }
     let diff_dir = |chain: &String| {
-        let layer = files.layers.get(chain)?;
+        let layer = files.layerdb.layers.get(chain)?;
         Some(format!("{}/diff", layer.path.as_deref()?))
     };
     let dirs: Option<Vec<String>> = image.chain_ids.iter().rev().map(diff_dir).collect();

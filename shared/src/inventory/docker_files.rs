@@ -11,7 +11,7 @@
 //! Whatever is half-written or unparsable becomes a gap naming the file, so
 //! a partial store yields a partial answer that says so, never a wrong one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 
 use rayon::prelude::*;
 
-use super::docker_layerdb::{check_layers, is_hex_digest, read_layerdb};
-use super::{Container, Image, InventoryError, OnDisk, StoreInventory};
+use super::docker_layerdb::{LayerDb, check_layers, is_hex_digest, read_layerdb};
+use super::{Container, Image, InventoryError, StoreInventory};
 use crate::host::capped_read::{MAX_INDEX, MAX_JSON, read_capped};
 use crate::host::dir_handle::HostDir;
 use crate::host::root::HostRoot;
@@ -35,10 +35,10 @@ pub fn read_docker_root(
     let containers = read_containers(host, Path::new(root), &mut files.gaps);
     let mut gaps = std::mem::take(&mut files.gaps);
     let mut images = std::mem::take(&mut files.images);
-    check_layers(&mut images, &files, &mut gaps);
+    check_layers(&mut images, &files.layerdb, &mut gaps);
     let inventory = StoreInventory {
         images,
-        layers: files.layers,
+        layers: files.layerdb.layers,
         blobs: BTreeMap::new(),
         containers,
         gaps,
@@ -52,16 +52,10 @@ pub(crate) struct StoreFiles {
     pub driver: String,
     /// Sorted by id.
     pub images: Vec<Image>,
-    /// Layers whose directory exists, by ChainID, each measured on its own.
-    pub layers: BTreeMap<String, OnDisk>,
-    /// ChainID → the DiffID its layerdb `diff` file records.
-    pub layer_diffs: BTreeMap<String, String>,
-    /// ChainIDs whose layerdb entry exists but is broken (already a gap).
-    pub broken: BTreeSet<String>,
     /// Host path of `image/<driver>`.
     pub image_dir: PathBuf,
-    /// Host path of `image/<driver>/layerdb/sha256`.
-    pub layerdb: PathBuf,
+    /// The layers `image/<driver>/layerdb/sha256` records.
+    pub layerdb: LayerDb,
     pub gaps: Vec<String>,
 }
 
@@ -87,17 +81,19 @@ pub(crate) fn read_files(
         &mut images,
         &mut gaps,
     );
-    let layerdb = image_dir.join("layerdb/sha256");
-    let mut files = StoreFiles {
+    let layerdb = read_layerdb(
+        host,
+        &image_dir.join("layerdb/sha256"),
+        &root.join(&driver),
+        &mut gaps,
+    )?;
+    Ok(StoreFiles {
         driver,
         images,
         image_dir,
         layerdb,
         gaps,
-        ..Default::default()
-    };
-    read_layerdb(host, root, &mut files)?;
-    Ok(files)
+    })
 }
 
 /// Picks `image/<driver>`. Several exist after a driver change (say aufs

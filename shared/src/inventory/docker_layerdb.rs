@@ -8,60 +8,76 @@
 //! `missing`, so it is neither called a duplicate nor counted as
 //! reclaimable on guessed data.
 
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::docker_files::StoreFiles;
 use super::{Image, InventoryError, OnDisk};
 use crate::host::capped_read::MAX_LINE;
 use crate::host::dir_handle::HostDir;
 use crate::host::du::DiskUsage;
 use crate::host::root::HostRoot;
 
-/// Every `layerdb/sha256/<chainid>` entry and the directory it names.
+/// What `image/<driver>/layerdb/sha256` records, as dockerd would load it.
+#[derive(Debug, Default)]
+pub(crate) struct LayerDb {
+    /// Host path of `image/<driver>/layerdb/sha256`.
+    pub dir: PathBuf,
+    /// Layers whose directory exists, by ChainID, each measured on its own.
+    pub layers: BTreeMap<String, OnDisk>,
+    /// ChainID → the DiffID its layerdb `diff` file records.
+    pub layer_diffs: BTreeMap<String, String>,
+    /// ChainIDs whose layerdb entry exists but is broken (already a gap).
+    pub broken: BTreeSet<String>,
+}
+
+/// Every entry of the layerdb at `dir` (a host path) and the directory
+/// under `layer_root` (`<root>/<driver>`) it names; a broken entry is a gap.
 /// Entries are read in parallel: each costs a dozen syscalls and a walk of
 /// its layer directory, and a big node has tens of thousands.
 pub(crate) fn read_layerdb(
     host: &HostRoot,
-    root: &Path,
-    files: &mut StoreFiles,
-) -> Result<(), InventoryError> {
+    dir: &Path,
+    layer_root: &Path,
+    gaps: &mut Vec<String>,
+) -> Result<LayerDb, InventoryError> {
     let error = |source| InventoryError::Read {
-        path: files.layerdb.display().to_string(),
+        path: dir.display().to_string(),
         source,
     };
-    let layerdb = HostDir::open(host, &files.layerdb).map_err(error)?;
+    let layerdb = HostDir::open(host, dir).map_err(error)?;
     let names = layerdb.names().map_err(error)?;
     // A store whose every layer dir is gone still lists its entries: each
     // then reports its directory as missing.
-    let layer_root = root.join(&files.driver);
-    let layers = HostDir::open(host, &layer_root).map_err(|e| e.kind());
+    let layers = HostDir::open(host, layer_root).map_err(|e| e.kind());
     let reads: Vec<Option<Result<(String, OnDisk), String>>> = names
         .par_iter()
-        .map(|name| is_hex_digest(name).then(|| read_entry(&layerdb, &layer_root, &layers, name)))
+        .map(|name| is_hex_digest(name).then(|| read_entry(&layerdb, layer_root, &layers, name)))
         .collect();
+    let mut db = LayerDb {
+        dir: dir.to_path_buf(),
+        ..Default::default()
+    };
     for (name, read) in names.iter().zip(reads) {
         let Some(read) = read else {
             let entry = layerdb.entry(name);
-            files
-                .gaps
-                .push(format!("{}: not a ChainID; ignored", entry.display()));
+            gaps.push(format!("{}: not a ChainID; ignored", entry.display()));
             continue;
         };
         let chain = format!("sha256:{name}");
         match read {
             Ok((diff, on_disk)) => {
-                files.layer_diffs.insert(chain.clone(), diff);
-                files.layers.insert(chain, on_disk);
+                db.layer_diffs.insert(chain.clone(), diff);
+                db.layers.insert(chain, on_disk);
             }
             Err(why) => {
-                files.gaps.push(format!("{why}; layer {chain} not counted"));
-                files.broken.insert(chain);
+                gaps.push(format!("{why}; layer {chain} not counted"));
+                db.broken.insert(chain);
             }
         }
     }
-    Ok(())
+    Ok(db)
 }
 
 /// One entry as dockerd would load it: its DiffID, and its directory
@@ -112,22 +128,22 @@ fn read_entry(
 /// Gaps for image layers the layer store does not back (a missing or
 /// half-written layerdb entry, or one whose recorded DiffID disagrees with
 /// the image config), and the same facts on each image as `missing`.
-pub(crate) fn check_layers(images: &mut [Image], files: &StoreFiles, gaps: &mut Vec<String>) {
+pub(crate) fn check_layers(images: &mut [Image], db: &LayerDb, gaps: &mut Vec<String>) {
     for image in images {
         for (i, (chain, diff)) in image.chain_ids.iter().zip(&image.diff_ids).enumerate() {
             let hex = chain.strip_prefix("sha256:").unwrap_or(chain);
-            let entry = files.layerdb.join(hex);
-            let missing = if files.broken.contains(chain) {
+            let entry = db.dir.join(hex);
+            let missing = if db.broken.contains(chain) {
                 // The gap was reported when the entry was read.
                 format!("{}: half-written or unreadable", entry.display())
-            } else if !files.layers.contains_key(chain) {
+            } else if !db.layers.contains_key(chain) {
                 gaps.push(format!(
                     "{}: missing; layer {i} ({diff}) of image {} is not counted",
                     entry.display(),
                     image.id
                 ));
                 format!("{}: missing", entry.display())
-            } else if let Some(recorded) = files.layer_diffs.get(chain).filter(|r| *r != diff) {
+            } else if let Some(recorded) = db.layer_diffs.get(chain).filter(|r| *r != diff) {
                 gaps.push(format!(
                     "{}/diff: records {recorded}, but image {} says layer {i} is {diff}",
                     entry.display(),
