@@ -143,35 +143,32 @@ fn configs_that_point_outside_are_resolved_inside() {
 fn a_missing_host_root_or_proc_is_named_with_its_flag() {
     let host = HostDir::new();
     let missing = host.path("/no/such/root");
-    let out = std::process::Command::new(bin())
+    let out = cmd()
         .args(["node", "--local", "--host-root"])
         .arg(&missing)
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+        .run();
+    out.assert_exit(1);
     assert_eq!(
-        testkit::cmd::stderr(&out).trim(),
+        out.stderr().trim(),
         format!(
             "kubectl-imgdup: --host-root {}: no such directory: No such file or directory (os error 2)",
             missing.display()
         )
     );
     let no_proc = host.path("/no/proc");
-    let out = std::process::Command::new(bin())
+    let out = cmd()
         .args(["node", "--local", "--host-root"])
         .arg(host.root())
         .arg("--proc")
         .arg(&no_proc)
-        .env_remove("CRI_CONFIG_FILE")
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+        .run();
+    out.assert_exit(1);
     assert_eq!(
-        testkit::cmd::stderr(&out).trim(),
+        out.stderr().trim(),
         format!(
             "kubectl-imgdup: cannot read processes from {}; pass --proc: No such file or directory (os error 2)",
             no_proc.display()
         )
     );
-    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert!(out.stdout.is_empty(), "{}", out.stdout());
 }
