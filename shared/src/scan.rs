@@ -12,7 +12,7 @@ use crate::host::defaults as d;
 use crate::host::view::HostView;
 use crate::inventory::{
     InventoryError, StoreInventory, containerd_api, containerd_offline, docker_api, docker_files,
-    layer_in_namespace,
+    layer_in_namespace, on_blocking_thread,
 };
 use crate::judge::verdict::judge;
 use crate::model::causes;
@@ -323,10 +323,7 @@ async fn read_offline(node: &HostView, p: &Planned) -> StoreInventory {
             ..Default::default()
         }),
     };
-    let result = match tokio::task::spawn_blocking(read).await {
-        Ok(result) => result,
-        Err(e) => Err(InventoryError::Panicked(p.root.clone(), e.to_string())),
-    };
+    let result = on_blocking_thread(&p.root, read).await.and_then(|r| r);
     result.unwrap_or_else(|e| StoreInventory {
         gaps: vec![causes::joined(&e)],
         ..Default::default()

@@ -32,7 +32,10 @@ use tonic::{Code, Request, Status};
 use super::containerd_blobs::{
     Doc, MAX_JSON, blob_on_disk, parse_diff_ids, parse_doc, push_unique,
 };
-use super::{Container, Image, InventoryError, OnDisk, StoreInventory, chain_ids, layer_key};
+use super::{
+    Container, Image, InventoryError, OnDisk, StoreInventory, chain_ids, layer_key,
+    on_blocking_thread,
+};
 use crate::host::du::DiskUsage;
 use crate::host::root::HostRoot;
 use crate::runtime::{RuntimeError, grpc_channel, with_deadline};
@@ -70,8 +73,6 @@ pub async fn read_containerd_api(
     for image in &inv.images {
         digests.extend(image.blobs.iter().cloned());
     }
-    // One stat per blob is disk work: on a blocking thread, so the other
-    // stores' API reads go on meanwhile.
     let (host, blob_root) = (host.clone(), root.to_string());
     let measure = move || {
         let mut du = DiskUsage::new();
@@ -83,10 +84,7 @@ pub async fn read_containerd_api(
             })
             .collect::<Vec<_>>()
     };
-    let measured = tokio::task::spawn_blocking(measure)
-        .await
-        .map_err(|e| InventoryError::Panicked(root.to_string(), e.to_string()))?;
-    for (digest, on_disk) in measured {
+    for (digest, on_disk) in on_blocking_thread(root, measure).await? {
         match on_disk {
             Ok(on_disk) => drop(inv.blobs.insert(digest, on_disk)),
             Err(gap) => inv.gaps.push(gap),

@@ -19,7 +19,7 @@ use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 
 use super::docker_files::{StoreFiles, read_files};
 use super::docker_layerdb::check_layers;
-use super::{Container, Image, InventoryError, StoreInventory, chain_ids};
+use super::{Container, Image, InventoryError, StoreInventory, chain_ids, on_blocking_thread};
 use crate::host::root::HostRoot;
 use crate::runtime::docker::{connect, info_of};
 use crate::runtime::with_deadline;
@@ -53,14 +53,9 @@ pub async fn read_docker_api(
         ));
         None
     } else {
-        // The layer files and their du are disk work: on a blocking thread,
-        // so the other stores' API reads go on meanwhile.
         let (host, root, driver) = (host.clone(), info.root_dir.clone(), info.driver.clone());
         let read = move || read_files(&host, Path::new(&root), Some(&driver));
-        let read = tokio::task::spawn_blocking(read)
-            .await
-            .map_err(|e| InventoryError::Panicked(info.root_dir.clone(), e.to_string()))?;
-        match read {
+        match on_blocking_thread(&info.root_dir, read).await? {
             Ok(files) => Some(files),
             Err(e) => {
                 gaps.push(format!(

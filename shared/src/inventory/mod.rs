@@ -125,6 +125,18 @@ pub enum InventoryError {
     Panicked(String, String),
 }
 
+/// Runs a store's disk work (file reads, du, stats) on a blocking thread,
+/// so the other stores' API reads go on meanwhile; a thread that died is
+/// the store's error, naming `root`.
+pub(crate) async fn on_blocking_thread<T: Send + 'static>(
+    root: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, InventoryError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| InventoryError::Panicked(root.to_string(), e.to_string()))
+}
+
 /// The key of an unpacked layer in [`StoreInventory::layers`]:
 /// `"<ns>/<chainid>"` for containerd (snapshots are per namespace), the plain
 /// ChainID for Docker (`namespace` `None`).
