@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::chain::endpoint::{self, CrictlInputs};
-use crate::chain::setting::pick;
-use crate::host::daemon_config::{self, K3sConfig};
+use crate::chain::setting::{pick, read_config};
+use crate::host::daemon_config::K3sConfig;
 use crate::host::defaults as d;
 use crate::host::process::Process;
 use crate::host::view::HostView;
@@ -27,16 +27,9 @@ impl K3sView {
         let config_path = cmd
             .and_then(|c| c.value(&["-c", "--config"]))
             .unwrap_or_else(|| d::K3S_CONFIG.to_string());
-        let config = daemon_config::read(&node.host, Path::new(&config_path), K3sConfig::parse)
-            .unwrap_or_else(|e| {
-                // Each chain looks at k3s: the same file is one warning.
-                let msg = crate::model::causes::joined(&e);
-                if !warnings.contains(&msg) {
-                    warnings.push(msg);
-                }
-                None
-            });
-        let config = config.unwrap_or_default();
+        // Each chain looks at k3s: the same file is one warning.
+        let config =
+            read_config(node, &config_path, K3sConfig::parse, warnings).unwrap_or_default();
         let data_dir = pick(
             cmd,
             &["--data-dir", "-d"],

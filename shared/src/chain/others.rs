@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::chain::k3s::K3sView;
 use crate::chain::running_roots::running_roots;
-use crate::host::daemon_config::{self, DaemonJson};
+use crate::chain::setting::read_config;
+use crate::host::daemon_config::DaemonJson;
 use crate::host::defaults as d;
 use crate::host::process::Process;
 use crate::host::view::HostView;
@@ -102,7 +103,7 @@ fn agent_roots(node: &HostView, warnings: &mut Vec<String>) -> Vec<String> {
 }
 
 fn from_sockets(node: &HostView, warnings: &mut Vec<String>) -> Vec<Candidate> {
-    let docker_root = read_or_warn(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings)
+    let docker_root = read_config(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings)
         .and_then(|j| j.data_root().map(str::to_string))
         .unwrap_or_else(|| d::DOCKER_ROOT.into());
     let k3s_root = agent_roots(node, warnings).remove(0);
@@ -148,7 +149,7 @@ fn from_sockets(node: &HostView, warnings: &mut Vec<String>) -> Vec<Candidate> {
 
 fn from_disk(node: &HostView, warnings: &mut Vec<String>) -> Vec<Candidate> {
     let mut roots: Vec<(HopKind, String, &str)> = Vec::new();
-    let docker_json = read_or_warn(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings);
+    let docker_json = read_config(node, d::DOCKER_CONFIG, DaemonJson::parse, warnings);
     for root in [
         Some(d::DOCKER_ROOT.to_string()),
         docker_json.and_then(|j| j.data_root().map(str::to_string)),
@@ -313,20 +314,5 @@ fn on_chain(
         let same_socket =
             socket.is_some() && d::unix_path(&hop.endpoint).map(|p| node.canonical(p)) == socket;
         same_root || same_socket
-    })
-}
-
-fn read_or_warn<T>(
-    node: &HostView,
-    path: &str,
-    parse: fn(&[u8], &Path) -> Result<T, daemon_config::ConfigError>,
-    warnings: &mut Vec<String>,
-) -> Option<T> {
-    daemon_config::read(&node.host, Path::new(path), parse).unwrap_or_else(|e| {
-        let msg = crate::model::causes::joined(&e);
-        if !warnings.contains(&msg) {
-            warnings.push(msg);
-        }
-        None
     })
 }

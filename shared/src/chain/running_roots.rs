@@ -2,12 +2,10 @@
 //! config: what `others` lists, and what a removal must never pull files
 //! from under.
 
-use std::path::Path;
-
 use crate::chain::claimed_socket;
 use crate::chain::k3s::K3sView;
-use crate::chain::setting::pick;
-use crate::host::daemon_config::{self, ContainerdToml, DaemonJson};
+use crate::chain::setting::{pick, read_config_or_why};
+use crate::host::daemon_config::{ContainerdToml, DaemonJson};
 use crate::host::defaults as d;
 use crate::host::process::Process;
 use crate::host::view::HostView;
@@ -46,7 +44,7 @@ pub fn running_roots(node: &HostView, warnings: &mut Vec<String>) -> Vec<Running
     };
     for p in node.procs.named("containerd") {
         let config_path = claimed_socket::containerd_config(p);
-        let (toml, error) = read_config(node, &config_path, ContainerdToml::parse, warnings);
+        let (toml, error) = read_config_or_why(node, &config_path, ContainerdToml::parse, warnings);
         let socket = claimed_socket::containerd_socket(p, toml.as_ref());
         let from_file = toml.as_ref().and_then(|t| t.root.as_deref());
         let root = pick(
@@ -61,7 +59,7 @@ pub fn running_roots(node: &HostView, warnings: &mut Vec<String>) -> Vec<Running
     }
     for p in node.procs.named("dockerd") {
         let config_path = claimed_socket::dockerd_config(p);
-        let (json, error) = read_config(node, &config_path, DaemonJson::parse, warnings);
+        let (json, error) = read_config_or_why(node, &config_path, DaemonJson::parse, warnings);
         let socket = claimed_socket::dockerd_socket(p, json.as_ref());
         let from_file = json.as_ref().and_then(|j| j.data_root());
         let root = pick(
@@ -92,23 +90,4 @@ pub fn running_roots(node: &HostView, warnings: &mut Vec<String>) -> Vec<Running
         push(HopKind::K3s, p, None, root, None);
     }
     out
-}
-
-/// A config, with its read error handed back as well as warned.
-fn read_config<T>(
-    node: &HostView,
-    path: &str,
-    parse: fn(&[u8], &Path) -> Result<T, daemon_config::ConfigError>,
-    warnings: &mut Vec<String>,
-) -> (Option<T>, Option<String>) {
-    match daemon_config::read(&node.host, Path::new(path), parse) {
-        Ok(value) => (value, None),
-        Err(e) => {
-            let msg = crate::model::causes::joined(&e);
-            if !warnings.contains(&msg) {
-                warnings.push(msg.clone());
-            }
-            (None, Some(msg))
-        }
-    }
 }

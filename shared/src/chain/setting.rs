@@ -19,11 +19,26 @@ pub(crate) fn read_config<T>(
     parse: fn(&[u8], &Path) -> Result<T, ConfigError>,
     warnings: &mut Vec<String>,
 ) -> Option<T> {
+    read_config_or_why(node, path, parse, warnings).0
+}
+
+/// [`read_config`], with the warning handed back as well, for a caller
+/// that also says why on the store the config describes.
+pub(crate) fn read_config_or_why<T>(
+    node: &HostView,
+    path: &str,
+    parse: fn(&[u8], &Path) -> Result<T, ConfigError>,
+    warnings: &mut Vec<String>,
+) -> (Option<T>, Option<String>) {
     match daemon_config::read(&node.host, Path::new(path), parse) {
-        Ok(v) => v,
+        Ok(value) => (value, None),
         Err(e) => {
-            warnings.push(causes::joined(&e));
-            None
+            // Several chains read the same file: it is one warning.
+            let msg = causes::joined(&e);
+            if !warnings.contains(&msg) {
+                warnings.push(msg.clone());
+            }
+            (None, Some(msg))
         }
     }
 }
